@@ -1,0 +1,37 @@
+# One machine, SQLite, the built-in CPU engines: `make run`. Tests: `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Debian packages the platform and its tests use (ffprobe, espeak-ng voices, the test browser).
+APT_PACKAGES := ffmpeg espeak-ng chromium
+
+.PHONY: install system-packages run test lint
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade "pip<27"
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+system-packages:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing $$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "Please install: sudo apt-get install $$missing"; exit 1; \
+		fi; \
+	fi
+
+run: install system-packages
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py ensure_admin
+	$(PY) manage.py runplatform
+
+test: install system-packages
+	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+
+lint: install
+	$(VENV)/bin/ruff check .

@@ -1,0 +1,37 @@
+"""Loading engines by name from a settings registry ({name: dotted class path})."""
+
+from __future__ import annotations
+
+from django.utils.module_loading import import_string
+
+from avatar_site.lib.errors import ApiError, ServiceUnavailable
+
+
+class EngineUnavailable(ServiceUnavailable):
+    """The engine exists in the registry but cannot run here (not installed, service down)."""
+
+
+def load_engine(registry: dict[str, str], name: str, kind: str):
+    """An instance of the engine ``name``; 400 when unknown, 503 with the reason when unusable."""
+    if name not in registry:
+        raise ApiError(f"Unknown {kind} engine {name!r}; choose one of {', '.join(registry)}.")
+    try:
+        engine_class = import_string(registry[name])
+    except ImportError as exc:
+        raise EngineUnavailable(f"The {kind} engine {name} is not installed here ({exc}).") from None
+    engine = engine_class()
+    engine.check_available()
+    return engine
+
+
+def availability(registry: dict[str, str], kind: str) -> dict[str, str]:
+    """{name: "available" or the reason it is not}, for status pages."""
+    report = {}
+    for name in registry:
+        try:
+            load_engine(registry, name, kind)
+        except ServiceUnavailable as exc:
+            report[name] = str(exc.detail)
+        else:
+            report[name] = "available"
+    return report

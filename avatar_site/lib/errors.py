@@ -1,0 +1,84 @@
+"""API errors and the exception handler that gives every error the spec's shape.
+
+Every error answer is ``{"status": "error", "message": "..."}`` with a meaningful HTTP status.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class ApiError(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Bad request."
+
+
+class NotFound(ApiError):
+    status_code = status.HTTP_404_NOT_FOUND
+    default_detail = "Not found."
+
+
+class Conflict(ApiError):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict."
+
+
+class PayloadTooLarge(ApiError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Upload too large."
+
+
+class UnsupportedMedia(ApiError):
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    default_detail = "Unsupported media."
+
+
+class Unprocessable(ApiError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "The input cannot be processed."
+
+
+class ServiceUnavailable(ApiError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Service unavailable."
+
+
+def error_response(message: str, http_status: int) -> Response:
+    return Response({"status": "error", "message": message}, status=http_status)
+
+
+def flatten_detail(detail) -> str:
+    """Turn DRF's nested error details into one readable line: 'field: problem; field: problem'."""
+    if isinstance(detail, dict):
+        parts = []
+        for field, value in detail.items():
+            text = flatten_detail(value)
+            parts.append(text if field in ("non_field_errors", "detail") else f"{field}: {text}")
+        return "; ".join(parts)
+    if isinstance(detail, (list, tuple)):
+        return " ".join(flatten_detail(item) for item in detail)
+    return str(detail)
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge(str(exc))
+    elif isinstance(exc, Http404):
+        exc = NotFound(str(exc) or "Not found.")
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+
+    response = exception_handler(exc, context)
+    if response is None:
+        logger.exception("Unhandled error in %s", context.get("view"), exc_info=exc)
+        return error_response("Internal error; the administrator can find the details in the log.", 500)
+    response.data = {"status": "error", "message": flatten_detail(response.data)}
+    return response

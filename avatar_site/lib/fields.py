@@ -1,0 +1,51 @@
+"""Form fields and serializer bases shared by the API's endpoints."""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import UploadedFile
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "string", "format": "binary"}]})
+class PathOrFileField(serializers.Field):
+    """A form field that takes either a server path (string) or an uploaded file."""
+
+    default_error_messages = {"invalid": "Give a path or upload a file."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, UploadedFile):
+            return data
+        if isinstance(data, str) and data.strip():
+            return data.strip()
+        self.fail("invalid")
+
+    def to_representation(self, value):
+        return str(value)
+
+
+class JobRequestSerializer(serializers.Serializer):
+    """Base for requests that start a job: ``async=1`` answers 202 at once instead of waiting."""
+
+    is_async = serializers.BooleanField(required=False, default=False, help_text="Sent as 'async'")
+
+    def to_internal_value(self, data):
+        if hasattr(data, "get") and "async" in data:
+            data = data.copy()
+            data["is_async"] = data.get("async")
+        return super().to_internal_value(data)
+
+
+def response_serializer(name: str, **fields) -> serializers.Serializer:
+    """An OpenAPI description of a spec response: ``status``, ``message``, ``task_id`` and ``fields``."""
+    from drf_spectacular.utils import inline_serializer
+
+    return inline_serializer(
+        name,
+        {
+            "status": serializers.ChoiceField(choices=["success", "error", "accepted"]),
+            "message": serializers.CharField(),
+            "task_id": serializers.CharField(required=False),
+            **fields,
+        },
+    )

@@ -1,0 +1,48 @@
+"""GPU readings through NVML; an empty list on machines without a GPU or driver."""
+
+from __future__ import annotations
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+
+def gpu_stats() -> list[dict]:
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+    except Exception:  # no library, no driver, no device: all mean "no GPU here"
+        return []
+    gpus = []
+    try:
+        for index in range(pynvml.nvmlDeviceGetCount()):
+            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+            name = pynvml.nvmlDeviceGetName(handle)
+            memory = pynvml.nvmlDeviceGetMemoryInfo(handle)
+            utilization = pynvml.nvmlDeviceGetUtilizationRates(handle)
+            gpus.append(
+                {
+                    "name": name.decode() if isinstance(name, bytes) else name,
+                    "load": float(utilization.gpu),
+                    "memory_used": int(memory.used),
+                    "memory_total": int(memory.total),
+                    "temperature": int(
+                        pynvml.nvmlDeviceGetTemperature(handle, pynvml.NVML_TEMPERATURE_GPU)
+                    ),
+                }
+            )
+    except Exception:
+        logger.warning("Reading GPU %s through NVML failed", len(gpus), exc_info=True)
+    finally:
+        try:
+            pynvml.nvmlShutdown()
+        except Exception:
+            pass
+    return gpus
+
+
+def cuda_device_index(gpu_choice: str) -> str:
+    """'GPU1' → '1', the value for CUDA_VISIBLE_DEVICES."""
+    digits = "".join(ch for ch in gpu_choice if ch.isdigit())
+    return digits or "0"

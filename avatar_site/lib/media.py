@@ -1,0 +1,151 @@
+"""ffmpeg and ffprobe: probing media by content and converting it. Argument lists only, no shell."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+
+
+class MediaError(Exception):
+    """The file is not usable media (not media at all, corrupt, or outside the limits)."""
+
+
+class MediaToolMissing(MediaError):
+    """ffmpeg or ffprobe is not installed."""
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    duration: float
+    has_audio: bool
+    has_video: bool
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+    audio_rate: int = 0
+    audio_channels: int = 0
+    format_name: str = ""
+
+
+@cache
+def ffmpeg_binary() -> str:
+    if settings.FFMPEG_BINARY:
+        return settings.FFMPEG_BINARY
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError):
+        found = shutil.which("ffmpeg")
+        if not found:
+            raise MediaToolMissing("ffmpeg is not installed.") from None
+        return found
+
+
+def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(args, capture_output=True, timeout=timeout, check=False)
+    except FileNotFoundError:
+        raise MediaToolMissing(f"{Path(args[0]).name} is not installed.") from None
+    except subprocess.TimeoutExpired:
+        raise MediaError(f"{Path(args[0]).name} took longer than {timeout:.0f} s.") from None
+
+
+def _fraction(text: str) -> float:
+    try:
+        num, _, den = text.partition("/")
+        return float(num) / float(den or 1)
+    except (ValueError, ZeroDivisionError):
+        return 0.0
+
+
+def probe(path: Path) -> MediaInfo:
+    """Inspect a file by its content with ffprobe; raise MediaError when it is not media."""
+    result = _run(
+        [
+            settings.FFPROBE_BINARY, "-v", "error", "-print_format", "json",
+            "-show_format", "-show_streams", "--", str(path),
+        ],
+        timeout=60,
+    )
+    if result.returncode != 0:
+        reason = result.stderr.decode(errors="replace").strip().splitlines()
+        raise MediaError(f"Not a readable media file ({reason[-1] if reason else 'ffprobe failed'}).")
+    data = json.loads(result.stdout or b"{}")
+    streams = data.get("streams", [])
+    fmt = data.get("format", {})
+    video = next(
+        (s for s in streams if s.get("codec_type") == "video"
+         and not s.get("disposition", {}).get("attached_pic")),
+        None,
+    )
+    audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
+    if video is None and audio is None:
+        raise MediaError("The file has neither audio nor video.")
+    # Still images are "video" streams to ffprobe; they have no duration worth the name.
+    image_formats = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "gif", "bmp_pipe", "tiff_pipe"}
+    format_name = fmt.get("format_name", "")
+    if audio is None and format_name in image_formats:
+        raise MediaError("The file is a still image, not a video.")
+    duration = float(fmt.get("duration") or (video or audio).get("duration") or 0.0)
+    return MediaInfo(
+        duration=duration,
+        has_audio=audio is not None,
+        has_video=video is not None,
+        width=int(video.get("width", 0)) if video else 0,
+        height=int(video.get("height", 0)) if video else 0,
+        fps=_fraction(video.get("avg_frame_rate", "0/1")) if video else 0.0,
+        audio_rate=int(audio.get("sample_rate", 0)) if audio else 0,
+        audio_channels=int(audio.get("channels", 0)) if audio else 0,
+        format_name=format_name,
+    )
+
+
+def check_limits(info: MediaInfo) -> None:
+    """Refuse media whose duration or frame size is absurd, before anything decodes it."""
+    if info.duration <= 0:
+        raise MediaError("The media has no duration.")
+    if info.duration > settings.MAX_MEDIA_SECONDS:
+        raise MediaError(
+            f"The media lasts {info.duration:.0f} s, longer than the limit of {settings.MAX_MEDIA_SECONDS:.0f} s."
+        )
+    if info.width * info.height > settings.MAX_MEDIA_PIXELS:
+        raise MediaError(f"The video frame {info.width}×{info.height} is larger than allowed.")
+
+
+def run_ffmpeg(args: list[str], timeout: float = 3600) -> None:
+    """Run ffmpeg with the given arguments (after the binary), raising MediaError on failure."""
+    result = _run([ffmpeg_binary(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args], timeout)
+    if result.returncode != 0:
+        lines = result.stderr.decode(errors="replace").strip().splitlines()
+        raise MediaError(f"ffmpeg failed: {lines[-1] if lines else 'exit code ' + str(result.returncode)}")
+
+
+def to_wav(source: Path, target: Path, rate: int = 16000, channels: int = 1) -> Path:
+    """Decode any audio (or a video's audio track) to 16-bit PCM WAV."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    run_ffmpeg(["-i", str(source), "-vn", "-ac", str(channels), "-ar", str(rate), "-c:a", "pcm_s16le", str(target)])
+    return target
+
+
+def mux_browser_mp4(video: Path, audio: Path | None, target: Path, fps: float | None = None) -> Path:
+    """Encode to H.264 yuv420p + AAC with the index up front, playable in every browser."""
+    args = ["-i", str(video)]
+    if audio is not None:
+        args += ["-i", str(audio), "-map", "0:v:0", "-map", "1:a:0", "-shortest"]
+    if fps:
+        args += ["-r", f"{fps:g}"]
+    args += [
+        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+        "-movflags", "+faststart",
+    ]
+    args += ["-c:a", "aac", "-b:a", "128k"] if audio is not None else ["-an"]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    run_ffmpeg([*args, str(target)])
+    return target

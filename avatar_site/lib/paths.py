@@ -1,0 +1,64 @@
+"""Confinement of client-given paths to the configured roots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+
+from avatar_site.lib.errors import ApiError, NotFound
+
+MAX_PATH_LENGTH = 1024
+
+
+class PathNotAllowed(ApiError):
+    default_detail = "Path not allowed."
+
+
+def confine(raw: str, roots: list[Path] | None = None, field: str = "path") -> Path:
+    """Resolve a client path and make sure it lies inside one of ``roots``.
+
+    Windows separators are accepted (the spec's clients may send them); relative paths are
+    taken relative to the first root. Symlinks are resolved before the check, so a link that
+    points out of the roots is refused like any other escape.
+    """
+    roots = roots if roots is not None else settings.INPUT_ROOTS
+    if not raw or not raw.strip():
+        raise PathNotAllowed(f"{field}: empty path.")
+    if "\x00" in raw:
+        raise PathNotAllowed(f"{field}: NUL byte in path.")
+    if len(raw) > MAX_PATH_LENGTH:
+        raise PathNotAllowed(f"{field}: path longer than {MAX_PATH_LENGTH} characters.")
+    text = raw.strip().replace("\\", "/")
+    candidate = Path(text)
+    if ".." in candidate.parts:
+        raise PathNotAllowed(f"{field}: '..' is not allowed in paths.")
+    if not candidate.is_absolute():
+        candidate = roots[0] / candidate
+    try:
+        resolved = candidate.resolve(strict=False)
+    except (OSError, RuntimeError) as exc:
+        raise PathNotAllowed(f"{field}: cannot resolve path ({exc}).") from None
+    if not any(resolved.is_relative_to(root.resolve()) for root in roots):
+        raise PathNotAllowed(f"{field}: path is outside the allowed folders.")
+    return resolved
+
+
+def existing_file(raw: str, field: str, roots: list[Path] | None = None) -> Path:
+    path = confine(raw, roots, field)
+    if not path.is_file():
+        raise NotFound(f"{field}: no such file.")
+    return path
+
+
+def existing_dir(raw: str, field: str, roots: list[Path] | None = None) -> Path:
+    path = confine(raw, roots, field)
+    if not path.is_dir():
+        raise NotFound(f"{field}: no such folder.")
+    return path
+
+
+def media_url(path: Path) -> str:
+    """URL under MEDIA_URL for a file inside MEDIA_ROOT."""
+    relative = Path(path).resolve().relative_to(settings.MEDIA_ROOT)
+    return settings.MEDIA_URL + relative.as_posix()

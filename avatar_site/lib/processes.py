@@ -1,0 +1,107 @@
+"""Running external commands (engine checkouts) as cancellable process groups with captured logs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+
+class CommandFailed(Exception):
+    def __init__(self, returncode: int, tail: list[str]):
+        self.returncode = returncode
+        self.tail = tail
+        super().__init__(f"exit code {returncode}")
+
+
+class CommandCancelled(Exception):
+    pass
+
+
+def _split_lines(stream, on_line: Callable[[str], None], log) -> None:
+    """Read a byte stream and hand over each line; tqdm's carriage returns end a line too."""
+    buffer = b""
+    while chunk := stream.read1(4096):
+        if log is not None:
+            log.write(chunk)
+            log.flush()
+        buffer += chunk
+        *lines, buffer = buffer.replace(b"\r", b"\n").split(b"\n")
+        for line in lines:
+            text = line.decode(errors="replace").rstrip()
+            if text:
+                on_line(text)
+    if buffer.strip():
+        on_line(buffer.decode(errors="replace").rstrip())
+
+
+def kill_group(process: subprocess.Popen, grace: float = 5.0) -> None:
+    """SIGTERM the whole process group, then SIGKILL what is left after ``grace`` seconds."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, grace)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def run_command(
+    args: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    on_line: Callable[[str], None] = lambda line: None,
+    should_cancel: Callable[[], bool] = lambda: False,
+    log_path: Path | None = None,
+    poll_seconds: float = 0.5,
+    tail_lines: int = 40,
+) -> None:
+    """Run ``args`` in a new session so that cancelling reaches every child process.
+
+    stdout and stderr are merged, written to ``log_path`` and handed line by line to
+    ``on_line``. Raises CommandCancelled when ``should_cancel`` turns true, CommandFailed on a
+    non-zero exit (with the last lines of output).
+    """
+    tail: deque[str] = deque(maxlen=tail_lines)
+
+    def collect(line: str) -> None:
+        tail.append(line)
+        on_line(line)
+
+    log = open(log_path, "ab") if log_path else None
+    try:
+        process = subprocess.Popen(
+            list(args),
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        reader = threading.Thread(target=_split_lines, args=(process.stdout, collect, log), daemon=True)
+        reader.start()
+        try:
+            while process.poll() is None:
+                if should_cancel():
+                    kill_group(process)
+                    raise CommandCancelled()
+                time.sleep(poll_seconds)
+        except BaseException:
+            kill_group(process)
+            raise
+        reader.join(timeout=10)
+    finally:
+        if log is not None:
+            log.close()
+    if process.returncode != 0:
+        raise CommandFailed(process.returncode, list(tail))

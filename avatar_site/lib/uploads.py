@@ -1,0 +1,90 @@
+"""Uploads: a size limit enforced while the body streams in, storing, and checking media by content."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
+
+from avatar_site.lib.errors import PayloadTooLarge, ServiceUnavailable, Unprocessable, UnsupportedMedia
+from avatar_site.lib.media import MediaError, MediaInfo, MediaToolMissing, check_limits, probe
+from avatar_site.lib.paths import existing_file
+
+
+def _too_large() -> PayloadTooLarge:
+    limit_mb = settings.MAX_UPLOAD_BYTES // (1024 * 1024)
+    return PayloadTooLarge(f"Upload larger than the limit of {limit_mb} MB.")
+
+
+class SizeLimitedUploadHandler(FileUploadHandler):
+    """Runs first among the upload handlers and refuses bodies over MAX_UPLOAD_BYTES."""
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        if content_length and content_length > settings.MAX_UPLOAD_BYTES:
+            raise _too_large()
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data, start):
+        # Chunked bodies carry no Content-Length: count what actually arrives.
+        self.received += len(raw_data)
+        if self.received > settings.MAX_UPLOAD_BYTES:
+            raise _too_large()
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+def save_upload(uploaded: UploadedFile, folder: str = "uploads") -> Path:
+    """Store an upload under MEDIA_ROOT/<folder>/ with a fresh name; only its suffix is kept."""
+    suffix = Path(uploaded.name or "").suffix.lower()
+    if not re.fullmatch(r"\.[a-z0-9]{1,8}", suffix):
+        suffix = ""
+    target_dir = settings.MEDIA_ROOT / folder
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / f"{uuid.uuid4().hex}{suffix}"
+    with open(target, "wb") as handle:
+        for chunk in uploaded.chunks():
+            handle.write(chunk)
+    return target
+
+
+def media_input(
+    value: str | UploadedFile,
+    field: str,
+    *,
+    need_video: bool = False,
+    need_audio: bool = False,
+    folder: str = "uploads",
+) -> tuple[Path, MediaInfo]:
+    """A client's media: a path inside the input roots or an upload, checked by its content.
+
+    Uploads that turn out not to be usable media are deleted before the error is raised.
+    """
+    uploaded = isinstance(value, UploadedFile)
+    path = save_upload(value, folder) if uploaded else existing_file(value, field)
+    try:
+        try:
+            info = probe(path)
+        except MediaToolMissing as exc:
+            raise ServiceUnavailable(str(exc)) from None
+        except MediaError as exc:
+            raise UnsupportedMedia(f"{field}: {exc}") from None
+        if need_video and not info.has_video:
+            raise UnsupportedMedia(f"{field}: the file has no video stream.")
+        if need_audio and not info.has_audio:
+            raise Unprocessable(f"{field}: the file has no audio track.")
+        try:
+            check_limits(info)
+        except MediaError as exc:
+            raise Unprocessable(f"{field}: {exc}") from None
+    except Exception:
+        if uploaded:
+            path.unlink(missing_ok=True)
+        raise
+    return path, info
+

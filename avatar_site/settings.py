@@ -1,0 +1,256 @@
+"""Settings for the avatar platform.
+
+Everything an operator changes comes from environment variables (see README "Configuration").
+The defaults run the whole platform on one machine: SQLite, the django-q2 ORM broker, the media
+folder beside the code and the built-in CPU engines.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+from avatar_site.lib.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in VAR_DIR."""
+    key = env_str("SECRET_KEY")
+    if key:
+        return key
+    key_file = VAR_DIR / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+SECRET_KEY = _secret_key()
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_q",
+    "monitoring",
+    "voices",
+    "training",
+    "generation",
+    "chat",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "avatar_site.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "avatar_site" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "avatar_site.wsgi.application"
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web server and queue workers write to the same file: wait for locks instead of failing,
+    # and let readers go on while a writer works.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    )
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+# Serve app static files (admin, pages) straight from their folders: no collectstatic step to forget.
+WHITENOISE_USE_FINDERS = True
+
+# Media: uploads, cloned voices, trained avatars and rendered videos.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media"))).resolve()
+MEDIA_URL = "/media/"
+# Client-given paths (model_param, ref_video, original_audio_path) must lie under one of these.
+INPUT_ROOTS = [Path(p).resolve() for p in env_list("INPUT_ROOTS", [str(MEDIA_ROOT)])]
+MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_MB", 500, minimum=1) * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "avatar_site.lib.uploads.SizeLimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FILE_UPLOAD_PERMISSIONS = 0o644
+# Longest accepted media, checked by probing before any work starts.
+MAX_MEDIA_SECONDS = env_float("MAX_MEDIA_SECONDS", 600.0)
+MAX_MEDIA_PIXELS = env_int("MAX_MEDIA_PIXELS", 4096 * 4096, minimum=1)
+
+FFMPEG_BINARY = env_str("FFMPEG_BINARY", "")  # empty: the static build that imageio-ffmpeg ships
+FFPROBE_BINARY = env_str("FFPROBE_BINARY", "ffprobe")
+
+# Queues: one per GPU, each running one job at a time, and one for light CPU work.
+GPU_QUEUES = env_list("GPU_QUEUES", ["GPU0"])
+CPU_QUEUE = "CPU"
+CPU_QUEUE_WORKERS = env_int("CPU_QUEUE_WORKERS", 1, minimum=1)
+JOB_TIMEOUT = env_int("JOB_TIMEOUT", 6 * 3600, minimum=10)
+# /video_generation and /chat_system answer synchronously, as the API spec shows, by waiting
+# this long for their job; after that they answer 202 with the task id.
+SYNC_WAIT_SECONDS = env_float("SYNC_WAIT_SECONDS", 600.0)
+
+REDIS_URL = env_str("REDIS_URL", "")
+Q_CLUSTER = {
+    # One name for every queue: it signs the payloads. Queues are django-q "clusters".
+    "name": "avatar",
+    "workers": 1,
+    "timeout": JOB_TIMEOUT,
+    "retry": JOB_TIMEOUT + 600,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 250,
+    # External engines start child processes, which daemonic workers may not.
+    "daemonize_workers": False,
+    "poll": 0.5,
+    "ALT_CLUSTERS": {
+        **{queue: {"workers": 1} for queue in GPU_QUEUES},
+        CPU_QUEUE: {"workers": CPU_QUEUE_WORKERS},
+    },
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# Engines, chosen by name in requests; each value is the dotted path of the engine class.
+TALKING_HEAD_ENGINES = {
+    "builtin": "training.engines.builtin.BuiltinTalkingHead",
+    "SyncTalk": "training.engines.synctalk.SyncTalk",
+    "ER-NeRF": "training.engines.ernerf.ERNeRF",
+}
+DEFAULT_TALKING_HEAD_ENGINE = env_str("DEFAULT_TALKING_HEAD_ENGINE", "builtin")
+VOICE_ENGINES = {
+    "builtin": "voices.engines.builtin.BuiltinVoice",
+    "gpt-sovits": "voices.engines.gpt_sovits.GPTSoVITS",
+    "cosyvoice": "voices.engines.cosyvoice.CosyVoice",
+}
+VOICE_ENGINE = env_str("VOICE_ENGINE", "builtin")
+ASR_ENGINES = {
+    "pocketsphinx": "chat.engines.pocketsphinx.PocketSphinx",
+    "whisper": "chat.engines.whisper.Whisper",
+}
+ASR_ENGINE = env_str("ASR_ENGINE", "pocketsphinx")
+LLM_ENGINES = {
+    "glm-4-plus": "chat.engines.zhipu.Zhipu",
+}
+
+SYNCTALK_HOME = env_str("SYNCTALK_HOME", "")
+ERNERF_HOME = env_str("ERNERF_HOME", "")
+
+ZHIPUAI_API_KEY = env_str("ZHIPUAI_API_KEY", "")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.JSONParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "avatar_site.lib.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Avatar platform API",
+    "DESCRIPTION": "Talking-head avatars: training, voice cloning, video generation and voice chat.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI's files come from the sidecar package: the docs page works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"TalkingHeadEngineEnum": ["builtin", "SyncTalk", "ER-NeRF"]},
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}
+
+if not DEBUG:
+    SESSION_COOKIE_HTTPONLY = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    X_FRAME_OPTIONS = "DENY"
+
+# Voice cloning and text limits.
+MAX_REFERENCE_SECONDS = env_float("MAX_REFERENCE_SECONDS", 300.0)
+MAX_TEXT_CHARS = env_int("MAX_TEXT_CHARS", 2000, minimum=1)
+
+# Voice chat.
+MAX_RECORDING_SECONDS = env_float("MAX_RECORDING_SECONDS", 60.0)
+CHAT_HISTORY_TURNS = env_int("CHAT_HISTORY_TURNS", 6, minimum=0)
+CHAT_SYSTEM_PROMPT = env_str(
+    "CHAT_SYSTEM_PROMPT",
+    "你是一个友好的数字人助手。请用简短、口语化的句子回答，每次回答不超过三句话。",
+)

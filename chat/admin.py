@@ -1,0 +1,28 @@
+from django.contrib import admin
+
+from chat.models import Conversation, Recording, Turn
+
+
+class TurnInline(admin.TabularInline):
+    model = Turn
+    extra = 0
+    readonly_fields = ["question", "answer", "created_at"]
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = ["id", "owner", "created_at"]
+    list_filter = ["created_at"]
+    search_fields = ["id", "owner__username", "turns__question", "turns__answer"]
+    inlines = [TurnInline]
+
+
+@admin.register(Recording)
+class RecordingAdmin(admin.ModelAdmin):
+    list_display = ["id", "original_name", "duration", "owner", "created_at"]
+    list_filter = ["created_at"]
+    search_fields = ["id", "original_name", "owner__username"]
+
+    def delete_queryset(self, request, queryset):
+        for recording in queryset:
+            recording.delete()

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Conversation(models.Model):
+    """A voice chat with an avatar; its last turns go with each new question to the LLM."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+    def recent_messages(self, turns: int) -> list[dict]:
+        """The last ``turns`` exchanges as chat messages, oldest first."""
+        recent = list(self.turns.order_by("-created_at")[:turns])[::-1]
+        messages = []
+        for turn in recent:
+            messages.append({"role": "user", "content": turn.question})
+            messages.append({"role": "assistant", "content": turn.answer})
+        return messages
+
+
+class Turn(models.Model):
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="turns")
+    question = models.TextField()
+    answer = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class Recording(models.Model):
+    """A microphone recording a user sent (/save_audio or /chat_system), kept as 16 kHz mono WAV."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    file = models.CharField(max_length=500, help_text="Relative to MEDIA_ROOT")
+    original_name = models.CharField(max_length=255, blank=True)
+    duration = models.FloatField()
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    @property
+    def path(self):
+        return settings.MEDIA_ROOT / self.file
+
+    def delete(self, *args, **kwargs):
+        self.path.unlink(missing_ok=True)
+        return super().delete(*args, **kwargs)

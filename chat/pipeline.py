@@ -1,0 +1,53 @@
+"""One turn of voice chat: recognise the question, ask the LLM, speak and render the answer."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+from chat.engines import get_language_model, get_recognizer
+from chat.models import Conversation, Turn
+from generation.renderer import render_speech
+from monitoring.runner import JobFailed
+from training.models import Avatar
+from voices.models import Speaker
+
+
+class ChatError(JobFailed):
+    pass
+
+
+def chat_turn(
+    conversation: Conversation,
+    recording: Path,
+    avatar: Avatar,
+    speaker: Speaker,
+    llm_name: str,
+    gpu: str,
+    output: Path,
+    progress,
+) -> dict:
+    timings: dict[str, float] = {}
+
+    progress(2, "Recognising speech")
+    started = time.monotonic()
+    question = get_recognizer().transcribe(recording).strip()
+    timings["asr"] = round(time.monotonic() - started, 3)
+    if not question:
+        raise ChatError("No words were recognised in the recording.")
+
+    progress(15, "Asking the language model")
+    messages = [{"role": "system", "content": settings.CHAT_SYSTEM_PROMPT}]
+    messages += conversation.recent_messages(settings.CHAT_HISTORY_TURNS)
+    messages.append({"role": "user", "content": question})
+    started = time.monotonic()
+    answer = get_language_model(llm_name).reply(messages).strip()
+    timings["llm"] = round(time.monotonic() - started, 3)
+    if not answer:
+        raise ChatError("The language model gave an empty answer.", http_status=502)
+
+    render_speech(avatar, speaker, answer, gpu, output, progress.scaled(30, 100), timings)
+    Turn.objects.create(conversation=conversation, question=question, answer=answer)
+    return {"transcript": question, "response": answer, "timings": timings}

@@ -1,0 +1,48 @@
+"""Users' microphone recordings: decoded to 16 kHz mono WAV and checked for speech."""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import soundfile
+from django.conf import settings
+
+from avatar_site.lib.errors import Unprocessable
+from avatar_site.lib.media import MediaError, to_wav
+from avatar_site.lib.uploads import media_input
+from chat.models import Recording
+
+SILENCE_DBFS = -50.0
+
+
+def save_recording(uploaded, owner) -> Recording:
+    """Store an uploaded recording (webm, ogg, wav… whatever its name says) as WAV; 4xx when unusable."""
+    source, info = media_input(uploaded, "audio", need_audio=True, folder="chat/uploads")
+    target = settings.MEDIA_ROOT / "chat" / "recordings" / f"{uuid.uuid4().hex}.wav"
+    try:
+        if info.duration > settings.MAX_RECORDING_SECONDS:
+            raise Unprocessable(
+                f"audio: the recording lasts {info.duration:.0f} s, longer than {settings.MAX_RECORDING_SECONDS:.0f} s."
+            )
+        try:
+            to_wav(source, target)
+        except MediaError as exc:
+            raise Unprocessable(f"audio: {exc}") from None
+        samples, rate = soundfile.read(str(target), dtype="float32")
+        if samples.size == 0:
+            raise Unprocessable("audio: the recording is empty.")
+        rms = float(np.sqrt(np.mean(np.square(samples))))
+        if 20 * np.log10(max(rms, 1e-10)) < SILENCE_DBFS:
+            raise Unprocessable("audio: the recording is silent.")
+    except Exception:
+        target.unlink(missing_ok=True)
+        raise
+    finally:
+        source.unlink(missing_ok=True)
+    return Recording.objects.create(
+        file=target.relative_to(settings.MEDIA_ROOT).as_posix(),
+        original_name=getattr(uploaded, "name", "")[:255],
+        duration=len(samples) / rate,
+        owner=owner if owner.is_authenticated else None,
+    )

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework import serializers
+
+from avatar_site.lib.fields import JobRequestSerializer
+
+
+class SaveAudioSerializer(serializers.Serializer):
+    audio = serializers.FileField(help_text="The recording; any audio format ffmpeg reads")
+
+
+class ChatSystemSerializer(JobRequestSerializer):
+    audio = serializers.FileField(help_text="The user's recording")
+    model_name = serializers.ChoiceField(choices=[])
+    model_param = serializers.CharField(max_length=1024)
+    ref_audio_id = serializers.CharField(max_length=64)
+    api_choice = serializers.ChoiceField(choices=[])
+    gpu_choice = serializers.CharField(max_length=32, required=False)
+    conversation_id = serializers.UUIDField(required=False, allow_null=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model_name"].choices = list(settings.TALKING_HEAD_ENGINES)
+        self.fields["api_choice"].choices = list(settings.LLM_ENGINES)

@@ -1,0 +1,97 @@
+import json
+
+import pytest
+
+from chat.models import Recording, Turn
+from monitoring.models import HistoryRecord
+from tests.flows import clone_voice, train_avatar
+from tests.media import silent_wav, tone_wav
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("double_engines")]
+
+
+@pytest.fixture
+def avatar_id(api, media_root):
+    clone_voice(api, media_root, "speaker_1")
+    return train_avatar(api, media_root).json()["avatar_id"]
+
+
+def ask(api, avatar_id, recording, **fields):
+    with open(recording, "rb") as handle:
+        return api.post(
+            "/chat_system",
+            {"audio": handle, "model_name": "builtin", "model_param": avatar_id, "ref_audio_id": "speaker_1",
+             "api_choice": "glm-4-plus", **fields},
+        )
+
+
+def test_it_answers_a_recording_with_text_and_video(api, avatar_id, tmp_path):
+    response = ask(api, avatar_id, tone_wav(tmp_path / "input.wav", seconds=2))
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["status"] == "success"
+    assert body["message"] == "对话生成成功"
+    assert json.loads(body["response"]) == {"heard": "hello there", "messages": 2}
+    assert body["video_path"].startswith("/video/chat_")
+    assert set(body["timings"]) == {"asr", "llm", "tts", "render"}
+    history = HistoryRecord.objects.get(type="chat_system")
+    assert history.status == "completed"
+    assert history.result["transcript"] == "hello there"
+
+
+def test_it_sends_earlier_turns_of_the_conversation(api, avatar_id, tmp_path):
+    first = ask(api, avatar_id, tone_wav(tmp_path / "1.wav", seconds=2)).json()
+
+    second = ask(api, avatar_id, tone_wav(tmp_path / "2.wav", seconds=2), conversation_id=first["conversation_id"])
+
+    assert json.loads(second.json()["response"])["messages"] == 4
+    assert Turn.objects.count() == 2
+
+
+def test_it_refuses_a_silent_recording(api, avatar_id, tmp_path):
+    response = ask(api, avatar_id, silent_wav(tmp_path / "silence.wav"))
+
+    assert response.status_code == 422
+    assert "silent" in response.json()["message"]
+    assert HistoryRecord.objects.get(type="chat_system").status == "failed"
+
+
+def test_it_refuses_an_unknown_llm(api, avatar_id, tmp_path):
+    response = ask(api, avatar_id, tone_wav(tmp_path / "q.wav"), api_choice="gpt-99")
+
+    assert response.status_code == 400
+
+
+def test_save_audio_stores_a_recording_under_a_unique_name(api, tmp_path, media_root):
+    recording = tone_wav(tmp_path / "input.wav", seconds=2)
+
+    with open(recording, "rb") as first, open(recording, "rb") as second:
+        one = api.post("/save_audio", {"audio": first})
+        two = api.post("/save_audio", {"audio": second})
+
+    assert one.status_code == 200
+    assert one.json() | {"audio_id": None, "duration": None} == {
+        "status": "success", "message": "音频保存成功", "audio_id": None, "duration": None,
+    }
+    assert one.json()["audio_id"] != two.json()["audio_id"]
+    assert Recording.objects.count() == 2
+    assert all(r.path.is_file() and r.path.suffix == ".wav" for r in Recording.objects.all())
+
+
+def test_save_audio_refuses_a_file_that_is_not_audio(api, tmp_path, media_root):
+    fake = tmp_path / "input.wav"
+    fake.write_text("hello")
+
+    with open(fake, "rb") as handle:
+        response = api.post("/save_audio", {"audio": handle})
+
+    assert response.status_code == 415
+    assert not Recording.objects.exists()
+
+
+def test_save_audio_requires_the_audio_field(api):
+    response = api.post("/save_audio", {})
+
+    assert response.status_code == 400
+    assert "audio" in response.json()["message"]

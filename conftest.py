@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pytest
+from django_q.conf import Conf
+from rest_framework.test import APIClient
+
+DOUBLE_ENGINES = {
+    "TALKING_HEAD_ENGINES": {
+        "builtin": "tests.doubles.StillTalkingHead",
+        "SyncTalk": "tests.doubles.StillTalkingHead",
+        "ER-NeRF": "tests.doubles.StillTalkingHead",
+    },
+    "VOICE_ENGINES": {"builtin": "tests.doubles.ToneVoice"},
+    "VOICE_ENGINE": "builtin",
+    "ASR_ENGINES": {"text": "tests.doubles.TextFileRecognizer"},
+    "ASR_ENGINE": "text",
+    "LLM_ENGINES": {"glm-4-plus": "tests.doubles.EchoModel"},
+}
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Every test gets its own media folder, which is also the only input root."""
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = root
+    settings.INPUT_ROOTS = [root]
+    return root
+
+
+@pytest.fixture(autouse=True)
+def inline_queue(monkeypatch):
+    """Jobs run inside async_task unless a test starts real workers (see monitoring/tests/test_qcluster.py)."""
+    monkeypatch.setattr(Conf, "SYNC", True)
+
+
+@pytest.fixture
+def double_engines(settings):
+    for name, value in DOUBLE_ENGINES.items():
+        setattr(settings, name, value)
+    settings.GPU_QUEUES = ["GPU0", "GPU1"]
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("alice", password="pw-alice-123")
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    return django_user_model.objects.create_user("bob", password="pw-bob-123")
+
+
+@pytest.fixture
+def api(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def anonymous_api():
+    return APIClient()

@@ -1,0 +1,71 @@
+"""Making a talking-head video: speech in a cloned voice, rendered by the avatar's engine."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+
+from training.engines import get_talking_head_engine
+from training.engines.base import EngineError, RenderJob
+from training.models import Avatar
+from training.trainer import read_manifest
+from voices.cloning import speak
+from voices.models import Speaker
+
+
+def video_output_path(prefix: str) -> Path:
+    return settings.MEDIA_ROOT / "videos" / f"{prefix}_{uuid.uuid4().hex[:12]}.mp4"
+
+
+def video_url(path: Path) -> str:
+    return "/video/" + path.relative_to(settings.MEDIA_ROOT / "videos").as_posix()
+
+
+def render_speech(
+    avatar: Avatar, speaker: Speaker, text: str, gpu: str, output: Path, progress, timings: dict | None = None
+) -> Path:
+    """Speak ``text`` (or, when empty, play the speaker's reference) through ``avatar`` into ``output``.
+
+    ``timings``, when given, receives the seconds spent on speech ("tts") and video ("render").
+    """
+    timings = {} if timings is None else timings
+    engine = get_talking_head_engine(avatar.engine)
+    manifest = read_manifest(avatar)
+    if not manifest:
+        raise EngineError(f"Avatar {avatar.id} has no readable manifest; train it again.")
+    work_dir = Path(tempfile.mkdtemp(prefix="render_", dir=_scratch_dir()))
+    try:
+        started = time.monotonic()
+        if text:
+            audio = speak(speaker, text, work_dir / "speech.wav", progress.scaled(0, 30))
+        else:
+            if speaker.reference_path is None or not speaker.reference_path.exists():
+                raise EngineError(f"Speaker {speaker.id} has no reference recording to render.")
+            audio = speaker.reference_path
+        timings["tts"] = round(time.monotonic() - started, 3)
+        progress(30, "Rendering the video")
+        started = time.monotonic()
+        partial = output.with_name(f".{output.stem}.partial.mp4")
+        output.parent.mkdir(parents=True, exist_ok=True)
+        engine.render(
+            RenderJob(avatar_dir=avatar.folder, manifest=manifest, audio_wav=audio, output_mp4=partial,
+                      work_dir=work_dir, gpu=gpu),
+            progress.scaled(30, 100),
+        )
+        shutil.move(partial, output)
+        timings["render"] = round(time.monotonic() - started, 3)
+        return output
+    finally:
+        output.with_name(f".{output.stem}.partial.mp4").unlink(missing_ok=True)
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def _scratch_dir() -> Path:
+    scratch = settings.MEDIA_ROOT / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    return scratch

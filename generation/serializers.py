@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework import serializers
+
+from avatar_site.lib.fields import JobRequestSerializer
+
+
+class VideoGenerationSerializer(JobRequestSerializer):
+    model_name = serializers.ChoiceField(choices=[])
+    model_param = serializers.CharField(max_length=1024, help_text="Avatar id (see /api/avatars) or its folder")
+    ref_audio_id = serializers.CharField(max_length=64)
+    gpu_choice = serializers.CharField(max_length=32)
+    target_text = serializers.CharField(required=False, allow_blank=True, default="")
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model_name"].choices = list(settings.TALKING_HEAD_ENGINES)
+
+    def validate_target_text(self, value: str) -> str:
+        if len(value) > settings.MAX_TEXT_CHARS:
+            raise serializers.ValidationError(f"Longer than the limit of {settings.MAX_TEXT_CHARS} characters.")
+        return value

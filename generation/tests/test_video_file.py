@@ -1,0 +1,51 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def video(media_root):
+    folder = media_root / "videos"
+    folder.mkdir()
+    path = folder / "clip.mp4"
+    path.write_bytes(bytes(range(256)) * 40)
+    return path
+
+
+def test_it_serves_a_whole_video(api, video):
+    response = api.get("/video/clip.mp4")
+
+    assert response.status_code == 200
+    assert response["Accept-Ranges"] == "bytes"
+    assert b"".join(response.streaming_content) == video.read_bytes()
+
+
+def test_it_serves_a_byte_range(api, video):
+    response = api.get("/video/clip.mp4", HTTP_RANGE="bytes=10-19")
+
+    assert response.status_code == 206
+    assert response["Content-Range"] == f"bytes 10-19/{video.stat().st_size}"
+    assert b"".join(response.streaming_content) == video.read_bytes()[10:20]
+
+
+def test_it_serves_a_suffix_range(api, video):
+    response = api.get("/video/clip.mp4", HTTP_RANGE="bytes=-5")
+
+    assert response.status_code == 206
+    assert b"".join(response.streaming_content) == video.read_bytes()[-5:]
+
+
+def test_it_refuses_an_unsatisfiable_range(api, video):
+    response = api.get("/video/clip.mp4", HTTP_RANGE="bytes=999999-")
+
+    assert response.status_code == 416
+
+
+@pytest.mark.parametrize("name", ["../secret.txt", "..%2fsecret.txt", "%2e%2e/secret.txt", "missing.mp4"])
+def test_it_never_reads_outside_the_videos_folder(api, video, media_root, name):
+    (media_root / "secret.txt").write_text("secret")
+
+    response = api.get(f"/video/{name}")
+
+    assert response.status_code in (400, 404)
+    assert b"secret" not in b"".join(getattr(response, "streaming_content", [response.content]))

@@ -1,0 +1,123 @@
+import json
+import subprocess
+
+import pytest
+
+from monitoring.models import HistoryRecord, Task
+from tests.flows import clone_voice, train_avatar
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("double_engines")]
+
+
+@pytest.fixture
+def avatar_id(api, media_root):
+    clone_voice(api, media_root, "speaker_1")
+    return train_avatar(api, media_root).json()["avatar_id"]
+
+
+def generate(api, avatar_id, **fields):
+    return api.post(
+        "/video_generation",
+        {"model_name": "builtin", "model_param": avatar_id, "ref_audio_id": "speaker_1", "gpu_choice": "GPU0",
+         "target_text": "hello world", **fields},
+    )
+
+
+def ffprobe(path):
+    out = subprocess.run(["ffprobe", "-v", "error", "-print_format", "json", "-show_streams", "-show_format", str(path)],
+                         capture_output=True, check=True)
+    return json.loads(out.stdout)
+
+
+def test_it_renders_a_playable_video_and_serves_it(api, avatar_id, media_root):
+    response = generate(api, avatar_id)
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["status"] == "success"
+    assert body["message"] == "视频生成成功"
+    assert body["video_path"].startswith("/video/gen_")
+    assert body["task_id"].startswith("gen_")
+    video = media_root / "videos" / body["video_path"].removeprefix("/video/")
+    streams = {s["codec_type"]: s for s in ffprobe(video)["streams"]}
+    assert streams["video"]["codec_name"] == "h264"
+    assert streams["audio"]["codec_name"] == "aac"
+    served = api.get(body["video_path"])
+    assert served.status_code == 200
+    assert served["Content-Type"] == "video/mp4"
+    assert HistoryRecord.objects.get(type="video_generation").status == "completed"
+
+
+def test_two_renders_never_share_a_file_name(api, avatar_id):
+    first = generate(api, avatar_id).json()["video_path"]
+    second = generate(api, avatar_id).json()["video_path"]
+
+    assert first != second
+
+
+def test_it_accepts_the_avatar_folder_as_model_param(api, avatar_id, media_root):
+    response = generate(api, str(media_root / "avatars" / avatar_id))
+
+    assert response.status_code == 200, response.json()
+
+
+def test_it_renders_the_reference_audio_when_the_text_is_empty(api, avatar_id):
+    response = generate(api, avatar_id, target_text="")
+
+    assert response.status_code == 200, response.json()
+
+
+def test_it_answers_at_once_with_async(api, avatar_id):
+    response = generate(api, avatar_id, **{"async": "1"})
+
+    assert response.status_code == 202
+    assert response.json()["task_id"].startswith("gen_")
+
+
+def test_it_refuses_an_unknown_speaker(api, avatar_id):
+    response = generate(api, avatar_id, ref_audio_id="ghost")
+
+    assert response.status_code == 404
+    assert HistoryRecord.objects.filter(type="video_generation", status="failed").count() == 1
+
+
+def test_it_refuses_an_unknown_avatar(api, avatar_id):
+    response = generate(api, "user_19990101")
+
+    assert response.status_code == 404
+
+
+def test_it_refuses_an_avatar_of_another_engine(api, avatar_id):
+    response = generate(api, avatar_id, model_name="SyncTalk")
+
+    assert response.status_code == 400
+    assert "trained with builtin" in response.json()["message"]
+
+
+def test_it_refuses_a_model_param_outside_the_roots(api, avatar_id):
+    response = generate(api, avatar_id, model_param="/etc")
+
+    assert response.status_code == 400
+
+
+def test_it_does_not_show_other_users_avatars(api, avatar_id, other_user):
+    from rest_framework.test import APIClient
+
+    other = APIClient()
+    other.force_authenticate(other_user)
+
+    response = generate(other, avatar_id)
+
+    assert response.status_code == 404
+
+
+def test_a_render_that_fails_answers_with_the_reason(api, avatar_id, media_root):
+    (media_root / "avatars" / avatar_id / "still.png").unlink()
+
+    response = generate(api, avatar_id)
+
+    assert response.status_code in (422, 500)
+    assert response.json()["status"] == "error"
+    task = Task.objects.get(pk=response.json()["task_id"])
+    assert task.status == Task.Status.FAILED
+    assert not list((media_root / "videos").glob("*.mp4"))

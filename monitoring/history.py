@@ -1,0 +1,45 @@
+"""History rows for requests that failed before (or instead of) becoming a task."""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import UploadedFile
+from rest_framework.response import Response
+
+from monitoring.models import HistoryRecord
+
+MAX_PARAMETER_LENGTH = 2000
+
+
+def request_parameters(request) -> dict:
+    """The request's form fields as history parameters; uploads by file name only."""
+    try:
+        data = request.data
+    except Exception:  # the body itself was refused (too large, malformed)
+        return {}
+    parameters = {}
+    for key in data:
+        value = data.get(key)
+        if isinstance(value, UploadedFile):
+            parameters[key] = f"(upload) {value.name}"
+        else:
+            parameters[key] = str(value)[:MAX_PARAMETER_LENGTH]
+    return parameters
+
+
+class RecordsHistoryOnError:
+    """APIView mixin: a request that ends in an error still leaves a failed history row."""
+
+    history_type: str
+
+    def handle_exception(self, exc) -> Response:
+        response = super().handle_exception(exc)
+        if self.request.method == "POST" and response.status_code not in (401, 403):
+            user = self.request.user
+            HistoryRecord.objects.create(
+                type=self.history_type,
+                parameters=request_parameters(self.request),
+                result={"message": response.data.get("message", ""), "http_status": response.status_code},
+                status=HistoryRecord.Status.FAILED,
+                owner=user if user.is_authenticated else None,
+            )
+        return response

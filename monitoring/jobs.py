@@ -1,0 +1,74 @@
+"""Submitting jobs to the queues and waiting for them: what views and the admin call."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+
+from avatar_site.lib.errors import ApiError, ServiceUnavailable
+from monitoring.models import HistoryRecord, Task
+
+logger = logging.getLogger(__name__)
+
+
+def queue_for(gpu_choice: str) -> str:
+    """The queue of a client's gpu_choice; 400 for a GPU this site does not have."""
+    if gpu_choice not in settings.GPU_QUEUES:
+        raise ApiError(f"gpu_choice: unknown GPU {gpu_choice!r}; this site has {', '.join(settings.GPU_QUEUES)}.")
+    return gpu_choice
+
+
+def submit(
+    kind: str,
+    job: Callable | str,
+    parameters: dict,
+    owner=None,
+    queue: str | None = None,
+    gpu: str = "",
+) -> Task:
+    """Create the Task and its history row, then hand the task to its queue."""
+    handler = job if isinstance(job, str) else f"{job.__module__}.{job.__qualname__}"
+    task = Task.create_with_unique_id(
+        kind,
+        handler=handler,
+        parameters=parameters,
+        owner=owner if owner is not None and owner.is_authenticated else None,
+        queue=queue or settings.CPU_QUEUE,
+        gpu=gpu,
+    )
+    HistoryRecord.objects.create(
+        type=kind, parameters=parameters, status=HistoryRecord.Status.QUEUED, task=task, owner=task.owner
+    )
+    enqueue(task)
+    task.refresh_from_db()
+    return task
+
+
+def enqueue(task: Task) -> None:
+    from django_q.tasks import async_task
+
+    try:
+        q_id = async_task("monitoring.runner.run_task", task.pk, cluster=task.queue, task_name=task.pk)
+    except Exception as exc:
+        logger.exception("Could not enqueue task %s", task.pk)
+        task.finish(Task.Status.FAILED, f"The job queue is unavailable: {exc}")
+        raise ServiceUnavailable(f"The job queue is unavailable: {exc}") from None
+    Task.objects.filter(pk=task.pk).update(q_task_id=q_id or "")
+
+
+def retry(task: Task) -> Task:
+    """Submit a finished task's job again, as a new task with the same parameters."""
+    return submit(task.kind, task.handler, task.parameters, owner=task.owner, queue=task.queue, gpu=task.gpu)
+
+
+def wait(task: Task, timeout: float, poll: float = 0.25) -> Task:
+    """Wait up to ``timeout`` seconds for a task to finish; return it refreshed either way."""
+    deadline = time.monotonic() + timeout
+    task.refresh_from_db()
+    while not task.is_finished and time.monotonic() < deadline:
+        time.sleep(poll)
+        task.refresh_from_db()
+    return task

@@ -1,0 +1,54 @@
+"""Delete history, finished tasks and their files older than N days, and orphan uploads."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from monitoring.admin import delete_result_files
+from monitoring.models import HistoryRecord, Task
+
+SCRATCH_FOLDERS = ["uploads", "tmp", "chat/uploads"]
+
+
+class Command(BaseCommand):
+    help = "Delete history rows, finished tasks (with their output files) and orphan uploads older than --days."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--days", type=int, default=30)
+        parser.add_argument("--dry-run", action="store_true")
+
+    def handle(self, *args, days: int, dry_run: bool, **options):
+        cutoff = timezone.now() - timedelta(days=days)
+        old_tasks = Task.objects.filter(created_at__lt=cutoff, status__in=Task.FINISHED)
+        old_history = HistoryRecord.objects.filter(created_at__lt=cutoff)
+        self.stdout.write(f"{old_tasks.count()} task(s) and {old_history.count()} history row(s) before {cutoff:%Y-%m-%d}")
+        if not dry_run:
+            for task in old_tasks:
+                delete_result_files(task)
+            old_tasks.delete()
+            old_history.delete()
+
+        referenced = self._referenced_paths()
+        removed = 0
+        for folder in SCRATCH_FOLDERS:
+            root = settings.MEDIA_ROOT / folder
+            if not root.is_dir():
+                continue
+            for path in root.rglob("*"):
+                if path.is_file() and path.stat().st_mtime < time.time() - days * 86400 and str(path) not in referenced:
+                    removed += 1
+                    if not dry_run:
+                        path.unlink(missing_ok=True)
+        self.stdout.write(f"{removed} orphan file(s) in {', '.join(SCRATCH_FOLDERS)}")
+
+    def _referenced_paths(self) -> set[str]:
+        """Every string a remaining task was given as a parameter: uploads still in use."""
+        paths = set()
+        for parameters in Task.objects.values_list("parameters", flat=True).iterator():
+            paths.update(value for value in parameters.values() if isinstance(value, str))
+        return paths

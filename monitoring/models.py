@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+
+class HistoryType(models.TextChoices):
+    VIDEO_GENERATION = "video_generation", "视频生成"
+    MODEL_TRAINING = "model_training", "模型训练"
+    AUDIO_CLONE = "audio_clone", "音频克隆"
+    CHAT_SYSTEM = "chat_system", "人机对话"
+
+
+TASK_ID_PREFIX = {
+    HistoryType.VIDEO_GENERATION: "gen",
+    HistoryType.MODEL_TRAINING: "train",
+    HistoryType.AUDIO_CLONE: "clone",
+    HistoryType.CHAT_SYSTEM: "chat",
+}
+
+LOG_TAIL_LINES = 200
+
+
+class TaskQuerySet(models.QuerySet):
+    def visible_to(self, user) -> TaskQuerySet:
+        return self if user.is_staff else self.filter(owner=user)
+
+    def unfinished(self) -> TaskQuerySet:
+        return self.filter(status__in=[Task.Status.QUEUED, Task.Status.RUNNING])
+
+
+class Task(models.Model):
+    """One queued job. Our row, not django-q's, is the source of truth for the job's state.
+
+    Transitions: QUEUED → RUNNING (claimed by exactly one worker) → SUCCEEDED | FAILED | CANCELLED;
+    QUEUED → CANCELLED (cancelled before a worker took it). A running job that is asked to stop
+    gets ``cancel_requested`` and ends CANCELLED when its worker notices.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+    id = models.CharField(primary_key=True, max_length=64)
+    kind = models.CharField(max_length=32, choices=HistoryType.choices, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    message = models.TextField(blank=True)
+    log_tail = models.TextField(blank=True)
+    queue = models.CharField(max_length=32, help_text="django-q cluster that runs the job (GPU0, GPU1, CPU…)")
+    gpu = models.CharField(max_length=32, blank=True, help_text="The client's gpu_choice")
+    handler = models.CharField(max_length=200, help_text="Dotted path of the job function")
+    parameters = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    q_task_id = models.CharField(max_length=64, blank=True)
+    worker_pid = models.IntegerField(null=True, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.id
+
+    @classmethod
+    def create_with_unique_id(cls, kind: str, now: datetime | None = None, **fields) -> Task:
+        """Create a task named like the spec (``train_20251218_054414``), suffixed when taken."""
+        stamp = timezone.localtime(now or timezone.now()).strftime("%Y%m%d_%H%M%S")
+        base = f"{TASK_ID_PREFIX[kind]}_{stamp}"
+        for attempt in range(1, 1000):
+            task_id = base if attempt == 1 else f"{base}_{attempt}"
+            if cls.objects.filter(pk=task_id).exists():
+                continue
+            try:
+                with transaction.atomic():
+                    return cls.objects.create(id=task_id, kind=kind, **fields)
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"No free task id for {base}")
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+    def claim(self, pid: int) -> bool:
+        """Move QUEUED → RUNNING for exactly one worker; False if someone else has it or it was cancelled."""
+        now = timezone.now()
+        claimed = Task.objects.filter(pk=self.pk, status=self.Status.QUEUED).update(
+            status=self.Status.RUNNING, started_at=now, worker_pid=pid
+        )
+        if claimed == 1:
+            self.refresh_from_db()
+            HistoryRecord.objects.filter(task=self).update(status=HistoryRecord.Status.RUNNING)
+        return claimed == 1
+
+    def request_cancel(self) -> bool:
+        """Cancel a queued task at once, or ask a running one to stop. False when already finished."""
+        if Task.objects.filter(pk=self.pk, status=self.Status.QUEUED).update(
+            status=self.Status.CANCELLED, cancel_requested=True, finished_at=timezone.now(),
+            message="Cancelled before it started.",
+        ):
+            self.refresh_from_db()
+            self._sync_history()
+            return True
+        changed = Task.objects.filter(pk=self.pk, status=self.Status.RUNNING).update(cancel_requested=True)
+        self.refresh_from_db()
+        return bool(changed)
+
+    def finish(self, status: str, message: str = "", result: dict | None = None) -> None:
+        self.status = status
+        self.message = message
+        if result is not None:
+            self.result = result
+        if status == self.Status.SUCCEEDED:
+            self.progress = 100
+        self.finished_at = timezone.now()
+        self.save(update_fields=["status", "message", "result", "progress", "finished_at"])
+        self._sync_history()
+
+    def _sync_history(self) -> None:
+        history_status = {
+            self.Status.SUCCEEDED: HistoryRecord.Status.COMPLETED,
+            self.Status.FAILED: HistoryRecord.Status.FAILED,
+            self.Status.CANCELLED: HistoryRecord.Status.CANCELLED,
+        }[self.status]
+        result = dict(self.result)
+        if self.status != self.Status.SUCCEEDED:
+            result.setdefault("message", self.message)
+        HistoryRecord.objects.filter(task=self).update(
+            status=history_status, result=result, duration=self.duration
+        )
+
+    def append_log(self, lines: list[str]) -> None:
+        kept = (self.log_tail.splitlines() + lines)[-LOG_TAIL_LINES:]
+        self.log_tail = "\n".join(kept)
+
+
+class HistoryQuerySet(models.QuerySet):
+    def visible_to(self, user) -> HistoryQuerySet:
+        return self if user.is_staff else self.filter(owner=user)
+
+
+class HistoryRecord(models.Model):
+    """One row per operation a client asked for, successful or not."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        COMPLETED = "completed"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    type = models.CharField(max_length=32, choices=HistoryType.choices, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
+    duration = models.FloatField(null=True, blank=True, help_text="Seconds the job ran")
+    task = models.OneToOneField(Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="history")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    objects = HistoryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["type", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.created_at:%Y-%m-%d %H:%M:%S} {self.status}"

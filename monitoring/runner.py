@@ -1,0 +1,136 @@
+"""Running a queued job: claim its Task row, run the job function, record how it ended.
+
+Job functions take ``(task, progress)`` and return a result dict. ``progress`` is a Progress:
+call it with a percentage and a message, log lines with ``progress.log(line)``; it raises
+JobCancelled once the task was asked to stop, so long loops end promptly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+from django.db import close_old_connections
+from django.utils.module_loading import import_string
+from rest_framework.exceptions import APIException
+
+from monitoring.models import Task
+
+logger = logging.getLogger(__name__)
+
+
+class JobCancelled(Exception):
+    pass
+
+
+class JobFailed(Exception):
+    """A failure with a message meant for the user (bad input, engine error).
+
+    ``http_status`` is what a synchronous request that waited for the job answers with.
+    """
+
+    http_status = 422
+
+    def __init__(self, message: str, http_status: int | None = None):
+        super().__init__(message)
+        if http_status is not None:
+            self.http_status = http_status
+
+
+class Progress:
+    """Progress, log and cancellation channel between a running job and its Task row."""
+
+    def __init__(self, task: Task, start: float = 0.0, end: float = 100.0, flush_seconds: float = 0.5):
+        self.task = task
+        self.start = start
+        self.end = end
+        self.flush_seconds = flush_seconds
+        self._pending_lines: list[str] = []
+        self._last_flush = 0.0
+        self._parent: Progress | None = None
+
+    def __call__(self, percent: float, message: str | None = None) -> None:
+        root = self._root()
+        overall = self.start + (self.end - self.start) * max(0.0, min(percent, 100.0)) / 100.0
+        root.task.progress = max(root.task.progress, min(int(overall), 99))
+        if message is not None:
+            root.task.message = message
+        root.flush(force=message is not None)
+
+    def scaled(self, start: float, end: float) -> Progress:
+        """A Progress whose 0–100 maps onto ``start``–``end`` of this one (for job stages)."""
+        child = Progress(self.task, self._map(start), self._map(end), self.flush_seconds)
+        child._parent = self._root()
+        return child
+
+    def log(self, line: str) -> None:
+        root = self._root()
+        root._pending_lines.append(line)
+        root.flush()
+
+    def should_cancel(self) -> bool:
+        root = self._root()
+        root.flush()
+        return root.task.cancel_requested
+
+    def check_cancelled(self) -> None:
+        if self.should_cancel():
+            raise JobCancelled()
+
+    def flush(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_flush < self.flush_seconds:
+            return
+        self._last_flush = now
+        task = self.task
+        if self._pending_lines:
+            task.append_log(self._pending_lines)
+            self._pending_lines = []
+        Task.objects.filter(pk=task.pk).update(progress=task.progress, message=task.message, log_tail=task.log_tail)
+        task.cancel_requested = Task.objects.filter(pk=task.pk, cancel_requested=True).exists()
+        if task.cancel_requested:
+            raise JobCancelled()
+
+    def _map(self, percent: float) -> float:
+        return self.start + (self.end - self.start) * percent / 100.0
+
+    def _root(self) -> Progress:
+        return self._parent or self
+
+
+def run_task(task_id: str) -> None:
+    """django-q entry point: run the job of one Task row, exactly once."""
+    close_old_connections()
+    try:
+        task = Task.objects.get(pk=task_id)
+    except Task.DoesNotExist:
+        logger.warning("Task %s vanished before it ran", task_id)
+        return
+    if not task.claim(os.getpid()):
+        logger.info("Task %s was not queued any more (%s); skipped", task_id, task.status)
+        return
+
+    progress = Progress(task)
+    try:
+        job = import_string(task.handler)
+        result = job(task, progress)
+    except JobCancelled:
+        _finish(task, progress, Task.Status.CANCELLED, "Cancelled.")
+    except JobFailed as exc:
+        _finish(task, progress, Task.Status.FAILED, str(exc), {"http_status": exc.http_status})
+    except APIException as exc:  # engine unavailable, bad input found late: already user-facing
+        _finish(task, progress, Task.Status.FAILED, str(exc.detail), {"http_status": exc.status_code})
+    except Exception as exc:
+        logger.exception("Task %s crashed", task_id)
+        _finish(task, progress, Task.Status.FAILED, f"Internal error: {type(exc).__name__}: {exc}", {"http_status": 500})
+    else:
+        _finish(task, progress, Task.Status.SUCCEEDED, "Done.", result or {})
+
+
+def _finish(task: Task, progress: Progress, status: str, message: str, result: dict | None = None) -> None:
+    try:
+        progress.flush(force=True)
+    except JobCancelled:
+        pass  # the job ended on its own before it saw the request to stop: keep how it ended
+    task.finish(status, message, result)

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from monitoring.models import HistoryRecord, Task
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    """A task as clients poll it; ``status`` stays the spec's success/error, so the task's is ``task_status``."""
+
+    task_id = serializers.CharField(source="id")
+    task_status = serializers.CharField(source="status")
+    duration = serializers.FloatField(allow_null=True)
+
+    class Meta:
+        model = Task
+        fields = [
+            "task_id", "kind", "task_status", "progress", "message", "log_tail", "gpu", "queue",
+            "parameters", "result", "cancel_requested", "created_at", "started_at", "finished_at", "duration",
+        ]
+
+
+class HistoryItemSerializer(serializers.ModelSerializer):
+    id = serializers.SerializerMethodField()
+    timestamp = serializers.DateTimeField(source="created_at", format="%Y-%m-%d %H:%M:%S")
+    task_id = serializers.CharField(allow_null=True)
+
+    class Meta:
+        model = HistoryRecord
+        fields = ["id", "timestamp", "parameters", "result", "status", "duration", "task_id"]
+
+    def get_id(self, record: HistoryRecord) -> str:
+        return f"record_{record.pk}"
+
+
+class HistoryQuerySerializer(serializers.Serializer):
+    page = serializers.IntegerField(min_value=1, default=1)
+    page_size = serializers.IntegerField(min_value=1, max_value=200, default=20)
+    status = serializers.ChoiceField(choices=HistoryRecord.Status.choices, required=False)
+
+
+class GpuSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    load = serializers.FloatField()
+    memory_used = serializers.IntegerField()
+    memory_total = serializers.IntegerField()
+    temperature = serializers.IntegerField()
+
+
+class SystemStatusSerializer(serializers.Serializer):
+    cpu_percent = serializers.FloatField()
+    memory_percent = serializers.FloatField()
+    memory_used = serializers.IntegerField()
+    memory_total = serializers.IntegerField()
+    disk_percent = serializers.FloatField()
+    gpus = GpuSerializer(many=True)
+    timestamp = serializers.CharField()

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from avatar_site.lib.errors import Conflict, NotFound
+from monitoring.models import HistoryRecord, HistoryType, Task
+from monitoring.serializers import (
+    HistoryItemSerializer,
+    HistoryQuerySerializer,
+    SystemStatusSerializer,
+    TaskSerializer,
+)
+from monitoring.system import system_status
+
+
+class StatusView(APIView):
+    @extend_schema(responses=SystemStatusSerializer)
+    def get(self, request):
+        return Response(system_status())
+
+
+class TaskDetailView(APIView):
+    @extend_schema(responses=TaskSerializer)
+    def get(self, request, task_id: str):
+        task = get_object_or_404(Task.objects.visible_to(request.user), pk=task_id)
+        return Response({"status": "success", **TaskSerializer(task).data})
+
+
+class TaskCancelView(APIView):
+    @extend_schema(request=None, responses=TaskSerializer)
+    def post(self, request, task_id: str):
+        task = get_object_or_404(Task.objects.visible_to(request.user), pk=task_id)
+        if not task.request_cancel():
+            raise Conflict(f"Task {task.pk} has already ended ({task.status}).")
+        message = "任务已取消" if task.status == Task.Status.CANCELLED else "已请求取消任务"
+        return Response({"status": "success", "message": message, "task_id": task.pk, "task_status": task.status})
+
+
+HistoryPageSerializer = inline_serializer(
+    "HistoryPage",
+    {
+        "status": serializers.CharField(),
+        "history": HistoryItemSerializer(many=True),
+        "total_count": serializers.IntegerField(),
+        "page": serializers.IntegerField(),
+        "page_size": serializers.IntegerField(),
+        "num_pages": serializers.IntegerField(),
+    },
+)
+
+
+class HistoryView(APIView):
+    @extend_schema(parameters=[HistoryQuerySerializer], responses=HistoryPageSerializer)
+    def get(self, request, history_type: str):
+        if history_type not in HistoryType.values:
+            raise NotFound(f"Unknown history type {history_type!r}; use one of {', '.join(HistoryType.values)}.")
+        query = HistoryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        records = HistoryRecord.objects.visible_to(request.user).filter(type=history_type)
+        if "status" in query.validated_data:
+            records = records.filter(status=query.validated_data["status"])
+        paginator = Paginator(records, query.validated_data["page_size"])
+        page = paginator.get_page(query.validated_data["page"])
+        return Response(
+            {
+                "status": "success",
+                "history": HistoryItemSerializer(page.object_list, many=True).data,
+                "total_count": paginator.count,
+                "page": page.number,
+                "page_size": paginator.per_page,
+                "num_pages": paginator.num_pages,
+            }
+        )

@@ -1,0 +1,72 @@
+"""The interface every talking-head engine implements: it trains avatars and renders them."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from monitoring.runner import JobFailed
+
+
+class EngineError(JobFailed):
+    """A training or rendering failure with a message for the user."""
+
+
+@dataclass
+class TrainingJob:
+    avatar_id: str
+    source_video: Path
+    avatar_dir: Path
+    epochs: int
+    params: dict = field(default_factory=dict)
+    gpu: str = "GPU0"
+
+
+@dataclass
+class RenderJob:
+    avatar_dir: Path
+    manifest: dict
+    audio_wav: Path
+    output_mp4: Path
+    work_dir: Path
+    gpu: str = "GPU0"
+
+
+class TalkingHeadEngine(ABC):
+    name = ""
+    #: custom_params keys this engine accepts, with the type each value is converted to.
+    allowed_params: dict[str, type] = {}
+    #: Whether rendering an empty target_text may use the speaker's reference recording.
+    text_optional = True
+
+    def check_available(self) -> None:
+        """Raise avatar_site.lib.engines.EngineUnavailable when the engine cannot run here."""
+
+    def validate_params(self, params: dict) -> dict:
+        """Whitelist and convert custom_params; raise ValueError with the reason."""
+        unknown = sorted(set(params) - set(self.allowed_params))
+        if unknown:
+            allowed = ", ".join(sorted(self.allowed_params)) or "none"
+            raise ValueError(f"unknown key(s) {', '.join(unknown)}; {self.name} accepts: {allowed}")
+        converted = {}
+        for key, value in params.items():
+            kind = self.allowed_params[key]
+            try:
+                if kind is bool and isinstance(value, str):
+                    if value.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                        raise ValueError
+                    converted[key] = value.lower() in ("1", "true", "yes")
+                else:
+                    converted[key] = kind(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"{key}={value!r} is not a valid {kind.__name__}") from None
+        return converted
+
+    @abstractmethod
+    def train(self, job: TrainingJob, progress) -> dict:
+        """Train into ``job.avatar_dir`` and return the manifest (also written as manifest.json)."""
+
+    @abstractmethod
+    def render(self, job: RenderJob, progress) -> None:
+        """Render ``job.audio_wav`` into a browser-playable MP4 with that audio at ``job.output_mp4``."""

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+
+class AvatarQuerySet(models.QuerySet):
+    def visible_to(self, user) -> AvatarQuerySet:
+        return self if user.is_staff else self.filter(owner=user)
+
+    def ready(self) -> AvatarQuerySet:
+        return self.filter(status=Avatar.Status.READY)
+
+    def get_by_model_param(self, model_param: str) -> Avatar:
+        """The avatar a client's ``model_param`` names: its id, or its folder inside the input roots."""
+        from avatar_site.lib.errors import NotFound
+        from avatar_site.lib.paths import confine
+
+        avatar = self.filter(pk=model_param).first()
+        if avatar is None:
+            folder = confine(model_param, field="model_param")
+            avatars_root = settings.MEDIA_ROOT / "avatars"
+            if folder.parent == avatars_root:
+                avatar = self.filter(pk=folder.name).first()
+        if avatar is None:
+            raise NotFound(f"model_param: no trained avatar {model_param!r}; see /api/avatars.")
+        return avatar
+
+
+class Avatar(models.Model):
+    """A trained talking-head model: a folder with the engine's files and a manifest.json."""
+
+    class Status(models.TextChoices):
+        TRAINING = "training", "训练中"
+        READY = "ready", "可用"
+        FAILED = "failed", "训练失败"
+
+    id = models.CharField(primary_key=True, max_length=64)
+    engine = models.CharField(max_length=32, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.TRAINING, db_index=True)
+    source_video = models.CharField(max_length=500)
+    epochs = models.PositiveIntegerField()
+    params = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True, help_text="Losses, scores and timings from training")
+    gpu = models.CharField(max_length=32, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AvatarQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.engine})"
+
+    @classmethod
+    def create_with_unique_id(cls, **fields) -> Avatar:
+        """Name it like the spec's speaker_id, ``user_YYYYMMDD``, with ``_2``, ``_3``… when taken."""
+        base = f"user_{timezone.localtime():%Y%m%d}"
+        for attempt in range(1, 10000):
+            avatar_id = base if attempt == 1 else f"{base}_{attempt}"
+            if cls.objects.filter(pk=avatar_id).exists():
+                continue
+            try:
+                with transaction.atomic():
+                    return cls.objects.create(id=avatar_id, **fields)
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"No free avatar id for {base}")
+
+    @property
+    def folder(self) -> Path:
+        return settings.MEDIA_ROOT / "avatars" / self.id
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.folder / "manifest.json"
+
+    def delete_files(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def delete(self, *args, **kwargs):
+        self.delete_files()
+        return super().delete(*args, **kwargs)

@@ -1,0 +1,161 @@
+import pytest
+
+from monitoring.models import HistoryRecord, Task
+from tests.flows import train_avatar
+from tests.media import test_video
+from training.models import Avatar
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("double_engines")]
+
+
+def test_it_trains_an_avatar_and_answers_with_the_task_id(api, media_root):
+    response = train_avatar(api, media_root)
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["status"] == "success"
+    assert body["message"] == "模型训练开始"
+    assert body["task_id"].startswith("train_")
+    assert body["speaker_id"].startswith("user_")
+    task = Task.objects.get(pk=body["task_id"])
+    assert task.status == Task.Status.SUCCEEDED
+    assert task.progress == 100
+    avatar = Avatar.objects.get(pk=body["avatar_id"])
+    assert avatar.status == Avatar.Status.READY
+    assert avatar.manifest_path.is_file()
+    assert HistoryRecord.objects.get(task=task).status == "completed"
+
+
+def test_it_gives_each_avatar_a_unique_id(api, media_root):
+    first = train_avatar(api, media_root).json()["avatar_id"]
+    second = train_avatar(api, media_root).json()["avatar_id"]
+
+    assert first != second
+    assert second == f"{first}_2"
+
+
+def test_it_lists_trained_avatars(api, media_root):
+    avatar_id = train_avatar(api, media_root).json()["avatar_id"]
+
+    response = api.get("/api/avatars")
+
+    assert [a["model_param"] for a in response.json()["avatars"]] == [avatar_id]
+
+
+def test_it_accepts_custom_params_as_json_or_pairs(api, media_root):
+    as_json = train_avatar(api, media_root, custom_params='{"lr": 0.01, "batch_size": 8}')
+    as_pairs = train_avatar(api, media_root, custom_params="lr=0.001,batch_size=4")
+
+    assert Avatar.objects.get(pk=as_json.json()["avatar_id"]).params == {"lr": 0.01, "batch_size": 8}
+    assert Avatar.objects.get(pk=as_pairs.json()["avatar_id"]).params == {"lr": 0.001, "batch_size": 4}
+
+
+@pytest.mark.parametrize(
+    "custom_params, expected",
+    [("lr=fast", "lr='fast'"), ("colour=blue", "unknown key"), ("{not json", "not valid JSON"), ("lr", "neither")],
+)
+def test_it_refuses_bad_custom_params(api, media_root, custom_params, expected):
+    response = train_avatar(api, media_root, custom_params=custom_params)
+
+    assert response.status_code == 400
+    assert expected in response.json()["message"]
+    assert HistoryRecord.objects.get(type="model_training").status == "failed"
+
+
+@pytest.mark.parametrize("epoch", ["0", "-3", "ten", "1.5"])
+def test_it_refuses_an_epoch_that_is_not_a_positive_integer(api, media_root, epoch):
+    response = train_avatar(api, media_root, epoch=epoch)
+
+    assert response.status_code == 400
+    assert "epoch" in response.json()["message"]
+
+
+def test_it_refuses_an_unknown_gpu(api, media_root):
+    response = train_avatar(api, media_root, gpu_choice="GPU7")
+
+    assert response.status_code == 400
+    assert "GPU7" in response.json()["message"]
+
+
+def test_it_refuses_an_unknown_model(api, media_root):
+    response = train_avatar(api, media_root, model_choice="Wav2Lip")
+
+    assert response.status_code == 400
+
+
+def test_it_accepts_windows_separators_inside_the_roots(api, media_root):
+    (media_root / "clips").mkdir()
+    test_video(media_root / "clips" / "me.mp4", seconds=2)
+
+    response = api.post(
+        "/model_training",
+        {"model_choice": "builtin", "ref_video": "clips\\me.mp4", "gpu_choice": "GPU0", "epoch": "1"},
+    )
+
+    assert response.status_code == 200, response.json()
+
+
+@pytest.mark.parametrize("ref_video", ["../../etc/passwd", "/etc/passwd", "clips/\x00.mp4", "a" * 2000])
+def test_it_refuses_paths_that_escape_the_roots(api, media_root, ref_video):
+    response = api.post(
+        "/model_training", {"model_choice": "builtin", "ref_video": ref_video, "gpu_choice": "GPU0", "epoch": "1"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["status"] == "error"
+
+
+def test_it_refuses_a_symlink_pointing_out_of_the_roots(api, media_root, tmp_path):
+    outside = test_video(tmp_path / "outside.mp4", seconds=1)
+    (media_root / "link.mp4").symlink_to(outside)
+
+    response = api.post(
+        "/model_training", {"model_choice": "builtin", "ref_video": "link.mp4", "gpu_choice": "GPU0", "epoch": "1"}
+    )
+
+    assert response.status_code == 400
+
+
+def test_it_refuses_a_video_upload_that_is_not_media(api, media_root, tmp_path):
+    fake = tmp_path / "clip.mp4"
+    fake.write_bytes(b"\x00\x01 definitely not a video" * 100)
+
+    with open(fake, "rb") as handle:
+        response = api.post(
+            "/model_training", {"model_choice": "builtin", "ref_video": handle, "gpu_choice": "GPU0", "epoch": "1"}
+        )
+
+    assert response.status_code == 415
+    assert not any(p.is_file() for p in (media_root / "uploads").rglob("*"))
+
+
+def test_it_refuses_an_upload_over_the_size_limit(api, media_root, settings, tmp_path):
+    settings.MAX_UPLOAD_BYTES = 50_000
+    video = test_video(tmp_path / "big.mp4", seconds=3, size="640x480")
+
+    with open(video, "rb") as handle:
+        response = api.post(
+            "/model_training", {"model_choice": "builtin", "ref_video": handle, "gpu_choice": "GPU0", "epoch": "1"}
+        )
+
+    assert response.status_code == 413
+    assert response.json()["status"] == "error"
+
+
+def test_a_failed_training_leaves_no_half_written_avatar(api, media_root):
+    silent_video = test_video(media_root / "mute.mp4", seconds=2, audio=False)
+
+    response = api.post(
+        "/model_training",
+        {"model_choice": "builtin", "ref_video": str(silent_video), "gpu_choice": "GPU0", "epoch": "1"},
+    )
+
+    task = Task.objects.get(pk=response.json()["task_id"])
+    assert task.status == Task.Status.FAILED
+    assert task.message == "The reference video has no audio track."
+    avatar = Avatar.objects.get(pk=response.json()["avatar_id"])
+    assert avatar.status == Avatar.Status.FAILED
+    assert not avatar.folder.exists()
+    history = HistoryRecord.objects.get(task=task)
+    assert history.status == "failed"
+    assert history.result["message"] == "The reference video has no audio track."

@@ -1,0 +1,60 @@
+"""Training an avatar: run the engine into the avatar's folder and record how it went."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+from training.engines import get_talking_head_engine
+from training.engines.base import TrainingJob
+from training.models import Avatar
+
+
+def train_avatar(avatar: Avatar, progress) -> dict:
+    """Train ``avatar`` with its engine; on any failure its half-written folder is removed."""
+    engine = get_talking_head_engine(avatar.engine)
+    job = TrainingJob(
+        avatar_id=avatar.id,
+        source_video=Path(avatar.source_video),
+        avatar_dir=avatar.folder,
+        epochs=avatar.epochs,
+        params=avatar.params,
+        gpu=avatar.gpu,
+    )
+    started = time.monotonic()
+    avatar.folder.mkdir(parents=True, exist_ok=True)
+    try:
+        manifest = engine.train(job, progress)
+    except BaseException:
+        avatar.delete_files()
+        avatar.status = Avatar.Status.FAILED
+        avatar.save(update_fields=["status"])
+        raise
+    manifest = {
+        "engine": avatar.engine,
+        "avatar_id": avatar.id,
+        "epochs": avatar.epochs,
+        "params": avatar.params,
+        **manifest,
+        "training_seconds": round(time.monotonic() - started, 1),
+    }
+    _write_json(avatar.manifest_path, manifest)
+    avatar.metrics = {key: manifest[key] for key in ("losses", "scores", "training_seconds") if key in manifest}
+    avatar.status = Avatar.Status.READY
+    avatar.save(update_fields=["metrics", "status"])
+    return manifest
+
+
+def read_manifest(avatar: Avatar) -> dict:
+    try:
+        return json.loads(avatar.manifest_path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_json(path: Path, data: dict) -> None:
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    shutil.move(partial, path)

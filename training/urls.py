@@ -1,0 +1,8 @@
+from django.urls import path
+
+from training import views
+
+urlpatterns = [
+    path("model_training", views.ModelTrainingView.as_view(), name="model-training"),
+    path("api/avatars", views.AvatarListView.as_view(), name="api-avatars"),
+]

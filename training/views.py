@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from avatar_site.lib.errors import ApiError
+from avatar_site.lib.fields import response_serializer
+from avatar_site.lib.uploads import media_input
+from monitoring import jobs
+from monitoring.history import RecordsHistoryOnError
+from monitoring.models import HistoryType
+from training import tasks
+from training.engines import get_talking_head_engine
+from training.models import Avatar
+from training.serializers import AvatarSerializer, ModelTrainingSerializer
+
+
+class ModelTrainingView(RecordsHistoryOnError, APIView):
+    history_type = HistoryType.MODEL_TRAINING
+
+    @extend_schema(
+        request=ModelTrainingSerializer,
+        responses=response_serializer(
+            "ModelTrainingResponse", speaker_id=serializers.CharField(), avatar_id=serializers.CharField()
+        ),
+    )
+    def post(self, request):
+        form = ModelTrainingSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        queue = jobs.queue_for(data["gpu_choice"])
+        engine = get_talking_head_engine(data["model_choice"])
+        try:
+            params = engine.validate_params(data.get("custom_params", {}))
+        except ValueError as exc:
+            raise ApiError(f"custom_params: {exc}") from None
+        source, _ = media_input(data["ref_video"], "ref_video", need_video=True, folder="uploads/videos")
+        avatar = Avatar.create_with_unique_id(
+            engine=data["model_choice"], source_video=str(source), epochs=data["epoch"],
+            params=params, gpu=data["gpu_choice"], owner=request.user,
+        )
+        task = jobs.submit(
+            HistoryType.MODEL_TRAINING,
+            tasks.train,
+            {"model_choice": avatar.engine, "ref_video": str(source), "gpu_choice": avatar.gpu,
+             "epoch": avatar.epochs, "custom_params": params, "avatar_id": avatar.id},
+            owner=request.user, queue=queue, gpu=avatar.gpu,
+        )
+        return Response(
+            {"status": "success", "task_id": task.pk, "message": "模型训练开始",
+             "speaker_id": avatar.id, "avatar_id": avatar.id},
+            status=status.HTTP_200_OK,
+        )
+
+
+class AvatarListView(APIView):
+    @extend_schema(responses=AvatarSerializer(many=True))
+    def get(self, request):
+        avatars = Avatar.objects.visible_to(request.user)
+        if request.query_params.get("all") not in ("1", "true"):
+            avatars = avatars.ready()
+        return Response({"status": "success", "avatars": AvatarSerializer(avatars, many=True).data,
+                         "total_count": avatars.count()})

@@ -1,0 +1,100 @@
+"""Cloning voices and speaking text in them; the one entry point every pipeline uses."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+import soundfile
+from django.conf import settings
+
+from avatar_site.lib.media import MediaError, to_wav
+from monitoring.runner import JobFailed
+from voices.engines import get_voice_engine
+from voices.models import Speaker
+
+REFERENCE_RATE = 16000
+MIN_REFERENCE_SECONDS = 3.0
+
+
+class VoiceError(JobFailed):
+    """Bad reference or text: the message is for the user."""
+
+
+def wav_seconds(path: Path) -> float:
+    info = soundfile.info(str(path))
+    return info.frames / float(info.samplerate)
+
+
+def clone_speaker(speaker: Speaker, source: Path, progress) -> Speaker:
+    """Normalise the reference, let the engine extract the voice, and mark the speaker ready.
+
+    On failure the speaker's folder and row are removed, so the id can be used again.
+    """
+    folder = speaker.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        progress(5, "Decoding the reference recording")
+        original = folder / "reference_original.wav"
+        reference = folder / "reference.wav"
+        try:
+            to_wav(source, original, rate=_original_rate(source), channels=1)
+            to_wav(source, reference, rate=REFERENCE_RATE, channels=1)
+        except MediaError as exc:
+            raise VoiceError(f"The reference recording cannot be decoded: {exc}") from None
+        if wav_seconds(reference) > settings.MAX_REFERENCE_SECONDS:
+            raise VoiceError(
+                f"The reference is longer than the limit of {settings.MAX_REFERENCE_SECONDS:.0f} s; trim it."
+            )
+        if wav_seconds(reference) < MIN_REFERENCE_SECONDS:
+            raise VoiceError(f"The reference has less than {MIN_REFERENCE_SECONDS:.0f} s of audio.")
+        engine = get_voice_engine(speaker.engine)
+        profile = engine.extract(reference, original, folder, progress.scaled(10, 100))
+    except BaseException:
+        speaker.delete()
+        raise
+    speaker.reference_audio = reference.relative_to(settings.MEDIA_ROOT).as_posix()
+    speaker.profile = profile
+    speaker.status = Speaker.Status.READY
+    speaker.save(update_fields=["reference_audio", "profile", "status"])
+    return speaker
+
+
+def _original_rate(source: Path) -> int:
+    from avatar_site.lib.media import probe
+
+    try:
+        rate = probe(source).audio_rate
+    except MediaError:
+        rate = 0
+    return min(max(rate or 44100, REFERENCE_RATE), 48000)
+
+
+def check_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise VoiceError("The text to speak is empty.")
+    if len(text) > settings.MAX_TEXT_CHARS:
+        raise VoiceError(f"The text is longer than {settings.MAX_TEXT_CHARS} characters.")
+    return text
+
+
+def speak(speaker: Speaker, text: str, output: Path, progress) -> Path:
+    """Speak ``text`` in ``speaker``'s voice into the WAV file ``output``."""
+    if speaker.status != Speaker.Status.READY:
+        raise VoiceError(f"Speaker {speaker.id} is not ready ({speaker.get_status_display()}).")
+    engine = get_voice_engine(speaker.engine)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(f".{output.stem}.{uuid.uuid4().hex}.partial.wav")
+    try:
+        engine.synthesize(check_text(text), speaker.folder, speaker.profile, partial, progress)
+        shutil.move(partial, output)
+    finally:
+        partial.unlink(missing_ok=True)
+    return output
+
+
+def generated_audio_path(gen_audio_id: str) -> Path:
+    """Where a generated clip lives; a short unique suffix keeps two requests from colliding."""
+    return settings.MEDIA_ROOT / "voices" / "generated" / f"{gen_audio_id}_{uuid.uuid4().hex[:8]}.wav"

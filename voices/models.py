@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+speaker_id_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",
+    "Use 1–64 letters, digits, '_' or '-', starting with a letter or digit.",
+)
+
+
+class SpeakerQuerySet(models.QuerySet):
+    def visible_to(self, user) -> SpeakerQuerySet:
+        return self if user.is_staff else self.filter(owner=user)
+
+    def ready(self) -> SpeakerQuerySet:
+        return self.filter(status=Speaker.Status.READY)
+
+
+class Speaker(models.Model):
+    """A cloned voice: its reference recording and the features an engine extracted from it."""
+
+    class Status(models.TextChoices):
+        EXTRACTING = "extracting", "提取中"
+        READY = "ready", "已提取特征"
+        FAILED = "failed", "提取失败"
+
+    id = models.CharField(primary_key=True, max_length=64, validators=[speaker_id_validator])
+    name = models.CharField(max_length=100)
+    engine = models.CharField(max_length=32)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.EXTRACTING)
+    reference_audio = models.CharField(max_length=500, blank=True, help_text="Relative to MEDIA_ROOT")
+    profile = models.JSONField(default=dict, blank=True, help_text="Features and transcript the engine extracted")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = SpeakerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name or self.id
+
+    @property
+    def folder(self) -> Path:
+        return settings.MEDIA_ROOT / "voices" / "speakers" / self.id
+
+    @property
+    def reference_path(self) -> Path | None:
+        return settings.MEDIA_ROOT / self.reference_audio if self.reference_audio else None
+
+    def delete_files(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def delete(self, *args, **kwargs):
+        self.delete_files()
+        return super().delete(*args, **kwargs)

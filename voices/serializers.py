@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework import serializers
+
+from avatar_site.lib.fields import JobRequestSerializer, PathOrFileField
+from voices.models import Speaker, speaker_id_validator
+
+
+class AudioCloneSerializer(JobRequestSerializer):
+    """The spec's /audio_clone form: clone mode (original_audio_path + new audio_id) or
+    generate mode (existing audio_id + gen_audio_id + generate_text)."""
+
+    original_audio_path = PathOrFileField(required=False, allow_null=True, help_text="Path or upload (clone mode)")
+    audio_id = serializers.CharField(max_length=64, validators=[speaker_id_validator])
+    target_audio_id = serializers.CharField(required=False, allow_blank=True, help_text="Reserved; leave empty")
+    gen_audio_id = serializers.CharField(
+        required=False, allow_blank=True, max_length=64, validators=[speaker_id_validator]
+    )
+    generate_text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=True)
+    prompt_text = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, help_text="Transcript of the reference (clone mode)"
+    )
+    name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    engine = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    def validate(self, attrs):
+        cloning = bool(attrs.get("original_audio_path"))
+        generating = bool(attrs.get("gen_audio_id") or attrs.get("generate_text"))
+        if cloning and generating:
+            raise serializers.ValidationError(
+                "Give either original_audio_path (clone mode) or gen_audio_id and generate_text (generate mode), not both."
+            )
+        if not cloning and not generating:
+            raise serializers.ValidationError(
+                "Give original_audio_path to clone a voice, or gen_audio_id and generate_text to speak text."
+            )
+        if generating:
+            if not attrs.get("gen_audio_id"):
+                raise serializers.ValidationError({"gen_audio_id": "Required in generate mode."})
+            if not attrs.get("generate_text"):
+                raise serializers.ValidationError({"generate_text": "Required in generate mode."})
+            if len(attrs["generate_text"]) > settings.MAX_TEXT_CHARS:
+                raise serializers.ValidationError(
+                    {"generate_text": f"Longer than the limit of {settings.MAX_TEXT_CHARS} characters."}
+                )
+        attrs["mode"] = "clone" if cloning else "generate"
+        return attrs
+
+
+class ClonedAudioSerializer(serializers.ModelSerializer):
+    created_at = serializers.DateTimeField(format="%Y-%m-%d %H:%M:%S")
+    reference_audio = serializers.SerializerMethodField()
+    status = serializers.CharField(source="get_status_display")
+
+    class Meta:
+        model = Speaker
+        fields = ["id", "name", "created_at", "reference_audio", "status", "engine"]
+
+    def get_reference_audio(self, speaker: Speaker) -> str:
+        from avatar_site.lib.paths import media_url
+
+        return media_url(speaker.reference_path) if speaker.reference_path else "unknown"

@@ -1,0 +1,29 @@
+"""Queued voice jobs. Each takes the Task row and a Progress, and returns the task's result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from avatar_site.lib.paths import media_url
+from voices.cloning import clone_speaker, generated_audio_path, speak, wav_seconds
+from voices.models import Speaker
+
+
+def extract_voice(task, progress) -> dict:
+    speaker = Speaker.objects.get(pk=task.parameters["audio_id"])
+    clone_speaker(speaker, Path(task.parameters["source_path"]), progress)
+    return {"speaker_id": speaker.id, "reference_audio": media_url(speaker.reference_path)}
+
+
+def generate_audio(task, progress) -> dict:
+    speaker = Speaker.objects.get(pk=task.parameters["audio_id"])
+    output = speak(
+        speaker, task.parameters["generate_text"], generated_audio_path(task.parameters["gen_audio_id"]), progress
+    )
+    return {
+        "cloned_audio_path": media_url(output),
+        "speaker_id": speaker.id,
+        "engine": speaker.engine,
+        "audio_seconds": round(wav_seconds(output), 2),
+        "files": [str(output)],
+    }

@@ -1,0 +1,143 @@
+import pytest
+
+from monitoring.models import HistoryRecord
+from tests.flows import clone_voice
+from tests.media import silent_wav, tone_wav
+from voices.models import Speaker
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("double_engines")]
+
+
+def test_it_clones_a_voice_from_a_path(api, media_root):
+    response = clone_voice(api, media_root, "speaker_1")
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["status"] == "success"
+    assert body["speaker_id"] == "speaker_1"
+    assert body["message"] == "音频特征提取成功"
+    speaker = Speaker.objects.get(pk="speaker_1")
+    assert speaker.status == Speaker.Status.READY
+    assert speaker.profile["rms"] > 0.01
+    assert (speaker.folder / "reference.wav").is_file()
+    assert HistoryRecord.objects.get(type="audio_clone").status == "completed"
+
+
+def test_it_clones_a_voice_from_an_upload(api, media_root, tmp_path):
+    reference = tone_wav(tmp_path / "upload.wav")
+
+    with open(reference, "rb") as handle:
+        response = api.post("/audio_clone", {"original_audio_path": handle, "audio_id": "uploaded"})
+
+    assert response.status_code == 200, response.json()
+    assert Speaker.objects.get(pk="uploaded").status == Speaker.Status.READY
+
+
+def test_it_lists_cloned_voices(api, media_root):
+    clone_voice(api, media_root, "speaker_1")
+
+    response = api.get("/api/cloned-audios")
+
+    body = response.json()
+    assert body["status"] == "success"
+    assert body["total_count"] == 1
+    audio = body["audios"][0]
+    assert audio["id"] == "speaker_1"
+    assert audio["name"] == "speaker_1"
+    assert audio["status"] == "已提取特征"
+    assert audio["reference_audio"] == "/media/voices/speakers/speaker_1/reference.wav"
+
+
+def test_it_generates_speech_in_a_cloned_voice(api, media_root):
+    clone_voice(api, media_root, "speaker_1")
+
+    response = api.post("/audio_clone", {"audio_id": "speaker_1", "gen_audio_id": "hello", "generate_text": "你好，世界"})
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["message"] == "音频生成成功"
+    assert body["cloned_audio_path"].startswith("/media/voices/generated/hello_")
+    served = api.get(body["cloned_audio_path"])
+    assert served.status_code == 200
+    assert b"".join(served.streaming_content)[:4] == b"RIFF"
+
+
+def test_it_refuses_a_taken_audio_id(api, media_root):
+    clone_voice(api, media_root, "speaker_1")
+
+    response = clone_voice(api, media_root, "speaker_1")
+
+    assert response.status_code == 409
+    assert response.json()["status"] == "error"
+
+
+def test_it_refuses_an_unknown_speaker_in_generate_mode(api):
+    response = api.post("/audio_clone", {"audio_id": "nobody", "gen_audio_id": "x", "generate_text": "hi"})
+
+    assert response.status_code == 404
+    assert "nobody" in response.json()["message"]
+
+
+@pytest.mark.parametrize("audio_id", ["../evil", "a/b", "a b", ""])
+def test_it_refuses_ids_with_path_characters(api, media_root, audio_id):
+    reference = tone_wav(media_root / "ref.wav")
+
+    response = api.post("/audio_clone", {"original_audio_path": str(reference), "audio_id": audio_id})
+
+    assert response.status_code == 400
+    assert response.json()["status"] == "error"
+
+
+def test_it_refuses_text_over_the_limit(api, media_root, settings):
+    clone_voice(api, media_root, "speaker_1")
+
+    response = api.post(
+        "/audio_clone", {"audio_id": "speaker_1", "gen_audio_id": "x", "generate_text": "字" * (settings.MAX_TEXT_CHARS + 1)}
+    )
+
+    assert response.status_code == 400
+
+
+def test_it_refuses_a_non_audio_upload_and_keeps_nothing(api, media_root, tmp_path):
+    text_file = tmp_path / "notes.wav"
+    text_file.write_text("this is not audio at all")
+
+    with open(text_file, "rb") as handle:
+        response = api.post("/audio_clone", {"original_audio_path": handle, "audio_id": "fake"})
+
+    assert response.status_code == 415
+    assert not list((media_root / "uploads").rglob("*.*"))
+    assert not Speaker.objects.exists()
+    failed = HistoryRecord.objects.get(type="audio_clone")
+    assert failed.status == "failed"
+    assert "not a readable media file" in failed.result["message"].lower()
+
+
+def test_it_refuses_a_too_short_reference_and_frees_the_id(api, media_root):
+    reference = tone_wav(media_root / "short.wav", seconds=1)
+
+    response = api.post("/audio_clone", {"original_audio_path": str(reference), "audio_id": "short"})
+
+    assert response.status_code == 422
+    assert not Speaker.objects.filter(pk="short").exists()
+    assert not (media_root / "voices" / "speakers" / "short").exists()
+
+
+def test_it_refuses_a_path_outside_the_roots(api, tmp_path):
+    outside = tone_wav(tmp_path / "outside.wav")
+
+    response = api.post("/audio_clone", {"original_audio_path": str(outside), "audio_id": "x"})
+
+    assert response.status_code == 400
+    assert "outside" in response.json()["message"]
+
+
+def test_it_refuses_both_modes_at_once(api, media_root):
+    reference = silent_wav(media_root / "ref.wav")
+
+    response = api.post(
+        "/audio_clone",
+        {"original_audio_path": str(reference), "audio_id": "x", "gen_audio_id": "y", "generate_text": "hi"},
+    )
+
+    assert response.status_code == 400

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from voices import views
+
+urlpatterns = [
+    path("audio_clone", views.AudioCloneView.as_view(), name="audio-clone"),
+    path("api/cloned-audios", views.ClonedAudioListView.as_view(), name="api-cloned-audios"),
+]

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import IntegrityError
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from avatar_site.lib.engines import load_engine
+from avatar_site.lib.errors import Conflict, NotFound
+from avatar_site.lib.fields import response_serializer
+from avatar_site.lib.uploads import media_input
+from monitoring import jobs
+from monitoring.history import RecordsHistoryOnError
+from monitoring.models import HistoryType
+from monitoring.responses import wait_and_answer
+from voices import tasks
+from voices.models import Speaker
+from voices.serializers import AudioCloneSerializer, ClonedAudioSerializer
+
+
+class AudioCloneView(RecordsHistoryOnError, APIView):
+    history_type = HistoryType.AUDIO_CLONE
+
+    @extend_schema(
+        request=AudioCloneSerializer,
+        responses=response_serializer(
+            "AudioCloneResponse",
+            speaker_id=serializers.CharField(required=False),
+            cloned_audio_path=serializers.CharField(required=False),
+        ),
+    )
+    def post(self, request):
+        form = AudioCloneSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        if data["mode"] == "clone":
+            return self.clone(request, data)
+        return self.generate(request, data)
+
+    def clone(self, request, data):
+        engine = data.get("engine") or settings.VOICE_ENGINE
+        load_engine(settings.VOICE_ENGINES, engine, "voice")
+        if Speaker.objects.filter(pk=data["audio_id"]).exists():
+            raise Conflict(f"audio_id: speaker {data['audio_id']!r} already exists.")
+        source, _ = media_input(data["original_audio_path"], "original_audio_path", need_audio=True)
+        try:
+            speaker = Speaker.objects.create(
+                id=data["audio_id"], name=data.get("name") or data["audio_id"], engine=engine,
+                owner=request.user, profile={"prompt_text": data.get("prompt_text", "")},
+            )
+        except IntegrityError:
+            raise Conflict(f"audio_id: speaker {data['audio_id']!r} already exists.") from None
+        task = jobs.submit(
+            HistoryType.AUDIO_CLONE,
+            tasks.extract_voice,
+            {"mode": "clone", "audio_id": speaker.id, "engine": engine, "source_path": str(source),
+             "prompt_text": data.get("prompt_text", "")},
+            owner=request.user,
+        )
+        return wait_and_answer(task, data["is_async"], "音频特征提取成功", lambda result: {"speaker_id": speaker.id})
+
+    def generate(self, request, data):
+        speaker = Speaker.objects.visible_to(request.user).filter(pk=data["audio_id"]).first()
+        if speaker is None:
+            raise NotFound(f"audio_id: no speaker {data['audio_id']!r}.")
+        task = jobs.submit(
+            HistoryType.AUDIO_CLONE,
+            tasks.generate_audio,
+            {"mode": "generate", "audio_id": speaker.id, "gen_audio_id": data["gen_audio_id"],
+             "generate_text": data["generate_text"], "engine": speaker.engine},
+            owner=request.user,
+        )
+        return wait_and_answer(
+            task, data["is_async"], "音频生成成功",
+            lambda result: {"cloned_audio_path": result["cloned_audio_path"], "speaker_id": speaker.id},
+        )
+
+
+class ClonedAudioListView(APIView):
+    @extend_schema(responses=ClonedAudioSerializer(many=True))
+    def get(self, request):
+        speakers = Speaker.objects.visible_to(request.user).ready()
+        return Response(
+            {"status": "success", "audios": ClonedAudioSerializer(speakers, many=True).data,
+             "total_count": len(speakers)}
+        )
