@@ -11,7 +11,6 @@ import logging
 import os
 import time
 
-from django.db import close_old_connections
 from django.utils.module_loading import import_string
 from rest_framework.exceptions import APIException
 
@@ -101,7 +100,6 @@ class Progress:
 
 def run_task(task_id: str) -> None:
     """django-q entry point: run the job of one Task row, exactly once."""
-    close_old_connections()
     try:
         task = Task.objects.get(pk=task_id)
     except Task.DoesNotExist:

@@ -1,0 +1,63 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+ENDPOINTS = [
+    ("get", "/api/status"), ("get", "/api/cloned-audios"), ("get", "/api/avatars"),
+    ("get", "/api/history/video_generation"), ("get", "/api/tasks/x"), ("post", "/api/tasks/x/cancel"),
+    ("post", "/video_generation"), ("post", "/model_training"), ("post", "/audio_clone"),
+    ("post", "/chat_system"), ("post", "/save_audio"), ("get", "/video/x.mp4"), ("get", "/media/x.wav"),
+]
+
+
+@pytest.mark.parametrize("method, path", ENDPOINTS)
+def test_every_endpoint_requires_authentication(anonymous_api, method, path):
+    response = getattr(anonymous_api, method)(path)
+
+    assert response.status_code == 401
+    assert response.json()["status"] == "error"
+
+
+def test_token_authentication_works(anonymous_api, user):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=user)
+
+    response = anonymous_api.get("/api/status", HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    assert response.status_code == 200
+
+
+def test_the_openapi_schema_describes_every_endpoint(anonymous_api):
+    response = anonymous_api.get("/api/schema/", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    expected = {
+        "/api/status", "/api/cloned-audios", "/api/avatars", "/api/history/{history_type}", "/api/tasks/{task_id}",
+        "/api/tasks/{task_id}/cancel", "/video_generation", "/model_training", "/audio_clone", "/chat_system",
+        "/save_audio", "/video/{filename}",
+    }
+    assert expected <= set(paths)
+    form = paths["/model_training"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert form["$ref"].endswith("ModelTrainingRequest")
+
+
+def test_the_docs_page_loads_offline(client):
+    response = client.get("/api/docs/")
+
+    assert response.status_code == 200
+    assert b"swagger-ui" in response.content
+    assert b"cdn.jsdelivr" not in response.content
+
+
+def test_a_session_post_without_csrf_token_is_refused(user):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+
+    response = client.post("/save_audio", {})
+
+    assert response.status_code == 403
+    assert response.json()["status"] == "error"

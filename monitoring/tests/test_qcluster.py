@@ -1,0 +1,101 @@
+"""Real django-q2 worker processes on the test database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django_q.conf import Conf
+
+from monitoring import jobs
+from monitoring.models import HistoryType, Task
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def worker(monkeypatch, media_root):
+    """A `manage.py qcluster` for queue GPU0 on the test database; jobs really go through the broker."""
+    monkeypatch.setattr(Conf, "SYNC", False)
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+        "Q_CLUSTER_NAME": "GPU0",
+        "GPU_QUEUES": "GPU0",
+        "MEDIA_ROOT": str(media_root),
+    }
+    process = subprocess.Popen(
+        [sys.executable, str(BASE_DIR / "manage.py"), "qcluster"],
+        cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def wait_for(task: Task, condition, timeout: float = 60.0) -> list[tuple[str, int]]:
+    """Poll the task until ``condition(task)``; return the (status, progress) pairs seen on the way."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        task.refresh_from_db()
+        if not seen or seen[-1] != (task.status, task.progress):
+            seen.append((task.status, task.progress))
+        if condition(task):
+            return seen
+        time.sleep(0.05)
+    raise AssertionError(f"task {task.pk} stuck: {seen}")
+
+
+def submit(owner=None, **parameters) -> Task:
+    return jobs.submit(
+        HistoryType.VIDEO_GENERATION, "tests.jobs.count_job", parameters, owner=owner, queue="GPU0", gpu="GPU0"
+    )
+
+
+def test_a_worker_runs_a_task_from_queued_to_succeeded(worker):
+    task = submit(steps=20, pause=0.1)
+    assert task.status == Task.Status.QUEUED
+
+    seen = wait_for(task, lambda t: t.is_finished)
+
+    assert task.status == Task.Status.SUCCEEDED, task.message
+    assert task.result == {"counted": 20}
+    statuses = [status for status, _ in seen]
+    assert statuses[0] == "queued"
+    assert "running" in statuses
+    assert any(status == "running" and 0 < progress < 100 for status, progress in seen)
+    assert task.history.status == "completed"
+
+
+def test_a_running_task_is_cancelled_by_the_api(worker, api, user):
+    task = submit(owner=user, steps=600, pause=0.1)
+    wait_for(task, lambda t: t.status == Task.Status.RUNNING and t.progress > 0)
+
+    response = api.post(f"/api/tasks/{task.pk}/cancel")
+
+    assert response.status_code == 200
+    wait_for(task, lambda t: t.is_finished, timeout=20)
+    assert task.status == Task.Status.CANCELLED
+    assert task.progress < 100
+    assert task.history.status == "cancelled"
+
+
+def test_a_task_for_an_absent_queue_waits_as_queued(worker):
+    task = jobs.submit(HistoryType.VIDEO_GENERATION, "tests.jobs.count_job", {"steps": 1}, queue="GPU9")
+
+    time.sleep(3)
+
+    task.refresh_from_db()
+    assert task.status == Task.Status.QUEUED

@@ -1,0 +1,105 @@
+import pytest
+
+from monitoring import jobs
+from monitoring.models import HistoryRecord, HistoryType, Task
+from monitoring.runner import run_task
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def no_queue(monkeypatch):
+    """Submit without running, so a test can drive run_task itself."""
+    monkeypatch.setattr(jobs, "enqueue", lambda task: None)
+
+
+def submit(job, **parameters):
+    return jobs.submit(HistoryType.VIDEO_GENERATION, f"tests.jobs.{job}", parameters, queue="GPU0")
+
+
+def test_it_runs_a_job_and_records_result_progress_and_log(no_queue):
+    task = submit("count_job", steps=3, pause=0)
+
+    run_task(task.pk)
+
+    task.refresh_from_db()
+    assert task.status == Task.Status.SUCCEEDED
+    assert task.progress == 100
+    assert task.result == {"counted": 3}
+    assert task.log_tail.splitlines() == ["step 1", "step 2", "step 3"]
+    assert task.started_at <= task.finished_at
+    history = HistoryRecord.objects.get(task=task)
+    assert history.status == "completed"
+    assert history.duration is not None
+
+
+def test_it_records_a_user_facing_failure(no_queue):
+    task = submit("failing_job")
+
+    run_task(task.pk)
+
+    task.refresh_from_db()
+    assert task.status == Task.Status.FAILED
+    assert task.message == "The input was not usable."
+    assert task.result["http_status"] == 422
+    assert HistoryRecord.objects.get(task=task).result["message"] == "The input was not usable."
+
+
+def test_it_records_a_crash_without_losing_the_task(no_queue):
+    task = submit("crashing_job")
+
+    run_task(task.pk)
+
+    task.refresh_from_db()
+    assert task.status == Task.Status.FAILED
+    assert "ZeroDivisionError" in task.message
+
+
+def test_it_runs_a_task_only_once(no_queue):
+    task = submit("count_job", steps=1, pause=0)
+    run_task(task.pk)
+    Task.objects.filter(pk=task.pk).update(result={"counted": "first run"})
+
+    run_task(task.pk)
+
+    task.refresh_from_db()
+    assert task.result == {"counted": "first run"}
+
+
+def test_a_task_cancelled_while_queued_never_runs(no_queue):
+    task = submit("count_job", steps=1, pause=0)
+    task.request_cancel()
+
+    run_task(task.pk)
+
+    task.refresh_from_db()
+    assert task.status == Task.Status.CANCELLED
+    assert task.result == {}
+    assert HistoryRecord.objects.get(task=task).status == "cancelled"
+
+
+def test_a_running_task_stops_when_asked(no_queue, monkeypatch):
+    task = submit("count_job", steps=50, pause=0)
+    from monitoring import runner
+
+    original = runner.Progress.flush
+
+    def cancel_at_step_5(self, force=False):
+        if "step 5" in self.task.log_tail or any("step 5" == line for line in self._pending_lines):
+            Task.objects.filter(pk=self.task.pk).update(cancel_requested=True)
+        return original(self, force=True)
+
+    monkeypatch.setattr(runner.Progress, "flush", cancel_at_step_5)
+
+    run_task(task.pk)
+
+    task.refresh_from_db()
+    assert task.status == Task.Status.CANCELLED
+    assert "step 50" not in task.log_tail
+
+
+def test_task_ids_stay_unique_within_one_second(no_queue):
+    ids = {submit("count_job").pk for _ in range(3)}
+
+    assert len(ids) == 3
+    assert all(task_id.startswith("gen_") for task_id in ids)

@@ -1,0 +1,26 @@
+"""Job functions for tests of the queue machinery (importable by real worker processes)."""
+
+from __future__ import annotations
+
+import time
+
+from monitoring.runner import JobFailed
+
+
+def count_job(task, progress) -> dict:
+    """Counts to ``steps`` with a pause per step, reporting progress and a log line each time."""
+    steps = task.parameters.get("steps", 10)
+    for step in range(1, steps + 1):
+        time.sleep(task.parameters.get("pause", 0.1))
+        progress.log(f"step {step}")
+        progress(100 * step / steps, f"step {step}/{steps}")
+    return {"counted": steps}
+
+
+def failing_job(task, progress) -> dict:
+    progress(10, "about to fail")
+    raise JobFailed("The input was not usable.", http_status=422)
+
+
+def crashing_job(task, progress) -> dict:
+    return {"value": 1 / 0}
