@@ -257,3 +257,22 @@ CHAT_SYSTEM_PROMPT = env_str(
     "CHAT_SYSTEM_PROMPT",
     "你是一个友好的数字人助手。请用简短、口语化的句子回答，每次回答不超过三句话。",
 )
+
+# Chat engines: speech recognition and language models (see README "Voice chat").
+# ASR_LANGUAGE is the language users speak to the avatar; pocketsphinx only understands English.
+ASR_LANGUAGE = env_str("ASR_LANGUAGE", "en")
+WHISPER_MODEL_PATH = env_str("WHISPER_MODEL_PATH", "")
+WHISPER_LANGUAGE = env_str("WHISPER_LANGUAGE", ASR_LANGUAGE)
+WHISPER_INITIAL_PROMPT = env_str("WHISPER_INITIAL_PROMPT", "")
+WHISPER_DEVICE = env_str("WHISPER_DEVICE", "auto")
+WHISPER_COMPUTE_TYPE = env_str("WHISPER_COMPUTE_TYPE", "default")
+ZHIPUAI_BASE_URL = env_str("ZHIPUAI_BASE_URL", "")
+ZHIPUAI_TIMEOUT = env_float("ZHIPUAI_TIMEOUT", 60.0)
+ZHIPUAI_MAX_RETRIES = env_int("ZHIPUAI_MAX_RETRIES", 2, minimum=0)
+LLM_OPENAI_BASE_URL = env_str("LLM_OPENAI_BASE_URL", "")
+LLM_OPENAI_MODEL = env_str("LLM_OPENAI_MODEL", "")
+LLM_OPENAI_API_KEY = env_str("LLM_OPENAI_API_KEY", "")
+LLM_OPENAI_TIMEOUT = env_float("LLM_OPENAI_TIMEOUT", 120.0)
+# Offered as an api_choice only where a server is configured.
+if LLM_OPENAI_BASE_URL:
+    LLM_ENGINES["openai-compatible"] = "chat.engines.openai_compatible.OpenAICompatible"

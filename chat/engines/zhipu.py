@@ -1,0 +1,59 @@
+"""Zhipu GLM through the official ``zhipuai`` SDK (api_choice ``glm-4-plus``)."""
+
+from __future__ import annotations
+
+import zhipuai
+from django.conf import settings
+
+from avatar_site.lib.engines import EngineUnavailable
+from chat.engines import llm_errors
+from chat.engines.base import LanguageModel
+from monitoring.runner import JobFailed
+
+SERVICE = "The Zhipu GLM API"
+DEFAULT_BASE_URL = "https://open.bigmodel.cn/api/paas/v4"
+
+
+class Zhipu(LanguageModel):
+    name = "glm-4-plus"
+    model = "glm-4-plus"
+
+    def check_available(self) -> None:
+        if not settings.ZHIPUAI_API_KEY:
+            raise EngineUnavailable(
+                f"The {self.name} language model needs a Zhipu API key: set ZHIPUAI_API_KEY "
+                "(from https://open.bigmodel.cn/)."
+            )
+
+    def base_url(self) -> str:
+        return settings.ZHIPUAI_BASE_URL or DEFAULT_BASE_URL
+
+    def client(self) -> zhipuai.ZhipuAI:
+        return zhipuai.ZhipuAI(
+            api_key=settings.ZHIPUAI_API_KEY,
+            base_url=self.base_url(),
+            timeout=settings.ZHIPUAI_TIMEOUT,
+            max_retries=settings.ZHIPUAI_MAX_RETRIES,
+        )
+
+    def reply(self, messages: list[dict]) -> str:
+        self.check_available()
+        try:
+            completion = self.client().chat.completions.create(model=self.model, messages=messages)
+        except zhipuai.APITimeoutError:  # before APIConnectionError: it is a subclass
+            raise llm_errors.timeout_failure(SERVICE, settings.ZHIPUAI_TIMEOUT) from None
+        except zhipuai.APIConnectionError:
+            raise llm_errors.connection_failure(SERVICE, self.base_url()) from None
+        except zhipuai.APIStatusError as exc:
+            raise llm_errors.status_failure(
+                SERVICE, exc.status_code, exc.response.text, "ZHIPUAI_API_KEY"
+            ) from None
+        except zhipuai.ZhipuAIError as exc:
+            raise JobFailed(f"{SERVICE} failed: {exc}", 502) from None
+        # The SDK does not validate answers: a missing field would otherwise surface as a crash.
+        choices = getattr(completion, "choices", None) or []
+        message = getattr(choices[0], "message", None) if choices else None
+        content = getattr(message, "content", None)
+        if not isinstance(content, str) or not content.strip():
+            raise llm_errors.empty_failure(SERVICE)
+        return content
