@@ -63,6 +63,7 @@ class Task(models.Model):
     cancel_requested = models.BooleanField(default=False)
     q_task_id = models.CharField(max_length=64, blank=True)
     worker_pid = models.IntegerField(null=True, blank=True)
+    worker_host = models.CharField(max_length=255, blank=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -102,11 +103,11 @@ class Task(models.Model):
             return (self.finished_at - self.started_at).total_seconds()
         return None
 
-    def claim(self, pid: int) -> bool:
+    def claim(self, pid: int, host: str) -> bool:
         """Move QUEUED → RUNNING for exactly one worker; False if someone else has it or it was cancelled."""
         now = timezone.now()
         claimed = Task.objects.filter(pk=self.pk, status=self.Status.QUEUED).update(
-            status=self.Status.RUNNING, started_at=now, worker_pid=pid
+            status=self.Status.RUNNING, started_at=now, worker_pid=pid, worker_host=host
         )
         if claimed == 1:
             self.refresh_from_db()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
 
 from django.utils.module_loading import import_string
@@ -105,7 +106,7 @@ def run_task(task_id: str) -> None:
     except Task.DoesNotExist:
         logger.warning("Task %s vanished before it ran", task_id)
         return
-    if not task.claim(os.getpid()):
+    if not task.claim(os.getpid(), socket.gethostname()):
         logger.info("Task %s was not queued any more (%s); skipped", task_id, task.status)
         return
 

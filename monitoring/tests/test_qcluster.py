@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -90,6 +91,21 @@ def test_a_running_task_is_cancelled_by_the_api(worker, api, user):
     assert task.status == Task.Status.CANCELLED
     assert task.progress < 100
     assert task.history.status == "cancelled"
+
+
+def test_a_killed_worker_fails_its_task_and_the_queue_goes_on(worker):
+    task = submit(steps=600, pause=0.1)
+    wait_for(task, lambda t: t.status == Task.Status.RUNNING and t.progress > 0)
+
+    os.kill(task.worker_pid, signal.SIGKILL)
+
+    wait_for(task, lambda t: t.is_finished, timeout=30)
+    assert task.status == Task.Status.FAILED
+    assert "worker running this job stopped" in task.message
+    assert task.history.status == "failed"
+    following = submit(steps=2, pause=0.05)
+    wait_for(following, lambda t: t.is_finished)
+    assert following.status == Task.Status.SUCCEEDED
 
 
 def test_a_task_for_an_absent_queue_waits_as_queued(worker):

@@ -1,0 +1,47 @@
+"""Tasks whose worker died (killed, out of memory, host rebooted) must not stay "running" forever."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+from monitoring.models import Task
+
+logger = logging.getLogger(__name__)
+
+ORPHAN_MESSAGE = "The worker running this job stopped before it finished (killed or crashed). Run it again."
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fail_orphaned_tasks() -> list[str]:
+    """Mark failed the running tasks of this host whose worker process no longer exists.
+
+    Called whenever a queue worker process starts, which is also when django-q replaces a
+    worker that died: the dead worker's job is then reported instead of hanging.
+    """
+    host = socket.gethostname()
+    orphaned = []
+    for task in Task.objects.filter(status=Task.Status.RUNNING, worker_host=host):
+        if task.worker_pid and not _alive(task.worker_pid):
+            task.finish(Task.Status.FAILED, ORPHAN_MESSAGE, {**task.result, "http_status": 500})
+            orphaned.append(task.pk)
+    if orphaned:
+        logger.warning("Marked orphaned tasks failed: %s", ", ".join(orphaned))
+    return orphaned
+
+
+def on_worker_spawn(sender, proc_name, **kwargs) -> None:
+    try:
+        fail_orphaned_tasks()
+    except Exception:  # never keep a worker from starting
+        logger.exception("Could not check for orphaned tasks")
