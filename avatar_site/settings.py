@@ -8,11 +8,12 @@ folder beside the code and the built-in CPU engines.
 from __future__ import annotations
 
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
 
-from avatar_site.lib.env import env_bool, env_float, env_int, env_list, env_str
+from avatar_site.lib.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -254,3 +255,12 @@ CHAT_SYSTEM_PROMPT = env_str(
     "CHAT_SYSTEM_PROMPT",
     "你是一个友好的数字人助手。请用简短、口语化的句子回答，每次回答不超过三句话。",
 )
+
+# GPU engines (issue 5): SyncTalk and ER-NeRF checkouts (SYNCTALK_HOME / ERNERF_HOME above), each
+# run with the Python of its own environment, and the audio features each one trains on.
+SYNCTALK_PYTHON = env_str("SYNCTALK_PYTHON", sys.executable)
+SYNCTALK_ASR = env_choice("SYNCTALK_ASR", "ave", ["ave", "deepspeech", "hubert"])
+ERNERF_PYTHON = env_str("ERNERF_PYTHON", sys.executable)
+ERNERF_ASR = env_choice("ERNERF_ASR", "deepspeech", ["deepspeech", "hubert"])
+# OpenFace's FeatureExtraction binary: ER-NeRF's au.csv (eye blinks) is made with it when set.
+OPENFACE_FEATURE_EXTRACTION = env_str("OPENFACE_FEATURE_EXTRACTION", "")
