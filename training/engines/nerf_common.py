@@ -311,7 +311,7 @@ class NeRFEngine(TalkingHeadEngine):
         shutil.rmtree(data_dir, ignore_errors=True)
         data_dir.mkdir(parents=True)
         target = data_dir / f"{data_id}.mp4"
-        side = f"min(iw\\,ih)"
+        side = "min(iw\\,ih)"
         try:
             run_ffmpeg([
                 "-i", str(source), "-vf", f"crop={side}:{side},scale={FRAME_SIZE}:{FRAME_SIZE},fps={FPS}",
