@@ -35,7 +35,7 @@ class ERNeRF(NeRFEngine):
             shutil.copyfile(data_dir / "aud.npy", data_dir / "aud_ds.npy")
         if asr == "hubert":
             runner.run(Stage("hubert", ["data_utils/hubert.py", "--wav", str(data_dir / "aud.wav")]),
-                       progress, "stage 1: HuBERT features")
+                       progress, "preprocessing: HuBERT features")
             self.expect(data_dir / "aud_hu.npy", "HuBERT feature extraction", runner)
         else:
             self.expect(data_dir / "aud_ds.npy", "DeepSpeech feature extraction", runner)
@@ -55,7 +55,7 @@ class ERNeRF(NeRFEngine):
         runner.run(
             Stage("openface", ["-f", str(video), "-out_dir", str(out_dir), "-aus"],
                   program=settings.OPENFACE_FEATURE_EXTRACTION),
-            progress, "stage 1: OpenFace action units",
+            progress, "preprocessing: OpenFace action units",
         )
         self.expect(out_dir / f"{video.stem}.csv", "OpenFace", runner)
         shutil.copyfile(out_dir / f"{video.stem}.csv", data_dir / "au.csv")

@@ -233,23 +233,29 @@ class NeRFEngine(TalkingHeadEngine):
         asr = job.params.get("asr_model") or getattr(settings, self.asr_setting)
         torso = job.params.get("torso", self.torso_default)
         data_id = job.avatar_id
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", data_id):  # it becomes a folder name in the checkout
+            raise EngineError(f"{self.name}: avatar id {data_id!r} is not usable as a folder name.")
         data_rel = f"data/{data_id}"
         data_dir = self.home / data_rel
         logs = job.avatar_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         runner = _StageRunner(self, job.gpu, logs)
 
+        with_lips = job.params.get("lips_iters", 1) > 0
+        with_torso = bool(torso) and job.params.get("torso_iters", 1) > 0
+        count = 2 + with_lips + with_torso
+
         progress(0, f"{self.name}: preparing the reference video")
         video = self._prepare_video(job.source_video, data_dir, data_id)
         preprocess = progress.scaled(0, PREPROCESS_SHARE)
         runner.run(Stage("preprocess", self.preprocess_args(f"{data_rel}/{data_id}.mp4", asr)),
-                   preprocess, "stage 1: preprocessing")
+                   preprocess, f"stage 1/{count}: preprocessing")
         self.after_preprocess(data_dir, asr, runner, preprocess)
         frames = self._training_frames(data_dir, runner)
 
         head_iters = job.params.get("head_iters") or job.epochs * frames
-        lips_extra = job.params.get("lips_iters", round(head_iters * self.lips_ratio))
-        torso_iters = job.params.get("torso_iters", round(head_iters * self.torso_ratio)) if torso else 0
+        lips_extra = job.params.get("lips_iters", max(1, round(head_iters * self.lips_ratio)))
+        torso_iters = job.params.get("torso_iters", max(1, round(head_iters * self.torso_ratio))) if torso else 0
         workspace = job.avatar_dir / "workspace"
         torso_workspace = job.avatar_dir / "workspace_torso"
         common = ["-O", "--asr_model", asr]
@@ -272,7 +278,6 @@ class NeRFEngine(TalkingHeadEngine):
 
         total = sum(weight for _, weight in stages)
         done = 0
-        count = len(stages) + 1
         for number, (stage, weight) in enumerate(stages, start=2):
             share = (100 - PREPROCESS_SHARE) / total
             scaled = progress.scaled(PREPROCESS_SHARE + share * done, PREPROCESS_SHARE + share * (done + weight))
@@ -359,7 +364,8 @@ class NeRFEngine(TalkingHeadEngine):
         (workspace / "checkpoints").symlink_to(checkpoints.resolve(), target_is_directory=True)
         runner = _StageRunner(self, job.gpu, job.work_dir)
 
-        wav = to_wav(job.audio_wav, job.work_dir / "speech.wav", rate=16000)
+        # Its own name: the speech itself may already be work_dir/speech.wav (generation/renderer.py).
+        wav = to_wav(job.audio_wav, job.work_dir / "drive_16k.wav", rate=16000)
         command, aud = self.feature_args(wav, asr)
         if command is not None:
             runner.run(Stage("features", command), progress.scaled(0, 15), "audio features")

@@ -98,7 +98,7 @@ def training_job(tmp_path: Path, **params) -> TrainingJob:
 def render_job(tmp_path: Path, manifest: dict, seconds: float = 3.0) -> RenderJob:
     (tmp_path / "work").mkdir()
     return RenderJob(avatar_dir=tmp_path / "avatar", manifest=manifest,
-                     audio_wav=tone_wav(tmp_path / "speech_in.wav", seconds=seconds),
+                     audio_wav=tone_wav(tmp_path / "work" / "speech.wav", seconds=seconds),
                      output_mp4=tmp_path / "out.mp4", work_dir=tmp_path / "work", gpu="GPU1")
 
 
@@ -133,7 +133,7 @@ def test_it_reports_each_stage_and_iteration_progress(synctalk_home, tmp_path):
     SyncTalk().train(training_job(tmp_path), progress)
 
     messages = [message for _, message in progress.reports if message]
-    assert any("stage 1: preprocessing" in m for m in messages)
+    assert any("stage 1/3: preprocessing" in m for m in messages)
     assert any("stage 2/3: head training" in m for m in messages)
     assert any("stage 3/3: lips training" in m for m in messages)
     percents = [percent for percent, _ in progress.reports]
@@ -171,7 +171,7 @@ def test_it_renders_synctalk_by_name_not_the_newer_depth_video(synctalk_home, tm
     render_call = calls(synctalk_home)[-1]
     workspace = str(job.work_dir / "workspace")
     assert render_call["argv"] == ["data/user_1", "--workspace", workspace, "-O", "--test", "--test_train",
-                                   "--asr_model", "ave", "--portrait", "--aud", str(job.work_dir / "speech.wav")]
+                                   "--asr_model", "ave", "--portrait", "--aud", str(job.work_dir / "drive_16k.wav")]
     assert render_call["cuda"] == "1"
     result = probe(job.output_mp4)
     assert (result.width, result.height) == (512, 512)  # the depth video is 256×256
@@ -217,10 +217,10 @@ def test_it_renders_ernerf_and_muxes_the_speech_in(ernerf_home, openface, tmp_pa
     ERNeRF().render(job, FakeProgress())
 
     features, render_call = calls(ernerf_home)[-2:]
-    assert features["argv"] == ["--input", str(job.work_dir / "speech.wav")]
+    assert features["argv"] == ["--input", str(job.work_dir / "drive_16k.wav")]
     assert render_call["argv"] == [
         "data/user_1", "--workspace", str(job.work_dir / "workspace"), "-O", "--torso", "--test", "--test_train",
-        "--asr_model", "deepspeech", "--aud", str(job.work_dir / "speech.npy"), "--smooth_path",
+        "--asr_model", "deepspeech", "--aud", str(job.work_dir / "drive_16k.npy"), "--smooth_path",
     ]
     result = probe(job.output_mp4)
     assert (result.width, result.height) == (512, 512)
@@ -279,3 +279,19 @@ def test_it_cancels_a_hanging_stage_with_its_whole_process_group(synctalk_home, 
 def test_it_refuses_params_upstream_would_not_take(params, expected):
     with pytest.raises(ValueError, match=expected):
         ERNeRF().validate_params(params)
+
+
+def test_it_renders_synctalk_deepspeech_features_and_muxes_the_speech(synctalk_home, tmp_path):
+    engine = SyncTalk()
+    manifest = engine.train(training_job(tmp_path, **engine.validate_params({"asr_model": "deepspeech"})),
+                            FakeProgress())
+    job = render_job(tmp_path, manifest, seconds=2.0)
+
+    engine.render(job, FakeProgress())
+
+    features, render_call = calls(synctalk_home)[-2:]
+    assert features["script"] == "data_utils/deepspeech_features/extract_ds_features.py"
+    assert features["argv"] == ["--input", str(job.work_dir / "drive_16k.wav")]
+    assert render_call["argv"][-4:] == ["deepspeech", "--portrait", "--aud", str(job.work_dir / "drive_16k_ds.npy")]
+    result = probe(job.output_mp4)
+    assert result.has_audio and result.duration == pytest.approx(2.0, abs=0.2)
