@@ -8,11 +8,12 @@ folder beside the code and the built-in CPU engines.
 from __future__ import annotations
 
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
 
-from avatar_site.lib.env import env_bool, env_float, env_int, env_list, env_str
+from avatar_site.lib.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -276,3 +277,12 @@ LLM_OPENAI_TIMEOUT = env_float("LLM_OPENAI_TIMEOUT", 120.0)
 # Offered as an api_choice only where a server is configured.
 if LLM_OPENAI_BASE_URL:
     LLM_ENGINES["openai-compatible"] = "chat.engines.openai_compatible.OpenAICompatible"
+
+# GPU engines (issue 5): SyncTalk and ER-NeRF checkouts (SYNCTALK_HOME / ERNERF_HOME above), each
+# run with the Python of its own environment, and the audio features each one trains on.
+SYNCTALK_PYTHON = env_str("SYNCTALK_PYTHON", sys.executable)
+SYNCTALK_ASR = env_choice("SYNCTALK_ASR", "ave", ["ave", "deepspeech", "hubert"])
+ERNERF_PYTHON = env_str("ERNERF_PYTHON", sys.executable)
+ERNERF_ASR = env_choice("ERNERF_ASR", "deepspeech", ["deepspeech", "hubert"])
+# OpenFace's FeatureExtraction binary: ER-NeRF's au.csv (eye blinks) is made with it when set.
+OPENFACE_FEATURE_EXTRACTION = env_str("OPENFACE_FEATURE_EXTRACTION", "")

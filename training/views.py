@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from avatar_site.lib.engines import availability
 from avatar_site.lib.errors import ApiError
 from avatar_site.lib.fields import response_serializer
 from avatar_site.lib.uploads import media_input
@@ -63,3 +65,16 @@ class AvatarListView(APIView):
             avatars = avatars.ready()
         return Response({"status": "success", "avatars": AvatarSerializer(avatars, many=True).data,
                          "total_count": avatars.count()})
+
+
+class EngineListView(APIView):
+    """Which talking-head engines can run here, and for the others what to install."""
+
+    @extend_schema(responses=response_serializer("EngineListResponse", engines=serializers.ListField()))
+    def get(self, request):
+        report = availability(settings.TALKING_HEAD_ENGINES, "talking-head")
+        engines = [
+            {"name": name, "available": state == "available", "message": state}
+            for name, state in report.items()
+        ]
+        return Response({"status": "success", "engines": engines})

@@ -1,0 +1,431 @@
+"""What SyncTalk and ER-NeRF share: both are torch-ngp descendants run as external checkouts.
+
+Each engine is a checkout of its upstream repository with its own Python environment (PyTorch
+1.12 / CUDA 11.3, which cannot live in the platform's venv). We drive it stage by stage through
+its documented command lines, in its checkout as working directory:
+
+1. preprocess: our ffmpeg puts the reference video at ``<home>/data/<ID>/<ID>.mp4`` (25 fps, a
+   centred 512×512 crop), then ``data_utils/process.py`` extracts frames, parsing, landmarks,
+   3DMM tracking and ``transforms_*.json``;
+2. head, lips (``--finetune_lips``, continuing the head's workspace) and optionally torso
+   (its own workspace, seeded with ``--head_ckpt``), each a ``main.py`` run whose ``--iters`` is
+   a total, not an increment;
+3. rendering: audio features for the new speech, then ``main.py --test --test_train --aud``,
+   and the result picked by its exact name in ``<workspace>/results``.
+
+The preprocessed data stays in the checkout's ``data/<ID>`` (where upstream expects it; the
+test-time dataset needs it), the trained workspaces live in the avatar folder (``workspace`` and
+``workspace_torso``), so deleting the avatar deletes its model. Every stage's full log is kept
+in ``<avatar>/logs/``.
+
+Upstream's ``process.py`` runs its sub-steps with ``os.system`` and exits 0 whatever happened
+inside, so each stage is checked by the files it must leave, and a missing file is reported
+with the last meaningful line of that stage's output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from avatar_site.lib.engines import EngineUnavailable
+from avatar_site.lib.gpus import cuda_device_index
+from avatar_site.lib.media import MediaError, mux_browser_mp4, probe, run_ffmpeg, to_wav
+from avatar_site.lib.processes import CommandCancelled, CommandFailed, run_command
+from monitoring.runner import JobCancelled
+from training.engines.base import EngineError, RenderJob, TalkingHeadEngine, TrainingJob
+
+FPS = 25
+FRAME_SIZE = 512
+#: Share of the training progress bar given to preprocessing; the rest follows iterations.
+PREPROCESS_SHARE = 15.0
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    args: list[str]
+    #: The program to run; None: the engine's Python with ``args`` as a script and its flags.
+    program: str | None = None
+
+
+def meaningful_error(lines: list[str] | deque[str]) -> str | None:
+    """The line of a failed stage that tells the user what went wrong, if there is one."""
+    lines = [line.strip() for line in lines if line.strip()]
+    # Known causes first: they are often followed by less useful traceback lines.
+    for known in ("out of memory", "no faces were detected", "no face detected"):
+        for line in reversed(lines):
+            if known in line.lower():
+                return line
+    hints = ("error", "exception", "no such file", "not found", "assert", "killed", "cannot", "failed")
+    for line in reversed(lines):
+        lowered = line.lower()
+        if lowered.startswith("traceback"):
+            continue
+        if any(hint in lowered for hint in hints):
+            return line
+    return lines[-1] if lines else None
+
+
+class StageMonitor:
+    """Turns one stage's output into log lines and progress within the stage.
+
+    torch-ngp's trainer prints ``[INFO] max_epoch = M`` and ``==> Start Training Epoch E`` and a
+    tqdm bar ``n/total`` per epoch; a resumed stage (lips) starts at a later epoch, so progress
+    counts from the first epoch this run printed.
+    """
+
+    _COUNTER = re.compile(r"(?<![\d./])(\d+)/(\d+)(?![\d/])")
+    _MAX_EPOCH = re.compile(r"max_epoch\s*=\s*(\d+)")
+    _EPOCH = re.compile(r"Start Training Epoch (\d+)")
+
+    def __init__(self, progress, label: str, report_seconds: float = 0.5):
+        self.progress = progress
+        self.label = label
+        self.report_seconds = report_seconds
+        self.tail: deque[str] = deque(maxlen=200)
+        self.max_epoch: int | None = None
+        self.first_epoch: int | None = None
+        self.epoch: int | None = None
+        self.fraction = 0.0
+        self._last_report = 0.0
+        self._pending: deque[str] = deque()
+
+    def __call__(self, line: str) -> None:
+        # Called on run_command's reader thread: only queue the line. The Progress writes to the
+        # database and may raise JobCancelled, which must happen on the job's own thread.
+        self._pending.append(line)
+
+    def poll(self) -> bool:
+        """Hand queued lines to the Progress (job thread) and say whether to cancel."""
+        self.drain()
+        return self.progress.should_cancel()
+
+    def drain(self) -> None:
+        while self._pending:
+            self._handle(self._pending.popleft())
+
+    def _handle(self, line: str) -> None:
+        self.tail.append(line)
+        self.progress.log(line)
+        if match := self._MAX_EPOCH.search(line):
+            self.max_epoch = int(match.group(1))
+        elif match := self._EPOCH.search(line):
+            self.epoch = int(match.group(1))
+            self.first_epoch = self.first_epoch or self.epoch
+            self._update(0.0)
+        elif match := self._COUNTER.search(line):
+            done, total = int(match.group(1)), int(match.group(2))
+            if 0 < total and done <= total:
+                self._update(done / total)
+
+    def _update(self, within: float) -> None:
+        if self.max_epoch and self.epoch and self.first_epoch:
+            epochs = max(1, self.max_epoch - self.first_epoch + 1)
+            fraction = (self.epoch - self.first_epoch + within) / epochs
+        else:
+            fraction = within
+        self.fraction = max(0.0, min(fraction, 1.0))
+        now = time.monotonic()
+        if now - self._last_report >= self.report_seconds or self.fraction >= 1.0:
+            self._last_report = now
+            self.progress(100 * self.fraction, f"{self.label}: {100 * self.fraction:.0f}%")
+
+
+class NeRFEngine(TalkingHeadEngine):
+    """The common driver; subclasses say how their upstream differs (flags, file names)."""
+
+    #: Settings names, the upstream repository and the ASR models that engine supports.
+    home_setting = ""
+    python_setting = ""
+    asr_setting = ""
+    repository = ""
+    asr_models: tuple[str, ...] = ()
+    #: --patch_size of the lip fine-tuning stage in upstream's README.
+    lips_patch_size = 32
+    #: Iterations of the later stages relative to the head stage, as in upstream's README.
+    lips_ratio = 0.25
+    torso_ratio = 2.0
+    torso_default = False
+
+    allowed_params = {
+        "head_iters": int,
+        "lips_iters": int,
+        "torso_iters": int,
+        "patch_size": int,
+        "asr_model": str,
+        "preload": int,
+        "torso": bool,
+    }
+    text_optional = True
+
+    # ----- configuration -------------------------------------------------------------
+
+    @property
+    def home(self) -> Path:
+        return Path(getattr(settings, self.home_setting) or "")
+
+    @property
+    def python(self) -> str:
+        return getattr(settings, self.python_setting)
+
+    def check_available(self) -> None:
+        configured = getattr(settings, self.home_setting)
+        install = f"install {self.repository} with its environment (README, 'GPU engines')"
+        if not configured:
+            raise EngineUnavailable(f"{self.name} is not installed: set {self.home_setting} and {install}.")
+        home = Path(configured)
+        if not home.is_dir():
+            raise EngineUnavailable(f"{self.name}: {self.home_setting}={configured} is not a folder; {install}.")
+        for needed in ("main.py", "data_utils/process.py"):
+            if not (home / needed).is_file():
+                raise EngineUnavailable(
+                    f"{self.name}: {configured} has no {needed}; is it a checkout of {self.repository}?"
+                )
+        if not (Path(self.python).is_file() or shutil.which(self.python)):
+            raise EngineUnavailable(
+                f"{self.name}: {self.python_setting}={self.python} is not an interpreter; "
+                f"point it at the Python of the {self.name} environment."
+            )
+
+    def validate_params(self, params: dict) -> dict:
+        converted = super().validate_params(params)
+        for key in ("head_iters", "lips_iters", "torso_iters"):
+            if key in converted and converted[key] < 0:
+                raise ValueError(f"{key} must be 0 or more")
+        if "head_iters" in converted and converted["head_iters"] == 0:
+            raise ValueError("head_iters must be at least 1")
+        if "patch_size" in converted and converted["patch_size"] < 1:
+            raise ValueError("patch_size must be at least 1")
+        if converted.get("preload", 0) not in (0, 1, 2):
+            raise ValueError("preload must be 0 (disk), 1 (CPU) or 2 (GPU)")
+        if "asr_model" in converted and converted["asr_model"] not in self.asr_models:
+            raise ValueError(f"asr_model must be one of {', '.join(self.asr_models)}")
+        return converted
+
+    # ----- upstream differences (overridden by the engines) --------------------------
+
+    def preprocess_args(self, video: str, asr: str) -> list[str]:
+        raise NotImplementedError
+
+    def after_preprocess(self, data_dir: Path, asr: str, runner: _StageRunner, progress) -> None:
+        """Engine-specific completion of the preprocessed data, before training starts."""
+
+    def feature_args(self, wav: Path, asr: str) -> tuple[list[str] | None, Path]:
+        """The command computing audio features for ``wav`` (None: none needed) and the --aud value."""
+        raise NotImplementedError
+
+    def render_args(self, data: str, workspace: str, aud: Path, manifest: dict) -> list[str]:
+        raise NotImplementedError
+
+    # ----- training ------------------------------------------------------------------
+
+    def train(self, job: TrainingJob, progress) -> dict:
+        self.check_available()
+        asr = job.params.get("asr_model") or getattr(settings, self.asr_setting)
+        torso = job.params.get("torso", self.torso_default)
+        data_id = job.avatar_id
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", data_id):  # it becomes a folder name in the checkout
+            raise EngineError(f"{self.name}: avatar id {data_id!r} is not usable as a folder name.")
+        data_rel = f"data/{data_id}"
+        data_dir = self.home / data_rel
+        logs = job.avatar_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        runner = _StageRunner(self, job.gpu, logs)
+
+        with_lips = job.params.get("lips_iters", 1) > 0
+        with_torso = bool(torso) and job.params.get("torso_iters", 1) > 0
+        count = 2 + with_lips + with_torso
+
+        progress(0, f"{self.name}: preparing the reference video")
+        video = self._prepare_video(job.source_video, data_dir, data_id)
+        preprocess = progress.scaled(0, PREPROCESS_SHARE)
+        runner.run(Stage("preprocess", self.preprocess_args(f"{data_rel}/{data_id}.mp4", asr)),
+                   preprocess, f"stage 1/{count}: preprocessing")
+        self.after_preprocess(data_dir, asr, runner, preprocess)
+        frames = self._training_frames(data_dir, runner)
+
+        head_iters = job.params.get("head_iters") or job.epochs * frames
+        lips_extra = job.params.get("lips_iters", max(1, round(head_iters * self.lips_ratio)))
+        torso_iters = job.params.get("torso_iters", max(1, round(head_iters * self.torso_ratio))) if torso else 0
+        workspace = job.avatar_dir / "workspace"
+        torso_workspace = job.avatar_dir / "workspace_torso"
+        common = ["-O", "--asr_model", asr]
+        if "preload" in job.params:
+            common += ["--preload", str(job.params["preload"])]
+        stages: list[tuple[Stage, int]] = [
+            (Stage("head", ["main.py", data_rel, "--workspace", str(workspace), *common,
+                            "--iters", str(head_iters)]), head_iters),
+        ]
+        if lips_extra:
+            patch = job.params.get("patch_size", self.lips_patch_size)
+            stages.append((Stage("lips", ["main.py", data_rel, "--workspace", str(workspace), *common,
+                                          "--iters", str(head_iters + lips_extra), "--finetune_lips",
+                                          "--patch_size", str(patch)]), lips_extra))
+        head_checkpoint = workspace / "checkpoints" / "ngp.pth"
+        if torso and torso_iters:
+            stages.append((Stage("torso", ["main.py", data_rel, "--workspace", str(torso_workspace), *common,
+                                           "--torso", "--head_ckpt", str(head_checkpoint),
+                                           "--iters", str(torso_iters)]), torso_iters))
+
+        total = sum(weight for _, weight in stages)
+        done = 0
+        for number, (stage, weight) in enumerate(stages, start=2):
+            share = (100 - PREPROCESS_SHARE) / total
+            scaled = progress.scaled(PREPROCESS_SHARE + share * done, PREPROCESS_SHARE + share * (done + weight))
+            runner.run(stage, scaled, f"stage {number}/{count}: {stage.name} training")
+            stage_workspace = torso_workspace if stage.name == "torso" else workspace
+            self.expect(stage_workspace / "checkpoints" / "ngp.pth", stage.name, runner)
+            done += weight
+        progress(100, f"{self.name}: trained")
+
+        final_workspace = torso_workspace if torso and torso_iters else workspace
+        return {
+            "engine": self.name,
+            "source_video": str(job.source_video),
+            "prepared_video": str(video),
+            "data_id": data_id,
+            "data_dir": str(data_dir),
+            "workspace": final_workspace.name,
+            "head_workspace": workspace.name,
+            "checkpoint": str((final_workspace / "checkpoints" / "ngp.pth").relative_to(job.avatar_dir)),
+            "asr_model": asr,
+            "torso": bool(torso and torso_iters),
+            "portrait": not (torso and torso_iters),
+            "frames": frames,
+            "fps": FPS,
+            "iterations": {stage.name: int(_iters(stage.args)) for stage, _ in stages},
+        }
+
+    def _prepare_video(self, source: Path, data_dir: Path, data_id: str) -> Path:
+        try:
+            info = probe(source)
+        except MediaError as exc:
+            raise EngineError(f"{self.name}: the reference video is not usable ({exc}).") from None
+        if not info.has_video or not info.has_audio:
+            raise EngineError(f"{self.name} needs a reference video with both picture and speech.")
+        # A previous attempt under the same id must not leave frames or features behind.
+        shutil.rmtree(data_dir, ignore_errors=True)
+        data_dir.mkdir(parents=True)
+        target = data_dir / f"{data_id}.mp4"
+        side = "min(iw\\,ih)"
+        try:
+            run_ffmpeg([
+                "-i", str(source), "-vf", f"crop={side}:{side},scale={FRAME_SIZE}:{FRAME_SIZE},fps={FPS}",
+                "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
+                "-c:a", "aac", "-b:a", "192k", str(target),
+            ])
+        except MediaError as exc:
+            raise EngineError(f"{self.name}: preparing the reference video failed ({exc}).") from None
+        return target
+
+    def _training_frames(self, data_dir: Path, runner: _StageRunner) -> int:
+        transforms = data_dir / "transforms_train.json"
+        self.expect(transforms, "preprocess", runner)
+        try:
+            frames = len(json.loads(transforms.read_text())["frames"])
+        except (OSError, ValueError, KeyError, TypeError):
+            raise EngineError(f"{self.name}: preprocessing wrote an unreadable {transforms.name}.") from None
+        if frames == 0:
+            raise EngineError(f"{self.name}: preprocessing found no usable frames in the video.")
+        return frames
+
+    def expect(self, path: Path, stage: str, runner: _StageRunner) -> None:
+        if path.exists():
+            return
+        reason = meaningful_error(runner.last_lines)
+        detail = f": {reason}" if reason else ""
+        raise EngineError(f"{self.name} {stage} did not produce {path.name}{detail}")
+
+    # ----- rendering -----------------------------------------------------------------
+
+    def render(self, job: RenderJob, progress) -> None:
+        self.check_available()
+        manifest = job.manifest
+        asr = manifest["asr_model"]
+        data_rel = f"data/{manifest['data_id']}"
+        checkpoints = job.avatar_dir / manifest["workspace"] / "checkpoints"
+        if not checkpoints.is_dir():
+            raise EngineError(f"{self.name}: the avatar has no checkpoints in {checkpoints}; train it again.")
+        if not (self.home / data_rel).is_dir():
+            raise EngineError(f"{self.name}: the training data {self.home / data_rel} is gone; train it again.")
+        # A workspace of its own per render, sharing the trained checkpoints: two renders of one
+        # avatar at once (two GPUs) must not write into the same results folder.
+        workspace = job.work_dir / "workspace"
+        workspace.mkdir(parents=True, exist_ok=True)
+        (workspace / "checkpoints").symlink_to(checkpoints.resolve(), target_is_directory=True)
+        runner = _StageRunner(self, job.gpu, job.work_dir)
+
+        # Its own name: the speech itself may already be work_dir/speech.wav (generation/renderer.py).
+        wav = to_wav(job.audio_wav, job.work_dir / "drive_16k.wav", rate=16000)
+        command, aud = self.feature_args(wav, asr)
+        if command is not None:
+            runner.run(Stage("features", command), progress.scaled(0, 15), "audio features")
+            self.expect(aud, "audio feature extraction", runner)
+        runner.run(Stage("render", self.render_args(data_rel, str(workspace), aud, manifest)),
+                   progress.scaled(15, 90), "rendering")
+        video = self._result_video(workspace / "results", runner)
+        progress(92, "encoding for browsers")
+        # Upstream's own muxed video keeps its track; otherwise (ER-NeRF, always) the speech goes in.
+        audio = video if probe(video).has_audio else job.audio_wav
+        mux_browser_mp4(video, audio, job.output_mp4, fps=FPS)
+        progress(100, "rendered")
+
+    def _result_video(self, results: Path, runner: _StageRunner) -> Path:
+        """``ngp_ep{E:04d}.mp4`` (or SyncTalk's ``…_audio.mp4``) of the latest epoch: never a depth video."""
+        found: dict[int, dict[str, Path]] = {}
+        for path in results.glob("ngp_ep*.mp4") if results.is_dir() else []:
+            match = re.fullmatch(r"ngp_ep(\d{4,})(_audio)?\.mp4", path.name)
+            if match:
+                found.setdefault(int(match.group(1)), {})["audio" if match.group(2) else "video"] = path
+        if not found:
+            reason = meaningful_error(runner.last_lines)
+            raise EngineError(f"{self.name} rendering wrote no video{': ' + reason if reason else ''}")
+        latest = found[max(found)]
+        return latest.get("audio") or latest["video"]
+
+
+class _StageRunner:
+    """Runs one engine's stages in its checkout on the chosen GPU, each with a full log file."""
+
+    def __init__(self, engine: NeRFEngine, gpu: str, log_dir: Path):
+        self.engine = engine
+        self.log_dir = log_dir
+        self.env = {**os.environ, "CUDA_VISIBLE_DEVICES": cuda_device_index(gpu), "PYTHONUNBUFFERED": "1"}
+        self.last_lines: deque[str] = deque()
+        self.count = 0
+
+    def run(self, stage: Stage, progress, label: str) -> None:
+        self.count += 1
+        monitor = StageMonitor(progress, f"{self.engine.name} {label}")
+        self.last_lines = monitor.tail
+        progress(0, f"{self.engine.name} {label}")
+        log_path = self.log_dir / f"{self.count:02d}_{stage.name}.log"
+        try:
+            run_command(
+                [stage.program or self.engine.python, *stage.args], cwd=self.engine.home, env=self.env,
+                on_line=monitor, should_cancel=monitor.poll, log_path=log_path,
+            )
+            monitor.drain()
+        except CommandCancelled:
+            raise JobCancelled() from None
+        except CommandFailed as exc:
+            monitor.drain()
+            reason = meaningful_error(list(monitor.tail) or exc.tail) or f"exit code {exc.returncode}"
+            raise EngineError(f"{self.engine.name} {stage.name} failed: {reason}") from None
+        except FileNotFoundError:
+            program = stage.program or self.engine.python
+            raise EngineError(f"{self.engine.name}: cannot start {program}.") from None
+        progress(100, f"{self.engine.name} {label}: done")
+
+
+def _iters(args: list[str]) -> str:
+    return args[args.index("--iters") + 1]

@@ -1,0 +1,20 @@
+"""Stand-in for ER-NeRF's data_utils/process.py (DeepSpeech only; wav2vec's script is absent upstream)."""
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import standin  # noqa: E402
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("path", type=str)
+    parser.add_argument("--task", type=int, default=-1)
+    parser.add_argument("--asr", type=str, default="deepspeech")
+    opt = parser.parse_args()
+    if standin.start("data_utils/process.py", sys.argv[1:]):
+        standin.process(opt, {
+            "deepspeech": ["data_utils/deepspeech_features/extract_ds_features.py", "--input"],
+            "wav2vec": ["nerf/asr.py", "--save_feats", "--wav"],
+        })

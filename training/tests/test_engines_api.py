@@ -1,0 +1,85 @@
+"""The GPU engines through the API: availability, refusals, and a whole training run on stand-ins."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from monitoring.models import Task
+from tests.flows import train_avatar
+from training.models import Avatar
+
+pytestmark = pytest.mark.django_db
+
+STANDINS = Path(__file__).parent / "standins"
+REAL_ENGINES = {
+    "SyncTalk": "training.engines.synctalk.SyncTalk",
+    "ER-NeRF": "training.engines.ernerf.ERNeRF",
+}
+
+
+@pytest.fixture
+def real_engines(settings, tmp_path):
+    settings.TALKING_HEAD_ENGINES = REAL_ENGINES
+    settings.GPU_QUEUES = ["GPU0", "GPU1"]
+    home = tmp_path / "SyncTalk"
+    shutil.copytree(STANDINS / "synctalk", home)
+    shutil.copy(STANDINS / "standin.py", home)
+    settings.SYNCTALK_HOME = str(home)
+    settings.SYNCTALK_PYTHON = sys.executable
+    settings.SYNCTALK_ASR = "ave"
+    settings.ERNERF_HOME = ""
+    return home
+
+
+def test_it_lists_which_engines_can_run_and_what_to_install(api, real_engines):
+    response = api.get("/api/engines")
+
+    assert response.status_code == 200
+    engines = {engine["name"]: engine for engine in response.json()["engines"]}
+    assert engines["SyncTalk"] == {"name": "SyncTalk", "available": True, "message": "available"}
+    assert engines["ER-NeRF"]["available"] is False
+    assert "ERNERF_HOME" in engines["ER-NeRF"]["message"]
+
+
+def test_it_answers_503_when_the_engine_is_not_installed(api, media_root, real_engines, settings):
+    settings.SYNCTALK_HOME = str(media_root / "nowhere")
+
+    response = train_avatar(api, media_root, model_choice="SyncTalk")
+
+    assert response.status_code == 503
+    assert "SYNCTALK_HOME" in response.json()["message"]
+    assert not Avatar.objects.exists()
+
+
+def test_it_answers_503_when_the_checkout_lacks_upstream_files(api, media_root, real_engines):
+    (real_engines / "data_utils" / "process.py").unlink()
+
+    response = train_avatar(api, media_root, model_choice="SyncTalk")
+
+    assert response.status_code == 503
+    assert "data_utils/process.py" in response.json()["message"]
+
+
+def test_it_refuses_unknown_custom_params(api, media_root, real_engines):
+    response = train_avatar(api, media_root, model_choice="SyncTalk", custom_params="max_epoch=3")
+
+    assert response.status_code == 400
+    assert "max_epoch" in response.json()["message"]
+
+
+def test_it_trains_a_synctalk_avatar_through_the_api(api, media_root, real_engines):
+    response = train_avatar(api, media_root, model_choice="SyncTalk", gpu_choice="GPU1",
+                            custom_params='{"head_iters": 20, "lips_iters": 10}')
+
+    assert response.status_code == 200, response.json()
+    task = Task.objects.get(pk=response.json()["task_id"])
+    assert task.status == Task.Status.SUCCEEDED, task.message
+    avatar = Avatar.objects.get(pk=response.json()["avatar_id"])
+    assert avatar.status == Avatar.Status.READY
+    manifest = avatar.manifest_path.read_text()
+    assert '"asr_model": "ave"' in manifest and '"lips": 30' in manifest
+    assert "Start Training Epoch" in task.log_tail

@@ -1,0 +1,297 @@
+"""Contract tests of the SyncTalk and ER-NeRF engines against stand-in checkouts (tests/standins/).
+
+The stand-ins parse upstream's flags with argparse (unknown flags fail), record each call with
+its CUDA_VISIBLE_DEVICES, and write upstream's files from real media.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from avatar_site.lib.media import probe
+from monitoring.runner import JobCancelled
+from tests.media import test_video, tone_wav
+from training.engines.base import EngineError, RenderJob, TrainingJob
+from training.engines.ernerf import ERNeRF
+from training.engines.synctalk import SyncTalk
+
+STANDINS = Path(__file__).parent / "standins"
+
+
+def _install(name: str, tmp_path: Path) -> Path:
+    home = tmp_path / name
+    shutil.copytree(STANDINS / name.lower().replace("-", ""), home)
+    shutil.copy(STANDINS / "standin.py", home)
+    return home
+
+
+@pytest.fixture
+def synctalk_home(settings, tmp_path):
+    home = _install("SyncTalk", tmp_path)
+    settings.SYNCTALK_HOME = str(home)
+    settings.SYNCTALK_PYTHON = sys.executable
+    settings.SYNCTALK_ASR = "ave"
+    return home
+
+
+@pytest.fixture
+def ernerf_home(settings, tmp_path):
+    home = _install("ER-NeRF", tmp_path)
+    settings.ERNERF_HOME = str(home)
+    settings.ERNERF_PYTHON = sys.executable
+    settings.ERNERF_ASR = "deepspeech"
+    settings.OPENFACE_FEATURE_EXTRACTION = ""
+    return home
+
+
+@pytest.fixture
+def openface(settings, tmp_path):
+    folder = tmp_path / "openface"
+    shutil.copytree(STANDINS / "openface", folder)
+    settings.OPENFACE_FEATURE_EXTRACTION = str(folder / "FeatureExtraction")
+    return folder
+
+
+class FakeProgress:
+    """Records progress and log lines; asks to cancel once ``cancel_when()`` turns true."""
+
+    def __init__(self, cancel_when=lambda: False, root=None, start=0.0, end=100.0):
+        self.root = root or self
+        self.start, self.end = start, end
+        self.cancel_when = cancel_when
+        self.reports: list[tuple[float, str | None]] = []
+        self.lines: list[str] = []
+
+    def __call__(self, percent, message=None):
+        self.root.reports.append((self.start + (self.end - self.start) * percent / 100, message))
+
+    def scaled(self, start, end):
+        span = self.end - self.start
+        return FakeProgress(self.cancel_when, self.root, self.start + span * start / 100,
+                            self.start + span * end / 100)
+
+    def log(self, line):
+        self.root.lines.append(line)
+
+    def should_cancel(self):
+        return self.root.cancel_when()
+
+
+def calls(home: Path) -> list[dict]:
+    path = home / "calls.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def training_job(tmp_path: Path, **params) -> TrainingJob:
+    video = test_video(tmp_path / "reference.mp4", seconds=2, size="320x240")
+    return TrainingJob(avatar_id="user_1", source_video=video, avatar_dir=tmp_path / "avatar",
+                       epochs=2, params=params, gpu="GPU1")
+
+
+def render_job(tmp_path: Path, manifest: dict, seconds: float = 3.0) -> RenderJob:
+    (tmp_path / "work").mkdir()
+    return RenderJob(avatar_dir=tmp_path / "avatar", manifest=manifest,
+                     audio_wav=tone_wav(tmp_path / "work" / "speech.wav", seconds=seconds),
+                     output_mp4=tmp_path / "out.mp4", work_dir=tmp_path / "work", gpu="GPU1")
+
+
+def test_it_trains_synctalk_with_upstream_commands_on_the_chosen_gpu(synctalk_home, tmp_path):
+    job = training_job(tmp_path)
+
+    manifest = SyncTalk().train(job, FakeProgress())
+
+    workspace = str(job.avatar_dir / "workspace")
+    # 2 s at 25 fps = 50 frames, 45 of them training frames: 2 epochs = 90 iterations.
+    assert [(c["script"], c["argv"]) for c in calls(synctalk_home)] == [
+        ("data_utils/process.py", ["data/user_1/user_1.mp4", "--asr", "ave"]),
+        ("main.py", ["data/user_1", "--workspace", workspace, "-O", "--asr_model", "ave", "--iters", "90"]),
+        ("main.py", ["data/user_1", "--workspace", workspace, "-O", "--asr_model", "ave", "--iters", "150",
+                     "--finetune_lips", "--patch_size", "64"]),
+    ]
+    assert {c["cuda"] for c in calls(synctalk_home)} == {"1"}
+    assert {c["cwd"] for c in calls(synctalk_home)} == {str(synctalk_home)}
+    prepared = probe(synctalk_home / "data/user_1/user_1.mp4")
+    assert (prepared.width, prepared.height, round(prepared.fps)) == (512, 512, 25)
+    assert manifest["asr_model"] == "ave"
+    assert manifest["torso"] is False and manifest["portrait"] is True
+    assert manifest["iterations"] == {"head": 90, "lips": 150}
+    assert manifest["frames"] == 45
+    assert (job.avatar_dir / manifest["checkpoint"]).is_file()
+    assert (job.avatar_dir / "logs" / "02_head.log").read_text().count("Start Training Epoch") == 2
+
+
+def test_it_reports_each_stage_and_iteration_progress(synctalk_home, tmp_path):
+    progress = FakeProgress()
+
+    SyncTalk().train(training_job(tmp_path), progress)
+
+    messages = [message for _, message in progress.reports if message]
+    assert any("stage 1/3: preprocessing" in m for m in messages)
+    assert any("stage 2/3: head training" in m for m in messages)
+    assert any("stage 3/3: lips training" in m for m in messages)
+    percents = [percent for percent, _ in progress.reports]
+    assert percents == sorted(percents)
+    assert any(15 < p < 100 for p in percents) and percents[-1] == 100
+    assert any("Start Training Epoch 1" in line for line in progress.lines)
+
+
+def test_it_takes_stage_iterations_and_options_from_custom_params(synctalk_home, tmp_path):
+    engine = SyncTalk()
+    params = engine.validate_params({"head_iters": "10", "lips_iters": "5", "torso_iters": "7", "torso": "true",
+                                     "patch_size": "32", "asr_model": "hubert", "preload": "1"})
+
+    manifest = engine.train(training_job(tmp_path, **params), FakeProgress())
+
+    workspace = str(tmp_path / "avatar" / "workspace")
+    common = ["-O", "--asr_model", "hubert", "--preload", "1"]
+    assert [c["argv"] for c in calls(synctalk_home) if c["script"] == "main.py"] == [
+        ["data/user_1", "--workspace", workspace, *common, "--iters", "10"],
+        ["data/user_1", "--workspace", workspace, *common, "--iters", "15", "--finetune_lips", "--patch_size", "32"],
+        ["data/user_1", "--workspace", workspace + "_torso", *common, "--torso",
+         "--head_ckpt", workspace + "/checkpoints/ngp.pth", "--iters", "7"],
+    ]
+    assert ("data_utils/hubert.py", ["--wav", "data/user_1/aud.wav"]) in [
+        (c["script"], c["argv"]) for c in calls(synctalk_home)]
+    assert manifest["torso"] is True and manifest["workspace"] == "workspace_torso"
+
+
+def test_it_renders_synctalk_by_name_not_the_newer_depth_video(synctalk_home, tmp_path):
+    manifest = SyncTalk().train(training_job(tmp_path), FakeProgress())
+    job = render_job(tmp_path, manifest)
+
+    SyncTalk().render(job, FakeProgress())
+
+    render_call = calls(synctalk_home)[-1]
+    workspace = str(job.work_dir / "workspace")
+    assert render_call["argv"] == ["data/user_1", "--workspace", workspace, "-O", "--test", "--test_train",
+                                   "--asr_model", "ave", "--portrait", "--aud", str(job.work_dir / "drive_16k.wav")]
+    assert render_call["cuda"] == "1"
+    result = probe(job.output_mp4)
+    assert (result.width, result.height) == (512, 512)  # the depth video is 256×256
+    assert result.has_audio
+    assert result.duration == pytest.approx(3.0, abs=0.2)
+
+
+def test_it_trains_ernerf_with_torso_openface_and_deepspeech_fix(ernerf_home, openface, tmp_path):
+    job = training_job(tmp_path)
+
+    manifest = ERNeRF().train(job, FakeProgress())
+
+    workspace = str(job.avatar_dir / "workspace")
+    common = ["-O", "--asr_model", "deepspeech"]
+    assert [(c["script"], c["argv"]) for c in calls(ernerf_home)] == [
+        ("data_utils/process.py", ["data/user_1/user_1.mp4", "--asr", "deepspeech"]),
+        ("data_utils/deepspeech_features/extract_ds_features.py", ["--input", "data/user_1/aud.wav"]),
+        ("main.py", ["data/user_1", "--workspace", workspace, *common, "--iters", "90"]),
+        ("main.py", ["data/user_1", "--workspace", workspace, *common, "--iters", "112",
+                     "--finetune_lips", "--patch_size", "32"]),
+        ("main.py", ["data/user_1", "--workspace", workspace + "_torso", *common, "--torso",
+                     "--head_ckpt", workspace + "/checkpoints/ngp.pth", "--iters", "180"]),
+    ]
+    assert {c["cuda"] for c in calls(ernerf_home)} == {"1"}
+    data = ernerf_home / "data/user_1"
+    assert np.array_equal(np.load(data / "aud_ds.npy"), np.load(data / "aud.npy"))
+    assert (data / "au.csv").read_text().startswith("frame, face_id")
+    assert manifest["torso"] is True and manifest["checkpoint"] == "workspace_torso/checkpoints/ngp.pth"
+
+
+def test_it_refuses_to_train_ernerf_without_openface_au_csv(ernerf_home, tmp_path):
+    with pytest.raises(EngineError, match="au.csv") as failure:
+        ERNeRF().train(training_job(tmp_path), FakeProgress())
+
+    assert "OPENFACE_FEATURE_EXTRACTION" in str(failure.value)
+    assert "main.py" not in [c["script"] for c in calls(ernerf_home)]
+
+
+def test_it_renders_ernerf_and_muxes_the_speech_in(ernerf_home, openface, tmp_path):
+    manifest = ERNeRF().train(training_job(tmp_path), FakeProgress())
+    job = render_job(tmp_path, manifest, seconds=2.5)
+
+    ERNeRF().render(job, FakeProgress())
+
+    features, render_call = calls(ernerf_home)[-2:]
+    assert features["argv"] == ["--input", str(job.work_dir / "drive_16k.wav")]
+    assert render_call["argv"] == [
+        "data/user_1", "--workspace", str(job.work_dir / "workspace"), "-O", "--torso", "--test", "--test_train",
+        "--asr_model", "deepspeech", "--aud", str(job.work_dir / "drive_16k.npy"), "--smooth_path",
+    ]
+    result = probe(job.output_mp4)
+    assert (result.width, result.height) == (512, 512)
+    assert result.has_audio
+    assert result.duration == pytest.approx(2.5, abs=0.2)
+
+
+def test_it_reports_the_meaningful_line_of_a_failed_stage(synctalk_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("STANDIN_FAIL_ON", "--finetune_lips")
+    monkeypatch.setenv("STANDIN_FAIL_MESSAGE", "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    with pytest.raises(EngineError) as failure:
+        SyncTalk().train(training_job(tmp_path), FakeProgress())
+
+    assert str(failure.value) == "SyncTalk lips failed: RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB"
+
+
+def test_it_notices_a_preprocessing_step_that_failed_quietly(synctalk_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("STANDIN_SOFT_FAIL_ON", "process.py")
+    monkeypatch.setenv("STANDIN_FAIL_MESSAGE", "[ERROR] No faces were detected.")
+
+    with pytest.raises(EngineError, match="No faces were detected"):
+        SyncTalk().train(training_job(tmp_path), FakeProgress())
+
+    assert "main.py" not in [c["script"] for c in calls(synctalk_home)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def test_it_cancels_a_hanging_stage_with_its_whole_process_group(synctalk_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("STANDIN_HANG_ON", "--iters 90")
+    hang = synctalk_home / "hang.json"
+    progress = FakeProgress(cancel_when=hang.exists)
+
+    with pytest.raises(JobCancelled):
+        SyncTalk().train(training_job(tmp_path), progress)
+
+    pids = json.loads(hang.read_text())["pids"]
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in pids)
+
+
+@pytest.mark.parametrize(
+    "params, expected",
+    [({"max_epoch": "3"}, "unknown key"), ({"asr_model": "ave"}, "asr_model"), ({"preload": "5"}, "preload"),
+     ({"patch_size": "0"}, "patch_size")],
+)
+def test_it_refuses_params_upstream_would_not_take(params, expected):
+    with pytest.raises(ValueError, match=expected):
+        ERNeRF().validate_params(params)
+
+
+def test_it_renders_synctalk_deepspeech_features_and_muxes_the_speech(synctalk_home, tmp_path):
+    engine = SyncTalk()
+    manifest = engine.train(training_job(tmp_path, **engine.validate_params({"asr_model": "deepspeech"})),
+                            FakeProgress())
+    job = render_job(tmp_path, manifest, seconds=2.0)
+
+    engine.render(job, FakeProgress())
+
+    features, render_call = calls(synctalk_home)[-2:]
+    assert features["script"] == "data_utils/deepspeech_features/extract_ds_features.py"
+    assert features["argv"] == ["--input", str(job.work_dir / "drive_16k.wav")]
+    assert render_call["argv"][-4:] == ["deepspeech", "--portrait", "--aud", str(job.work_dir / "drive_16k_ds.npy")]
+    result = probe(job.output_mp4)
+    assert result.has_audio and result.duration == pytest.approx(2.0, abs=0.2)
