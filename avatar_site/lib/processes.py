@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import threading
@@ -68,14 +69,21 @@ def run_command(
     """Run ``args`` in a new session so that cancelling reaches every child process.
 
     stdout and stderr are merged, written to ``log_path`` and handed line by line to
-    ``on_line``. Raises CommandCancelled when ``should_cancel`` turns true, CommandFailed on a
-    non-zero exit (with the last lines of output).
+    ``on_line`` on the calling thread (so it may write to the database or raise). Raises
+    CommandCancelled when ``should_cancel`` turns true, CommandFailed on a non-zero exit (with
+    the last lines of output).
     """
     tail: deque[str] = deque(maxlen=tail_lines)
+    lines: queue.SimpleQueue[str] = queue.SimpleQueue()
 
-    def collect(line: str) -> None:
-        tail.append(line)
-        on_line(line)
+    def deliver() -> None:
+        while True:
+            try:
+                line = lines.get_nowait()
+            except queue.Empty:
+                return
+            tail.append(line)
+            on_line(line)
 
     log = open(log_path, "ab") if log_path else None
     try:
@@ -88,18 +96,19 @@ def run_command(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        reader = threading.Thread(target=_split_lines, args=(process.stdout, collect, log), daemon=True)
+        reader = threading.Thread(target=_split_lines, args=(process.stdout, lines.put, log), daemon=True)
         reader.start()
         try:
             while process.poll() is None:
+                deliver()
                 if should_cancel():
-                    kill_group(process)
                     raise CommandCancelled()
                 time.sleep(poll_seconds)
         except BaseException:
             kill_group(process)
             raise
         reader.join(timeout=10)
+        deliver()
     finally:
         if log is not None:
             log.close()

@@ -97,23 +97,8 @@ class StageMonitor:
         self.epoch: int | None = None
         self.fraction = 0.0
         self._last_report = 0.0
-        self._pending: deque[str] = deque()
 
     def __call__(self, line: str) -> None:
-        # Called on run_command's reader thread: only queue the line. The Progress writes to the
-        # database and may raise JobCancelled, which must happen on the job's own thread.
-        self._pending.append(line)
-
-    def poll(self) -> bool:
-        """Hand queued lines to the Progress (job thread) and say whether to cancel."""
-        self.drain()
-        return self.progress.should_cancel()
-
-    def drain(self) -> None:
-        while self._pending:
-            self._handle(self._pending.popleft())
-
-    def _handle(self, line: str) -> None:
         self.tail.append(line)
         self.progress.log(line)
         if match := self._MAX_EPOCH.search(line):
@@ -412,13 +397,11 @@ class _StageRunner:
         try:
             run_command(
                 [stage.program or self.engine.python, *stage.args], cwd=self.engine.home, env=self.env,
-                on_line=monitor, should_cancel=monitor.poll, log_path=log_path,
+                on_line=monitor, should_cancel=progress.should_cancel, log_path=log_path,
             )
-            monitor.drain()
         except CommandCancelled:
             raise JobCancelled() from None
         except CommandFailed as exc:
-            monitor.drain()
             reason = meaningful_error(list(monitor.tail) or exc.tail) or f"exit code {exc.returncode}"
             raise EngineError(f"{self.engine.name} {stage.name} failed: {reason}") from None
         except FileNotFoundError:
