@@ -254,3 +254,9 @@ CHAT_SYSTEM_PROMPT = env_str(
     "CHAT_SYSTEM_PROMPT",
     "你是一个友好的数字人助手。请用简短、口语化的句子回答，每次回答不超过三句话。",
 )
+
+# Pages (issue 7): the site-wide static files (layout CSS, the shared API helper) beside base.html.
+STATICFILES_DIRS = [BASE_DIR / "avatar_site" / "static"]
+# How many seconds of readings the status page's charts keep (it polls every STATUS_POLL_SECONDS).
+STATUS_POLL_SECONDS = env_float("STATUS_POLL_SECONDS", 3.0)
+STATUS_CHART_MINUTES = env_float("STATUS_CHART_MINUTES", 5.0)
