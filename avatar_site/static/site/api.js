@@ -143,12 +143,12 @@ export async function whileBusy(button, messageElement, action) {
 }
 
 const STATUS_LABELS = {
-  queued: "排队中", running: "运行中", succeeded: "已完成", completed: "已完成",
-  failed: "失败", cancelled: "已取消", ready: "可用", training: "训练中",
+  queued: _("排队中"), running: _("运行中"), succeeded: _("已完成"), completed: _("已完成"),
+  failed: _("失败"), cancelled: _("已取消"), ready: _("可用"), training: _("训练中"),
 };
 
 export function statusLabel(status) {
-  return STATUS_LABELS[status] ? _(STATUS_LABELS[status]) : status;
+  return STATUS_LABELS[status] || status;
 }
 
 // A <progress> with its text line: show(task) renders a task reading.

@@ -9,7 +9,7 @@ const message = document.getElementById("history-message");
 const previous = document.getElementById("previous");
 const next = document.getElementById("next");
 const pageLabel = document.getElementById("page-label");
-const state = { type: tabs[0].dataset.type, page: 1, pages: 1 };
+const state = { type: tabs[0].dataset.type, page: 1, pages: 1, request: 0 };
 
 // Result fields that name a playable file, and the element that plays it.
 const MEDIA = { video_path: "video", cloned_audio_path: "audio", reference_audio: "audio" };
@@ -57,8 +57,11 @@ async function load() {
   const query = new URLSearchParams({ page: state.page, page_size: pageSize.value });
   if (statusFilter.value) query.set("status", statusFilter.value);
   previous.disabled = next.disabled = true;
+  // Clicks can outrun answers: only the latest request may fill the table.
+  const request = ++state.request;
   try {
     const answer = await api(`/api/history/${state.type}?${query}`);
+    if (request !== state.request) return;
     state.page = answer.page;
     state.pages = answer.num_pages;
     rows.replaceChildren(...answer.history.map((record) => {
@@ -79,7 +82,7 @@ async function load() {
     pageLabel.textContent = `${answer.page} / ${answer.num_pages} · ${_("共")} ${answer.total_count}`;
     showMessage(message, "");
   } catch (error) {
-    showMessage(message, error.message, "error");
+    if (request === state.request) showMessage(message, error.message, "error");
   } finally {
     previous.disabled = state.page <= 1;
     next.disabled = state.page >= state.pages;
