@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # Debian packages the platform and its tests use (ffprobe, espeak-ng voices, the test browser).
-APT_PACKAGES := ffmpeg espeak-ng chromium
+APT_PACKAGES := ffmpeg espeak-ng chromium fonts-noto-cjk
 
 .PHONY: install system-packages run test lint
 

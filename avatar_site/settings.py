@@ -286,3 +286,9 @@ ERNERF_PYTHON = env_str("ERNERF_PYTHON", sys.executable)
 ERNERF_ASR = env_choice("ERNERF_ASR", "deepspeech", ["deepspeech", "hubert"])
 # OpenFace's FeatureExtraction binary: ER-NeRF's au.csv (eye blinks) is made with it when set.
 OPENFACE_FEATURE_EXTRACTION = env_str("OPENFACE_FEATURE_EXTRACTION", "")
+
+# Pages (issue 7): the site-wide static files (layout CSS, the shared API helper) beside base.html.
+STATICFILES_DIRS = [BASE_DIR / "avatar_site" / "static"]
+# How many seconds of readings the status page's charts keep (it polls every STATUS_POLL_SECONDS).
+STATUS_POLL_SECONDS = env_float("STATUS_POLL_SECONDS", 3.0)
+STATUS_CHART_MINUTES = env_float("STATUS_CHART_MINUTES", 5.0)

@@ -1,0 +1,30 @@
+"""The base of the end-user pages: signed-in only, with the choices every form offers.
+
+The pages are thin: they render a template and the browser talks to the JSON API, so the API
+stays the one place where requests are checked.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.views.generic import TemplateView
+
+
+class PageView(LoginRequiredMixin, TemplateView):
+    """A page that needs the site's engines and GPU queues in its forms."""
+
+    nav = ""  # which navigation entry to mark as current
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            nav=self.nav,
+            gpu_queues=settings.GPU_QUEUES,
+            talking_head_engines=list(settings.TALKING_HEAD_ENGINES),
+            default_talking_head_engine=settings.DEFAULT_TALKING_HEAD_ENGINE,
+            voice_engines=list(settings.VOICE_ENGINES),
+            default_voice_engine=settings.VOICE_ENGINE,
+            llm_engines=list(settings.LLM_ENGINES),
+        )
+        return context

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.conf import settings
+
+from avatar_site.lib.pages import PageView
+
+
+class ChatPage(PageView):
+    template_name = "chat/chat.html"
+    nav = "chat"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["max_recording_seconds"] = settings.MAX_RECORDING_SECONDS
+        return context

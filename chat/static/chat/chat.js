@@ -1,0 +1,135 @@
+import {
+  _, ProgressView, avatarOptions, cacheBusted, fillSelect, loadAvatars, loadVoices, runJob, showMessage,
+  voiceOptions,
+} from "/static/site/api.js";
+import { Recorder } from "/static/site/recorder.js";
+
+const form = document.getElementById("chat-form");
+const engine = document.getElementById("engine");
+const avatar = document.getElementById("avatar");
+const voice = document.getElementById("voice");
+const talk = document.getElementById("talk");
+const talkTime = document.getElementById("talk-time");
+const message = document.getElementById("chat-message");
+const progress = new ProgressView(document.getElementById("chat-progress"));
+const newConversation = document.getElementById("new-conversation");
+const conversationLabel = document.getElementById("conversation-id");
+const turns = document.getElementById("turns");
+const template = document.getElementById("turn-template");
+const maxSeconds = Number(talk.dataset.maxSeconds) || 60;
+const recorder = new Recorder();
+let avatars = [];
+let conversationId = "";
+let busy = false;
+let timer = null;
+let starting = null;
+
+async function loadChoices() {
+  try {
+    avatars = await loadAvatars();
+    fillSelect(avatar, avatarOptions(avatars, engine.value), _("该引擎还没有训练好的模型"));
+    fillSelect(voice, voiceOptions(await loadVoices()), _("还没有克隆好的声音"));
+  } catch (error) {
+    showMessage(message, error.message, "error");
+  }
+}
+
+engine.addEventListener("change", () =>
+  fillSelect(avatar, avatarOptions(avatars, engine.value), _("该引擎还没有训练好的模型")));
+
+async function startTalking() {
+  if (busy || recorder.recording || starting) return;
+  if (!avatar.value || !voice.value) {
+    showMessage(message, _("请先选择数字人模型和克隆声音"), "error");
+    return;
+  }
+  showMessage(message, "");
+  starting = recorder.start();
+  try {
+    await starting;
+  } catch (error) {
+    showMessage(message, error.message, "error");
+    return;
+  } finally {
+    starting = null;
+  }
+  talk.classList.add("recording");
+  talk.textContent = _("松开发送");
+  timer = setInterval(() => {
+    const seconds = recorder.seconds();
+    talkTime.textContent = `${seconds.toFixed(1)} s`;
+    if (seconds >= maxSeconds) stopTalking();
+  }, 200);
+}
+
+async function stopTalking() {
+  if (starting) await starting.catch(() => {});
+  if (!recorder.recording) return;
+  clearInterval(timer);
+  talk.classList.remove("recording");
+  talk.textContent = _("按住说话");
+  const seconds = recorder.seconds();
+  const audio = await recorder.stop();
+  if (seconds < 0.5) {
+    showMessage(message, _("录音太短，请按住按钮说话"), "error");
+    return;
+  }
+  send(audio);
+}
+
+async function send(audio) {
+  busy = true;
+  talk.disabled = true;
+  const data = new FormData(form);
+  data.set("audio", audio, audio.name);
+  if (conversationId) data.set("conversation_id", conversationId);
+  progress.reset(_("提交中…"));
+  try {
+    const task = await runJob("/chat_system", data, (t) => progress.show(t));
+    progress.set(100);
+    conversationId = task.result.conversation_id;
+    conversationLabel.textContent = conversationId;
+    addTurn(task.result);
+    showMessage(message, "");
+  } catch (error) {
+    showMessage(message, error.message, error.cancelled ? "info" : "error");
+  } finally {
+    busy = false;
+    talk.disabled = false;
+  }
+}
+
+function addTurn(result) {
+  const turn = template.content.firstElementChild.cloneNode(true);
+  turn.querySelector("[data-transcript]").textContent = result.transcript;
+  turn.querySelector("[data-reply]").textContent = result.response;
+  turn.querySelector("video").src = cacheBusted(result.video_path);
+  turns.append(turn);
+  turn.scrollIntoView({ block: "nearest" });
+}
+
+talk.addEventListener("pointerdown", (event) => {
+  talk.setPointerCapture(event.pointerId);
+  startTalking();
+});
+talk.addEventListener("pointerup", stopTalking);
+talk.addEventListener("pointercancel", stopTalking);
+talk.addEventListener("contextmenu", (event) => event.preventDefault());
+talk.addEventListener("keydown", (event) => {
+  if (event.code === "Space" && !event.repeat) {
+    event.preventDefault();
+    startTalking();
+  }
+});
+talk.addEventListener("keyup", (event) => {
+  if (event.code === "Space") stopTalking();
+});
+
+newConversation.addEventListener("click", () => {
+  conversationId = "";
+  conversationLabel.textContent = "—";
+  turns.replaceChildren();
+  showMessage(message, _("已开始新对话"), "info");
+});
+
+loadChoices();

@@ -1,0 +1,105 @@
+import { _, api, showMessage, statusLabel } from "/static/site/api.js";
+
+const tabs = [...document.querySelectorAll("#tabs [data-type]")];
+const statusFilter = document.getElementById("status-filter");
+const pageSize = document.getElementById("page-size");
+const rows = document.querySelector("#history tbody");
+const empty = document.getElementById("empty");
+const message = document.getElementById("history-message");
+const previous = document.getElementById("previous");
+const next = document.getElementById("next");
+const pageLabel = document.getElementById("page-label");
+const state = { type: tabs[0].dataset.type, page: 1, pages: 1, request: 0 };
+
+// Result fields that name a playable file, and the element that plays it.
+const MEDIA = { video_path: "video", cloned_audio_path: "audio", reference_audio: "audio" };
+
+function resultCell(cell, record) {
+  const result = record.result || {};
+  if (result.message && record.status !== "completed") {
+    const failure = document.createElement("div");
+    failure.className = "message error";
+    failure.textContent = result.message;
+    cell.append(failure);
+  }
+  for (const [key, kind] of Object.entries(MEDIA)) {
+    const url = result[key];
+    if (typeof url !== "string" || !url.startsWith("/")) continue;
+    const link = document.createElement("a");
+    link.href = url;
+    link.target = "_blank";
+    link.textContent = kind === "video" ? _("视频") : _("音频");
+    link.dataset.kind = kind;
+    cell.append(link, " ");
+  }
+  const extra = { ...result };
+  for (const key of ["message", "files", ...Object.keys(MEDIA)]) delete extra[key];
+  if (Object.keys(extra).length) cell.append(details(_("详情"), extra));
+}
+
+function details(summary, value) {
+  const box = document.createElement("details");
+  const label = document.createElement("summary");
+  label.textContent = summary;
+  const text = document.createElement("pre");
+  text.textContent = JSON.stringify(value, null, 2);
+  box.append(label, text);
+  return box;
+}
+
+function summarise(parameters) {
+  const shown = ["model_name", "model_choice", "model_param", "audio_id", "ref_audio_id", "gpu_choice", "epoch"];
+  return shown.filter((key) => parameters[key] !== undefined && parameters[key] !== "")
+    .map((key) => `${key}=${parameters[key]}`).join(" · ");
+}
+
+async function load() {
+  const query = new URLSearchParams({ page: state.page, page_size: pageSize.value });
+  if (statusFilter.value) query.set("status", statusFilter.value);
+  previous.disabled = next.disabled = true;
+  // Clicks can outrun answers: only the latest request may fill the table.
+  const request = ++state.request;
+  try {
+    const answer = await api(`/api/history/${state.type}?${query}`);
+    if (request !== state.request) return;
+    state.page = answer.page;
+    state.pages = answer.num_pages;
+    rows.replaceChildren(...answer.history.map((record) => {
+      const row = document.createElement("tr");
+      row.dataset.id = record.id;
+      row.insertCell().textContent = record.timestamp;
+      const badge = document.createElement("span");
+      badge.className = `badge ${record.status}`;
+      badge.textContent = statusLabel(record.status);
+      row.insertCell().append(badge);
+      row.insertCell().textContent = record.duration == null ? "—" : `${record.duration.toFixed(1)} s`;
+      const parameters = row.insertCell();
+      parameters.append(summarise(record.parameters || {}), details(_("全部参数"), record.parameters || {}));
+      resultCell(row.insertCell(), record);
+      return row;
+    }));
+    empty.hidden = answer.history.length > 0;
+    pageLabel.textContent = `${answer.page} / ${answer.num_pages} · ${_("共")} ${answer.total_count}`;
+    showMessage(message, "");
+  } catch (error) {
+    if (request === state.request) showMessage(message, error.message, "error");
+  } finally {
+    previous.disabled = state.page <= 1;
+    next.disabled = state.page >= state.pages;
+  }
+}
+
+for (const tab of tabs) {
+  tab.addEventListener("click", () => {
+    tabs.forEach((other) => other.setAttribute("aria-selected", String(other === tab)));
+    state.type = tab.dataset.type;
+    state.page = 1;
+    load();
+  });
+}
+statusFilter.addEventListener("change", () => { state.page = 1; load(); });
+pageSize.addEventListener("change", () => { state.page = 1; load(); });
+previous.addEventListener("click", () => { state.page -= 1; load(); });
+next.addEventListener("click", () => { state.page += 1; load(); });
+
+load();

@@ -1,0 +1,111 @@
+import {
+  _, ApiFailure, ProgressView, api, followAnswer, showMessage, statusLabel, upload,
+} from "/static/site/api.js";
+
+const form = document.getElementById("train-form");
+const file = document.getElementById("ref-video");
+const trainButton = document.getElementById("train");
+const cancelUpload = document.getElementById("cancel-upload");
+const uploadMessage = document.getElementById("upload-message");
+const uploadProgress = new ProgressView(document.getElementById("upload-progress"));
+const training = document.getElementById("training");
+const taskLabel = document.getElementById("task-id");
+const trainProgress = new ProgressView(document.getElementById("train-progress"));
+const cancelTask = document.getElementById("cancel-task");
+const trainMessage = document.getElementById("train-message");
+const useAvatar = document.getElementById("use-avatar");
+const avatarRows = document.querySelector("#avatars tbody");
+let currentUpload = null;
+let currentTask = null;
+
+async function listAvatars() {
+  try {
+    const { avatars } = await api("/api/avatars?all=1");
+    avatarRows.replaceChildren(...avatars.map((avatar) => {
+      const row = document.createElement("tr");
+      for (const value of [avatar.id, avatar.engine, null, avatar.epochs, avatar.gpu, avatar.created_at]) {
+        const cell = row.insertCell();
+        if (value === null) {
+          const badge = document.createElement("span");
+          badge.className = `badge ${avatar.status}`;
+          badge.textContent = statusLabel(avatar.status);
+          cell.append(badge);
+        } else {
+          cell.textContent = value;
+        }
+      }
+      return row;
+    }));
+  } catch (error) {
+    showMessage(uploadMessage, error.message, "error");
+  }
+}
+
+function finishUpload() {
+  currentUpload = null;
+  trainButton.disabled = false;
+  cancelUpload.hidden = true;
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!file.files.length) {
+    showMessage(uploadMessage, _("请选择参考视频"), "error");
+    return;
+  }
+  trainButton.disabled = true;
+  cancelUpload.hidden = false;
+  showMessage(uploadMessage, "");
+  uploadProgress.reset(_("上传中…"));
+  currentUpload = upload("/model_training", new FormData(form), (percent) =>
+    uploadProgress.set(percent, percent < 100 ? _("上传中…") : _("上传完成，服务器检查视频中…")));
+  let answer;
+  try {
+    answer = await currentUpload.promise;
+  } catch (error) {
+    showMessage(uploadMessage, error.message, error.aborted ? "info" : "error");
+    if (error.aborted) uploadProgress.set(0, _("上传已取消"));
+    finishUpload();
+    return;
+  }
+  finishUpload();
+  showMessage(uploadMessage, answer.message, "ok");
+  follow(answer);
+});
+
+cancelUpload.addEventListener("click", () => currentUpload && currentUpload.abort());
+
+async function follow(answer) {
+  training.hidden = false;
+  useAvatar.hidden = true;
+  currentTask = answer.task_id;
+  taskLabel.textContent = currentTask;
+  cancelTask.disabled = false;
+  showMessage(trainMessage, "");
+  trainProgress.reset(_("排队中"));
+  try {
+    await followAnswer(answer, (task) => trainProgress.show(task));
+    showMessage(trainMessage, `${_("训练完成")}: ${answer.avatar_id}`, "ok");
+    useAvatar.href = `/?avatar=${encodeURIComponent(answer.avatar_id)}`;
+    useAvatar.hidden = false;
+  } catch (error) {
+    showMessage(trainMessage, error.message, error.cancelled ? "info" : "error");
+  } finally {
+    cancelTask.disabled = true;
+    listAvatars();
+  }
+}
+
+cancelTask.addEventListener("click", async () => {
+  if (!currentTask) return;
+  cancelTask.disabled = true;
+  try {
+    const answer = await api(`/api/tasks/${encodeURIComponent(currentTask)}/cancel`, { method: "POST" });
+    showMessage(trainMessage, answer.message, "info");
+  } catch (error) {
+    showMessage(trainMessage, error instanceof ApiFailure ? error.message : String(error), "error");
+    cancelTask.disabled = false;
+  }
+});
+
+listAvatars();

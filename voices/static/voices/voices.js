@@ -1,0 +1,116 @@
+import {
+  _, ProgressView, api, fillSelect, followAnswer, loadVoices, runJob, showMessage, upload, voiceOptions, whileBusy,
+} from "/static/site/api.js";
+import { Recorder } from "/static/site/recorder.js";
+
+const cloneForm = document.getElementById("clone-form");
+const referenceFile = document.getElementById("reference-file");
+const recordButton = document.getElementById("record");
+const recordTime = document.getElementById("record-time");
+const recordingPlayer = document.getElementById("recording");
+const cloneButton = document.getElementById("clone");
+const cloneMessage = document.getElementById("clone-message");
+const cloneProgress = new ProgressView(document.getElementById("clone-progress"));
+const speakForm = document.getElementById("speak-form");
+const speakVoice = document.getElementById("speak-voice");
+const speakButton = document.getElementById("speak");
+const speakMessage = document.getElementById("speak-message");
+const speakProgress = new ProgressView(document.getElementById("speak-progress"));
+const speech = document.getElementById("speech");
+const voiceRows = document.querySelector("#voices tbody");
+const recorder = new Recorder();
+let recording = null;
+let timer = null;
+
+function source() {
+  return cloneForm.querySelector('input[name="source"]:checked').value;
+}
+
+async function refreshVoices() {
+  try {
+    const voices = await loadVoices();
+    fillSelect(speakVoice, voiceOptions(voices), _("还没有克隆好的声音"));
+    voiceRows.replaceChildren(...voices.map((voice) => {
+      const row = document.createElement("tr");
+      for (const value of [voice.id, voice.name, voice.engine]) row.insertCell().textContent = value;
+      const player = row.insertCell();
+      if (voice.reference_audio && voice.reference_audio !== "unknown") {
+        const audio = document.createElement("audio");
+        audio.controls = true;
+        audio.preload = "none";
+        audio.src = voice.reference_audio;
+        player.append(audio);
+      }
+      row.insertCell().textContent = voice.created_at;
+      return row;
+    }));
+  } catch (error) {
+    showMessage(speakMessage, error.message, "error");
+  }
+}
+
+recordButton.addEventListener("click", async () => {
+  if (recorder.recording) {
+    clearInterval(timer);
+    recording = await recorder.stop();
+    recordButton.textContent = _("重新录音");
+    recordingPlayer.src = URL.createObjectURL(recording);
+    recordingPlayer.hidden = false;
+    recordTime.textContent = `${_("已录制")} ${(recording.size / 1024).toFixed(0)} KB`;
+    return;
+  }
+  try {
+    await recorder.start();
+  } catch (error) {
+    showMessage(cloneMessage, error.message, "error");
+    return;
+  }
+  cloneForm.querySelector('input[name="source"][value="record"]').checked = true;
+  recordButton.textContent = _("停止录音");
+  timer = setInterval(() => { recordTime.textContent = `${recorder.seconds().toFixed(1)} s`; }, 200);
+});
+
+cloneForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const data = new FormData(cloneForm);
+  data.delete("source");
+  const reference = source() === "file" ? referenceFile.files[0] : recording;
+  if (!reference) {
+    showMessage(cloneMessage, source() === "file" ? _("请选择参考音频") : _("请先录音"), "error");
+    return;
+  }
+  data.set("original_audio_path", reference, reference.name);
+  data.set("async", "1");
+  whileBusy(cloneButton, cloneMessage, async () => {
+    showMessage(cloneMessage, "");
+    cloneProgress.reset(_("上传中…"));
+    const answer = await upload("/audio_clone", data, (percent) => cloneProgress.set(percent, _("上传中…"))).promise;
+    await followAnswer(answer, (task) => cloneProgress.show(task));
+    cloneProgress.set(100);
+    showMessage(cloneMessage, `${_("声音克隆成功")}: ${data.get("audio_id")}`, "ok");
+    await refreshVoices();
+    speakVoice.value = data.get("audio_id");
+  });
+});
+
+speakForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const data = new FormData(speakForm);
+  if (!data.get("audio_id")) {
+    showMessage(speakMessage, _("请先克隆一个声音"), "error");
+    return;
+  }
+  data.set("gen_audio_id", `gen_${Date.now()}`);
+  whileBusy(speakButton, speakMessage, async () => {
+    showMessage(speakMessage, "");
+    speech.hidden = true;
+    speakProgress.reset(_("提交中…"));
+    const task = await runJob("/audio_clone", data, (t) => speakProgress.show(t));
+    speakProgress.set(100);
+    speech.src = `${task.result.cloned_audio_path}?t=${Date.now()}`;
+    speech.hidden = false;
+    showMessage(speakMessage, _("音频生成成功"), "ok");
+  });
+});
+
+refreshVoices();
