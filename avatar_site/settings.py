@@ -231,6 +231,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI's files come from the sidecar package: the docs page works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "avatar_site.lib.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {"TalkingHeadEngineEnum": ["builtin", "SyncTalk", "ER-NeRF"]},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }

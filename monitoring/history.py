@@ -16,6 +16,8 @@ def request_parameters(request) -> dict:
         data = request.data
     except Exception:  # the body itself was refused (too large, malformed)
         return {}
+    if not hasattr(data, "keys"):  # a JSON body that is not an object
+        return {"body": str(data)[:MAX_PARAMETER_LENGTH]}
     parameters = {}
     for key in data:
         value = data.get(key)

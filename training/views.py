@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from avatar_site.lib.engines import availability
 from avatar_site.lib.errors import ApiError
-from avatar_site.lib.fields import response_serializer
+from avatar_site.lib.fields import list_response_serializer, response_serializer
 from avatar_site.lib.uploads import media_input
 from monitoring import jobs
 from monitoring.history import RecordsHistoryOnError
@@ -58,7 +58,7 @@ class ModelTrainingView(RecordsHistoryOnError, APIView):
 
 
 class AvatarListView(APIView):
-    @extend_schema(responses=AvatarSerializer(many=True))
+    @extend_schema(responses=list_response_serializer("AvatarList", "avatars", AvatarSerializer))
     def get(self, request):
         avatars = Avatar.objects.visible_to(request.user)
         if request.query_params.get("all") not in ("1", "true"):

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from avatar_site.lib.engines import load_engine
 from avatar_site.lib.errors import Conflict, NotFound
-from avatar_site.lib.fields import response_serializer
+from avatar_site.lib.fields import list_response_serializer, response_serializer
 from avatar_site.lib.uploads import media_input
 from monitoring import jobs
 from monitoring.history import RecordsHistoryOnError
@@ -79,7 +79,7 @@ class AudioCloneView(RecordsHistoryOnError, APIView):
 
 
 class ClonedAudioListView(APIView):
-    @extend_schema(responses=ClonedAudioSerializer(many=True))
+    @extend_schema(responses=list_response_serializer("ClonedAudioList", "audios", ClonedAudioSerializer))
     def get(self, request):
         speakers = Speaker.objects.visible_to(request.user).ready()
         return Response(

@@ -44,8 +44,18 @@ def response_serializer(name: str, **fields) -> serializers.Serializer:
         name,
         {
             "status": serializers.ChoiceField(choices=["success", "error", "accepted"]),
-            "message": serializers.CharField(),
+            "message": serializers.CharField(required=False),
             "task_id": serializers.CharField(required=False),
             **fields,
         },
+    )
+
+
+def list_response_serializer(name: str, key: str, item_serializer) -> serializers.Serializer:
+    """An OpenAPI description of the spec's list answers: ``status``, ``<key>`` and ``total_count``."""
+    from drf_spectacular.utils import inline_serializer
+
+    return inline_serializer(
+        name,
+        {"status": serializers.CharField(), key: item_serializer(many=True), "total_count": serializers.IntegerField()},
     )
