@@ -9,6 +9,7 @@ from django.conf import settings
 from avatar_site.lib.errors import ApiError, NotFound
 
 MAX_PATH_LENGTH = 1024
+MAX_NAME_BYTES = 255  # NAME_MAX: longer names make the file system raise instead of answer
 
 
 class PathNotAllowed(ApiError):
@@ -33,6 +34,8 @@ def confine(raw: str, roots: list[Path] | None = None, field: str = "path") -> P
     candidate = Path(text)
     if ".." in candidate.parts:
         raise PathNotAllowed(f"{field}: '..' is not allowed in paths.")
+    if any(len(part.encode()) > MAX_NAME_BYTES for part in candidate.parts):
+        raise PathNotAllowed(f"{field}: a file or folder name is longer than {MAX_NAME_BYTES} bytes.")
     if not candidate.is_absolute():
         candidate = roots[0] / candidate
     try:
