@@ -254,3 +254,10 @@ CHAT_SYSTEM_PROMPT = env_str(
     "CHAT_SYSTEM_PROMPT",
     "你是一个友好的数字人助手。请用简短、口语化的句子回答，每次回答不超过三句话。",
 )
+
+# Voice cloning engines (issue 4): external clone servers; empty URL = engine unavailable (503).
+GPT_SOVITS_URL = env_str("GPT_SOVITS_URL", "")
+GPT_SOVITS_MEDIA_ROOT = env_str("GPT_SOVITS_MEDIA_ROOT", "")  # MEDIA_ROOT as the GPT-SoVITS server sees it
+COSYVOICE_URL = env_str("COSYVOICE_URL", "")
+COSYVOICE_SAMPLE_RATE = env_int("COSYVOICE_SAMPLE_RATE", 22050, minimum=8000)
+VOICE_SERVER_TIMEOUT_S = env_float("VOICE_SERVER_TIMEOUT_S", 300.0)
