@@ -69,7 +69,7 @@ class BuiltinVoice(VoiceEngine):
         np.save(speaker_dir / "embedding.npy", speaker_embedding)
 
         progress(50, "Analysing pitch and spectral envelope")
-        analysis = analyse(trimmed)
+        analysis = analyse(trimmed, robust=True)
         coded = code(analysis.sp)
         target = SpeakerStats.of(analysis, coded)
         np.save(speaker_dir / "frames.npy", frame_bank(analysis, coded))
@@ -94,7 +94,7 @@ class BuiltinVoice(VoiceEngine):
                 "file": "best_segment.wav", "start": round(seg_start, 2), "end": round(seg_end, 2),
                 "seconds": round(seg_end - seg_start, 2),
                 # A transcript of the whole reference only matches the segment when it is the whole speech.
-                "covers_all_speech": seg_start <= regions[0][0] and seg_end >= regions[-1][1],
+                "covers_all_speech": bool(seg_start <= regions[0][0] and seg_end >= regions[-1][1]),
             },
             "base_voices": base_voices,
         }

@@ -102,16 +102,19 @@ class CosyVoiceHandler(_Handler):
         message = BytesParser(policy=HTTP).parsebytes(
             f"Content-Type: {content_type}\r\n\r\n".encode() + self._body()
         )
-        fields = {part.get_param("name", header="content-disposition"): part for part in message.iter_parts()}
+        # Form fields as text (FastAPI reads them as UTF-8), the file as bytes.
+        fields = {
+            part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+            for part in message.iter_parts()
+        }
+        fields.update({name: value.decode("utf-8") for name, value in fields.items() if name != "prompt_wav"})
         self.requests_seen.append(fields)
         missing = [name for name in ("tts_text", "prompt_text", "prompt_wav") if name not in fields]
         if missing:
             return self._json(422, {"detail": [{"type": "missing", "loc": ["body", name]} for name in missing]})
-        text = fields["tts_text"].get_content()
-        prompt = fields["prompt_wav"].get_payload(decode=True)
-        samples, rate = soundfile.read(io.BytesIO(prompt))  # the real server's load_wav fails on bad audio
+        samples, rate = soundfile.read(io.BytesIO(fields["prompt_wav"]))  # the real server's load_wav fails on bad audio
         assert len(samples) / rate <= 30, "prompt over 30 s"
-        self._answer(200, tone(0.08 * len(text), self.rate).tobytes(), "application/octet-stream")
+        self._answer(200, tone(0.08 * len(fields["tts_text"]), self.rate).tobytes(), "application/octet-stream")
 
 
 class StandInServer:
