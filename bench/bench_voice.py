@@ -74,9 +74,10 @@ def wer(reference: str, hypothesis: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--blend", type=float, default=BuiltinVoice.blend)
+    parser.add_argument("--neighbours", type=int, default=BuiltinVoice.neighbours)
     args = parser.parse_args()
     engine = BuiltinVoice()
-    engine.blend = args.blend
+    engine.blend, engine.neighbours = args.blend, args.neighbours
     work = Path(tempfile.mkdtemp(prefix="bench-voice-"))
     embeddings, outputs, rows = {}, {}, []
     for name, file in SPEAKERS.items():
@@ -99,7 +100,7 @@ def main() -> None:
         base = espeak.say(SENTENCE, "en", profile["base_voices"]["en"]["variant"])
         rows.append((name, profile, extract_s, synth_s, base))
     names = list(embeddings)
-    print(f"blend={args.blend}  similarity of converted speech (rows) to each reference speaker (columns)")
+    print(f"blend={args.blend} neighbours={args.neighbours}  similarity of converted speech (rows) to each reference speaker (columns)")
     print(f"{'':>11}" + "".join(f"{n:>11}" for n in names) + f"{'raw espeak':>12}{'WER conv':>10}{'WER raw':>9}{'RTF':>6}")
     identified = 0
     for name, profile, extract_s, synth_s, base in rows:

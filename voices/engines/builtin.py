@@ -23,8 +23,9 @@ MIN_SPEECH_SECONDS = 3.0
 SEGMENT_MIN_SECONDS, SEGMENT_MAX_SECONDS = 3.0, 9.5  # GPT-SoVITS refuses references outside 3–10 s
 CLIPPED_FRACTION = 0.002
 PAUSE_SECONDS = {"sentence": 0.25, "run": 0.05}
-# Base-voice candidates: the conversion starts from the espeak variant it moves least.
-VARIANTS = {"female": ["f3", "f4"], "male": ["", "m3"]}
+# Base-voice candidates: the conversion starts from the espeak variant whose conversion sounds most
+# like the speaker (measured at extraction; pitch alone picked the wrong one for low female voices).
+VARIANTS = ["", "m3", "f3", "f4"]
 CALIBRATION = {
     "en": "The quick brown fox jumps over the lazy dog. She sells sea shells by the sea shore, "
           "and the weather is lovely today. Please call me when you arrive at the station.",
@@ -34,7 +35,8 @@ CALIBRATION = {
 
 class BuiltinVoice(VoiceEngine):
     name = "builtin"
-    blend = 0.5
+    blend = 0.65  # share of the nearest real frames; bench/bench_voice.py measures identity and WER
+    neighbours = 2
 
     def check_available(self) -> None:
         espeak.binary()
@@ -103,14 +105,13 @@ class BuiltinVoice(VoiceEngine):
         """Per language: the espeak variant, frequency warp and base statistics the conversion uses.
 
         Each candidate variant is converted and the one whose result sounds most like the speaker
-        (resemblyzer cosine) is kept; the same gender of variants serves both languages.
+        (resemblyzer cosine) is kept; the English choice serves Mandarin too.
         """
-        gender = "female" if np.exp(target.log_f0_mean) > 165 else "male"
         bank = np.load(speaker_dir / "frames.npy")
         chosen: dict[str, dict] = {}
         for language in ("en", "zh"):
             scored = []
-            for variant in VARIANTS[gender] if language == "en" else [chosen["en"]["variant"]]:
+            for variant in VARIANTS if language == "en" else [chosen["en"]["variant"]]:
                 base = espeak.say(CALIBRATION[language], language, variant)
                 analysis = analyse(base)
                 alpha = best_warp(analysis, mean_log_sp)
@@ -118,7 +119,7 @@ class BuiltinVoice(VoiceEngine):
                 calibration = {"variant": variant, "alpha": alpha, "stats": base_stats.as_dict()}
                 similarity = 0.0
                 if language == "en":
-                    converted = Conversion(target, base_stats, alpha, bank, self.blend).apply(base)
+                    converted = Conversion(target, base_stats, alpha, bank, self.blend, self.neighbours).apply(base)
                     similarity = cosine(embedding(converted), speaker_embedding)
                 scored.append((similarity, calibration))
             similarity, calibration = max(scored, key=lambda item: item[0])
@@ -134,7 +135,9 @@ class BuiltinVoice(VoiceEngine):
         )
         bank = np.load(speaker_dir / profile.get("frames_file", "frames.npy"))
         conversions = {
-            language: Conversion(target, SpeakerStats.from_dict(base["stats"]), base["alpha"], bank, self.blend)
+            language: Conversion(
+                target, SpeakerStats.from_dict(base["stats"]), base["alpha"], bank, self.blend, self.neighbours
+            )
             for language, base in profile["base_voices"].items()
         }
         pieces = chunks(text)
