@@ -296,3 +296,10 @@ STATICFILES_DIRS = [BASE_DIR / "avatar_site" / "static"]
 # How many seconds of readings the status page's charts keep (it polls every STATUS_POLL_SECONDS).
 STATUS_POLL_SECONDS = env_float("STATUS_POLL_SECONDS", 3.0)
 STATUS_CHART_MINUTES = env_float("STATUS_CHART_MINUTES", 5.0)
+
+# Voice cloning engines (issue 4): external clone servers; empty URL = engine unavailable (503).
+GPT_SOVITS_URL = env_str("GPT_SOVITS_URL", "")
+GPT_SOVITS_MEDIA_ROOT = env_str("GPT_SOVITS_MEDIA_ROOT", "")  # MEDIA_ROOT as the GPT-SoVITS server sees it
+COSYVOICE_URL = env_str("COSYVOICE_URL", "")
+COSYVOICE_SAMPLE_RATE = env_int("COSYVOICE_SAMPLE_RATE", 22050, minimum=8000)
+VOICE_SERVER_TIMEOUT_S = env_float("VOICE_SERVER_TIMEOUT_S", 300.0)

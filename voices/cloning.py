@@ -55,7 +55,8 @@ def clone_speaker(speaker: Speaker, source: Path, progress) -> Speaker:
         speaker.delete()
         raise
     speaker.reference_audio = reference.relative_to(settings.MEDIA_ROOT).as_posix()
-    speaker.profile = profile
+    # What the request stored (the transcript, prompt_text) stays beside what the engine measured.
+    speaker.profile = {**(speaker.profile or {}), **profile}
     speaker.status = Speaker.Status.READY
     speaker.save(update_fields=["reference_audio", "profile", "status"])
     return speaker

@@ -1,0 +1,56 @@
+"""CosyVoice zero-shot cloning through its FastAPI server (``POST /inference_zero_shot``).
+
+The server answers raw 16-bit mono PCM with no header, at the model's rate (22050 Hz for
+CosyVoice 1, 24000 Hz for CosyVoice 2: ``COSYVOICE_SAMPLE_RATE``); we add the WAV header.
+"""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+from django.conf import settings
+
+from voices.engines import remote
+from voices.engines.builtin import BuiltinVoice
+from voices.engines.world_voice import wav_seconds
+
+MAX_PROMPT_SECONDS = 30.0
+
+
+class CosyVoice(BuiltinVoice):
+    name = "cosyvoice"
+
+    @property
+    def url(self) -> str:
+        return remote.base_url(settings.COSYVOICE_URL, "COSYVOICE_URL", self.name)
+
+    def check_available(self) -> None:
+        remote.check_reachable(self.url, self.name)
+
+    def synthesize(self, text: str, speaker_dir: Path, profile: dict, output_wav: Path, progress) -> None:
+        from voices.cloning import VoiceError
+
+        # Zero-shot cloning follows the prompt transcript closely: with a transcript, send the whole
+        # trimmed reference it describes (CosyVoice takes up to 30 s); without, the best segment.
+        prompt_text = profile.get("prompt_text", "")
+        prompt_wav = speaker_dir / "trimmed.wav"
+        if not prompt_text or wav_seconds(prompt_wav) > MAX_PROMPT_SECONDS:
+            prompt_wav = speaker_dir / profile["best_segment"]["file"]
+            prompt_text = prompt_text if profile["best_segment"].get("covers_all_speech") else ""
+        progress(10, "Asking CosyVoice to speak")
+        with open(prompt_wav, "rb") as prompt:
+            response = remote.post(
+                self.url + "/inference_zero_shot", self.name, settings.VOICE_SERVER_TIMEOUT_S,
+                data={"tts_text": text, "prompt_text": prompt_text},
+                files={"prompt_wav": ("prompt.wav", prompt, "audio/wav")},
+            )
+        pcm = response.content
+        if len(pcm) < 2 or len(pcm) % 2:
+            raise VoiceError("CosyVoice answered with no audio.")
+        with wave.open(str(output_wav), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(settings.COSYVOICE_SAMPLE_RATE)
+            wav.writeframes(pcm)
+        progress(100, "Speech received")

@@ -1,0 +1,37 @@
+"""The base voice: Debian's espeak-ng, run with an argument list and the text on stdin."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from avatar_site.lib.engines import EngineUnavailable
+from voices.engines.world_voice import load_mono
+
+# espeak-ng voice per language; Mandarin reads tone-numbered pinyin (its "cmn" voice is broken).
+LANGUAGE_VOICES = {"en": "en-us", "zh": "cmn-latn-pinyin"}
+WORDS_PER_MINUTE = {"en": 155, "zh": 150}
+
+
+def binary() -> str:
+    path = shutil.which("espeak-ng")
+    if path is None:
+        raise EngineUnavailable("The builtin voice engine needs espeak-ng (apt-get install espeak-ng).")
+    return path
+
+
+def say(text: str, language: str, variant: str = "") -> np.ndarray:
+    """16 kHz mono samples of ``text`` read by espeak-ng in ``language`` with voice ``variant``."""
+    voice = LANGUAGE_VOICES[language] + (f"+{variant}" if variant else "")
+    with tempfile.TemporaryDirectory(prefix="espeak-") as folder:
+        output = Path(folder) / "say.wav"
+        # Text goes through stdin, never the command line: it cannot be read as an option.
+        subprocess.run(
+            [binary(), "-v", voice, "-s", str(WORDS_PER_MINUTE[language]), "-b", "1", "--stdin", "-w", str(output)],
+            input=text.encode("utf-8"), check=True, capture_output=True, timeout=120,
+        )
+        return load_mono(output)

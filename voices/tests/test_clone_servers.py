@@ -1,0 +1,183 @@
+"""Contract tests of the GPT-SoVITS and CosyVoice clients against stand-in servers."""
+
+from __future__ import annotations
+
+import socket
+import wave
+
+import numpy as np
+import pytest
+import soundfile
+
+from avatar_site.lib.engines import EngineUnavailable
+from tests.media import tone_wav
+from voices.cloning import VoiceError
+from voices.engines.cosyvoice import CosyVoice
+from voices.engines.gpt_sovits import GPTSoVITS
+from voices.models import Speaker
+from voices.tests.standins.clone_servers import CosyVoiceHandler, GPTSoVITSHandler, StandInServer
+
+
+def quiet(percent, message=""):
+    pass
+
+
+def closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def speaker_folder(folder, segment_seconds=5.0, covers_all_speech=True, prompt_text="希望你以后能够做的比我还好呦。"):
+    folder.mkdir(parents=True, exist_ok=True)
+    tone_wav(folder / "best_segment.wav", seconds=segment_seconds)
+    tone_wav(folder / "trimmed.wav", seconds=segment_seconds + 1)
+    profile = {
+        "prompt_text": prompt_text,
+        "best_segment": {"file": "best_segment.wav", "seconds": segment_seconds, "covers_all_speech": covers_all_speech},
+    }
+    return folder, profile
+
+
+@pytest.fixture
+def gpt_sovits(settings):
+    with StandInServer(GPTSoVITSHandler) as server:
+        settings.GPT_SOVITS_URL = server.url
+        yield server
+
+
+@pytest.fixture
+def cosyvoice(settings):
+    with StandInServer(CosyVoiceHandler) as server:
+        settings.COSYVOICE_URL = server.url
+        yield server
+
+
+def test_gpt_sovits_sends_the_best_segment_and_writes_the_wav(gpt_sovits, tmp_path):
+    folder, profile = speaker_folder(tmp_path / "speaker")
+    output = tmp_path / "out.wav"
+
+    GPTSoVITS().synthesize("你好，欢迎使用 GPT-SoVITS。", folder, profile, output, quiet)
+
+    request = gpt_sovits.requests[0]
+    assert request["ref_audio_path"] == str((folder / "best_segment.wav").resolve())
+    assert request["text"] == "你好，欢迎使用 GPT-SoVITS。"
+    assert request["text_lang"] == "zh"
+    assert request["prompt_text"] == "希望你以后能够做的比我还好呦。"
+    assert request["prompt_lang"] == "zh"
+    assert request["media_type"] == "wav"
+    assert request["streaming_mode"] is False
+    info = soundfile.info(str(output))
+    assert info.samplerate == 32000
+    assert info.frames / info.samplerate == pytest.approx(0.08 * len(request["text"]), abs=0.01)
+
+
+def test_gpt_sovits_leaves_out_a_transcript_that_does_not_match_the_segment(gpt_sovits, tmp_path):
+    folder, profile = speaker_folder(tmp_path / "speaker", covers_all_speech=False)
+
+    GPTSoVITS().synthesize("Hello there.", folder, profile, tmp_path / "out.wav", quiet)
+
+    request = gpt_sovits.requests[0]
+    assert request["prompt_text"] == ""
+    assert request["text_lang"] == "en"
+    assert request["prompt_lang"] == "en"
+
+
+def test_gpt_sovits_maps_media_root_to_the_servers_mount(gpt_sovits, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    settings.GPT_SOVITS_MEDIA_ROOT = "/srv/avatar-media"
+    folder, profile = speaker_folder(tmp_path / "voices" / "speakers" / "s1")
+
+    with pytest.raises(VoiceError, match="HTTP 400"):  # the stand-in cannot see /srv: the server's answer
+        GPTSoVITS().synthesize("Hello.", folder, profile, tmp_path / "out.wav", quiet)
+
+    assert gpt_sovits.requests[0]["ref_audio_path"] == "/srv/avatar-media/voices/speakers/s1/best_segment.wav"
+
+
+def test_gpt_sovits_refuses_a_segment_outside_three_to_ten_seconds(gpt_sovits, tmp_path):
+    folder, profile = speaker_folder(tmp_path / "speaker", segment_seconds=12)
+
+    with pytest.raises(VoiceError, match="3–10 s"):
+        GPTSoVITS().synthesize("Hello.", folder, profile, tmp_path / "out.wav", quiet)
+
+    assert gpt_sovits.requests == []
+
+
+def test_gpt_sovits_is_unavailable_without_a_url(settings):
+    settings.GPT_SOVITS_URL = ""
+
+    with pytest.raises(EngineUnavailable, match="GPT_SOVITS_URL"):
+        GPTSoVITS().check_available()
+
+
+def test_gpt_sovits_is_unavailable_when_the_server_is_down(settings):
+    settings.GPT_SOVITS_URL = closed_port_url()
+
+    with pytest.raises(EngineUnavailable, match="cannot be reached"):
+        GPTSoVITS().check_available()
+
+
+def test_cosyvoice_sends_the_form_and_wraps_raw_pcm_in_a_wav(cosyvoice, settings, tmp_path):
+    settings.COSYVOICE_SAMPLE_RATE = 22050
+    folder, profile = speaker_folder(tmp_path / "speaker")
+    output = tmp_path / "out.wav"
+
+    CosyVoice().synthesize("收到好友从远方寄来的生日礼物。", folder, profile, output, quiet)
+
+    fields = cosyvoice.requests[0]
+    assert fields["tts_text"] == "收到好友从远方寄来的生日礼物。"
+    assert fields["prompt_text"] == "希望你以后能够做的比我还好呦。"
+    assert fields["prompt_wav"] == (folder / "trimmed.wav").read_bytes()
+    with wave.open(str(output)) as wav:
+        assert (wav.getframerate(), wav.getsampwidth(), wav.getnchannels()) == (22050, 2, 1)
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
+    assert wav.getnframes() == int(0.08 * 15 * 22050)
+    assert np.abs(samples).max() > 5000
+
+
+def test_cosyvoice_uses_the_segment_when_there_is_no_transcript(cosyvoice, tmp_path):
+    folder, profile = speaker_folder(tmp_path / "speaker", prompt_text="")
+
+    CosyVoice().synthesize("Hello.", folder, profile, tmp_path / "out.wav", quiet)
+
+    fields = cosyvoice.requests[0]
+    assert fields["prompt_wav"] == (folder / "best_segment.wav").read_bytes()
+    assert fields["prompt_text"] == ""
+
+
+def test_cosyvoice_is_unavailable_when_the_server_is_down(settings, tmp_path):
+    settings.COSYVOICE_URL = closed_port_url()
+    folder, profile = speaker_folder(tmp_path / "speaker")
+
+    with pytest.raises(EngineUnavailable, match="cannot be reached"):
+        CosyVoice().synthesize("Hello.", folder, profile, tmp_path / "out.wav", quiet)
+
+
+@pytest.mark.django_db
+def test_generate_mode_answers_503_when_gpt_sovits_is_down(api, user, settings, media_root):
+    settings.GPT_SOVITS_URL = closed_port_url()
+    speaker = Speaker.objects.create(id="remote", name="remote", engine="gpt-sovits", owner=user,
+                                     status=Speaker.Status.READY)
+    speaker_folder(speaker.folder)
+
+    response = api.post("/audio_clone", {"audio_id": "remote", "gen_audio_id": "g1", "generate_text": "你好"})
+
+    assert response.status_code == 503, response.json()
+    assert response.json()["status"] == "error"
+    assert "cannot be reached" in response.json()["message"]
+
+
+@pytest.mark.django_db
+def test_generate_mode_speaks_through_gpt_sovits(api, user, gpt_sovits, media_root):
+    speaker = Speaker.objects.create(id="remote", name="remote", engine="gpt-sovits", owner=user,
+                                     status=Speaker.Status.READY)
+    _, profile = speaker_folder(speaker.folder)
+    speaker.profile = profile
+    speaker.save()
+
+    response = api.post("/audio_clone", {"audio_id": "remote", "gen_audio_id": "g1", "generate_text": "你好"})
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["cloned_audio_path"].startswith("/media/voices/generated/g1_")
+    assert gpt_sovits.requests[0]["ref_audio_path"].endswith("voices/speakers/remote/best_segment.wav")
