@@ -40,8 +40,28 @@ def fail_orphaned_tasks() -> list[str]:
     return orphaned
 
 
+def resend_queued_tasks(queue: str) -> list[str]:
+    """Hand the broker again every task of ``queue`` our table still has as queued.
+
+    A broker can lose its messages (Redis restarted without persistence, a flushed list); our
+    Task table cannot. Sending a task twice is harmless: only one worker can claim it.
+    """
+    from monitoring.jobs import enqueue
+
+    resent = []
+    for task in Task.objects.filter(status=Task.Status.QUEUED, queue=queue).order_by("created_at"):
+        enqueue(task)
+        resent.append(task.pk)
+    if resent:
+        logger.info("Sent queued tasks to %s again: %s", queue, ", ".join(resent))
+    return resent
+
+
 def on_worker_spawn(sender, proc_name, **kwargs) -> None:
+    from django_q.conf import Conf
+
     try:
         fail_orphaned_tasks()
+        resend_queued_tasks(Conf.CLUSTER_NAME)
     except Exception:  # never keep a worker from starting
-        logger.exception("Could not check for orphaned tasks")
+        logger.exception("Could not recover tasks")

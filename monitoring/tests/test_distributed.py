@@ -36,12 +36,24 @@ class Site:
     port: int
     token: str
     web: subprocess.Popen
+    processes: list
 
     def manage(self, *args: str) -> str:
         result = subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], cwd=BASE_DIR, env=self.env,
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr
         return result.stdout
+
+    def start_worker(self, queue: str) -> None:
+        self.processes.append(_spawn([str(BASE_DIR / "manage.py"), "qcluster"], {**self.env, "Q_CLUSTER_NAME": queue}))
+
+    def wait(self, task_ids: list[str], status: str, timeout: float = 120) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            tasks = {task_id: self.task(task_id) for task_id in task_ids}
+            if all(task["task_status"] == status for task in tasks.values()) or time.monotonic() > deadline:
+                return tasks
+            time.sleep(0.5)
 
     def start_web(self) -> None:
         self.web = _spawn(["-m", "gunicorn", "avatar_site.wsgi", "--bind", f"127.0.0.1:{self.port}",
@@ -110,17 +122,15 @@ def site(tmp_path):
         "VAR_DIR": str(tmp_path / "var"),
         "SECRET_KEY": "distributed-test",
     }
-    site = Site(env, _free_port(), "", None)
+    site = Site(env, _free_port(), "", None, [])
     site.manage("migrate", "--noinput")
     site.token = site.manage("shell", "-c", (
         "from django.contrib.auth.models import User; from rest_framework.authtoken.models import Token; "
         "print(Token.objects.create(user=User.objects.create_user('worker-test')).key)"
     )).strip().splitlines()[-1]
-    workers = [_spawn([str(BASE_DIR / "manage.py"), "qcluster"], {**env, "Q_CLUSTER_NAME": queue})
-               for queue in ("GPU0", "GPU1")]
     site.start_web()
     yield site
-    for process in [site.web, *workers]:
+    for process in [site.web, *site.processes]:
         _stop(process)
     with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
@@ -131,6 +141,8 @@ def _interval(task: dict) -> tuple[datetime, datetime]:
 
 
 def test_gpu_queues_run_in_parallel_one_job_at_a_time_and_survive_a_web_restart(site):
+    site.start_worker("GPU0")
+    site.start_worker("GPU1")
     first_gpu0 = site.submit("GPU0", steps=15)
     second_gpu0 = site.submit("GPU0", steps=15)
     gpu1 = site.submit("GPU1", steps=15)
@@ -138,12 +150,8 @@ def test_gpu_queues_run_in_parallel_one_job_at_a_time_and_survive_a_web_restart(
 
     _stop(site.web)  # the web process goes away while the jobs run…
     site.start_web()  # …and comes back
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        tasks = {task_id: site.task(task_id) for task_id in (first_gpu0, second_gpu0, gpu1, absent)}
-        if all(tasks[t]["task_status"] == "succeeded" for t in (first_gpu0, second_gpu0, gpu1)):
-            break
-        time.sleep(0.5)
+    tasks = site.wait([first_gpu0, second_gpu0, gpu1], "succeeded")
+    tasks[absent] = site.task(absent)
 
     assert [tasks[t]["task_status"] for t in (first_gpu0, second_gpu0, gpu1)] == ["succeeded"] * 3, tasks
     a_start, a_end = _interval(tasks[first_gpu0])
@@ -152,3 +160,15 @@ def test_gpu_queues_run_in_parallel_one_job_at_a_time_and_survive_a_web_restart(
     g_start, g_end = _interval(tasks[gpu1])
     assert g_start < max(a_end, b_end) and min(a_start, b_start) < g_end, "GPU0 and GPU1 did not run in parallel"
     assert tasks[absent]["task_status"] == "queued"
+
+
+def test_queued_jobs_survive_a_redis_restart(site):
+    import redis
+
+    waiting = [site.submit("GPU0", steps=3), site.submit("GPU0", steps=3)]
+    redis.Redis.from_url(REDIS_URL).flushall()  # what a restart without persistence leaves
+
+    site.start_worker("GPU0")
+
+    tasks = site.wait(waiting, "succeeded", timeout=60)
+    assert [task["task_status"] for task in tasks.values()] == ["succeeded", "succeeded"], tasks
