@@ -120,6 +120,10 @@ def run_task(task_id: str) -> None:
         _finish(task, progress, Task.Status.FAILED, str(exc), {"http_status": exc.http_status})
     except APIException as exc:  # engine unavailable, bad input found late: already user-facing
         _finish(task, progress, Task.Status.FAILED, str(exc.detail), {"http_status": exc.status_code})
+    except OSError as exc:  # disk full, media folder unwritable, a tool missing
+        logger.exception("Task %s hit a system error", task_id)
+        message = f"System error: {exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename else "")
+        _finish(task, progress, Task.Status.FAILED, message, {"http_status": 503})
     except Exception as exc:
         logger.exception("Task %s crashed", task_id)
         _finish(task, progress, Task.Status.FAILED, f"Internal error: {type(exc).__name__}: {exc}", {"http_status": 500})

@@ -24,3 +24,10 @@ def failing_job(task, progress) -> dict:
 
 def crashing_job(task, progress) -> dict:
     return {"value": 1 / 0}
+
+
+def writing_job(task, progress) -> dict:
+    """Writes a file where the test says, failing like a full disk or a missing folder would."""
+    with open(task.parameters["target"], "wb") as handle:
+        handle.write(b"data")
+    return {}

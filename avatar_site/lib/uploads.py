@@ -44,12 +44,16 @@ def save_upload(uploaded: UploadedFile, folder: str = "uploads") -> Path:
     suffix = Path(uploaded.name or "").suffix.lower()
     if not re.fullmatch(r"\.[a-z0-9]{1,8}", suffix):
         suffix = ""
-    target_dir = settings.MEDIA_ROOT / folder
-    target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / f"{uuid.uuid4().hex}{suffix}"
-    with open(target, "wb") as handle:
-        for chunk in uploaded.chunks():
-            handle.write(chunk)
+    target = settings.MEDIA_ROOT / folder / f"{uuid.uuid4().hex}{suffix}"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "wb") as handle:
+            for chunk in uploaded.chunks():
+                handle.write(chunk)
+    except OSError as exc:
+        if target.parent.is_dir():
+            target.unlink(missing_ok=True)  # half written when the disk filled up
+        raise ServiceUnavailable(f"The upload cannot be stored: {exc.strerror or exc}.") from None
     return target
 
 

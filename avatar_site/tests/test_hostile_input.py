@@ -1,0 +1,111 @@
+"""Path escapes for every client path field and file endpoint, and media that is refused by probing."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitoring.models import Task
+from tests.flows import clone_voice, train_avatar
+from tests.media import test_video, tone_wav
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("double_engines")]
+
+SECRET = "top-secret-outside-the-roots"
+
+ESCAPES = [
+    "..",
+    "../secret.txt",
+    "../../../../etc/passwd",
+    "/etc/passwd",
+    "%2e%2e/secret.txt",
+    "..\\secret.txt",
+    "\\..\\..\\etc\\passwd",
+    "C:\\Windows\\win.ini",
+    "ok\x00.mp4",
+    "outlink",
+    "a" * 300,
+    "d/" * 600,
+]
+
+
+@pytest.fixture
+def outside(media_root, tmp_path):
+    """A secret next to the media root, and a symlink inside the root pointing at it."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET)
+    (media_root / "outlink").symlink_to(secret)
+    (media_root / "videos").mkdir()
+    (media_root / "videos" / "outlink").symlink_to(secret)
+    return secret
+
+
+@pytest.fixture
+def avatar_id(api, media_root):
+    clone_voice(api, media_root, "speaker_1")
+    return train_avatar(api, media_root).json()["avatar_id"]
+
+
+def _refused(response) -> None:
+    assert response.status_code in (400, 404), response.content
+    assert response.json()["status"] == "error"
+    assert SECRET not in response.content.decode(errors="replace")
+
+
+@pytest.mark.parametrize("attempt", ESCAPES)
+def test_model_param_never_escapes(api, outside, avatar_id, attempt):
+    tasks_before = Task.objects.count()
+
+    response = api.post("/video_generation", {"model_name": "builtin", "model_param": attempt,
+                                              "ref_audio_id": "speaker_1", "gpu_choice": "GPU0", "target_text": "hi"})
+
+    _refused(response)
+    assert Task.objects.count() == tasks_before
+
+
+@pytest.mark.parametrize("attempt", ESCAPES)
+def test_ref_video_never_escapes(api, outside, attempt):
+    response = api.post("/model_training",
+                        {"model_choice": "builtin", "ref_video": attempt, "gpu_choice": "GPU0", "epoch": "1"})
+
+    _refused(response)
+    assert not Task.objects.exists()
+
+
+@pytest.mark.parametrize("attempt", ESCAPES)
+def test_original_audio_path_never_escapes(api, outside, attempt):
+    response = api.post("/audio_clone", {"original_audio_path": attempt, "audio_id": "intruder"})
+
+    _refused(response)
+    assert not Task.objects.exists()
+
+
+@pytest.mark.parametrize("prefix", ["/video/", "/media/"])
+@pytest.mark.parametrize("attempt", ESCAPES)
+def test_file_endpoints_never_read_outside(api, outside, prefix, attempt):
+    response = api.get(prefix + attempt)
+
+    assert response.status_code in (400, 404)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert SECRET.encode() not in body
+
+
+def test_media_longer_than_the_limit_is_refused_by_probing(api, media_root, settings):
+    settings.MAX_MEDIA_SECONDS = 1
+    video = test_video(media_root / "long.mp4", seconds=3)
+
+    response = api.post("/model_training",
+                        {"model_choice": "builtin", "ref_video": str(video), "gpu_choice": "GPU0", "epoch": "1"})
+
+    assert response.status_code == 422
+    assert "longer than the limit" in response.json()["message"]
+
+
+def test_video_with_absurd_dimensions_is_refused_by_probing(api, media_root, settings):
+    settings.MAX_MEDIA_PIXELS = 100 * 100
+    video = test_video(media_root / "big.mp4", seconds=1, size="320x240")
+
+    response = api.post("/model_training",
+                        {"model_choice": "builtin", "ref_video": str(video), "gpu_choice": "GPU0", "epoch": "1"})
+
+    assert response.status_code == 422
+    assert "larger than allowed" in response.json()["message"]
