@@ -254,3 +254,10 @@ CHAT_SYSTEM_PROMPT = env_str(
     "CHAT_SYSTEM_PROMPT",
     "你是一个友好的数字人助手。请用简短、口语化的句子回答，每次回答不超过三句话。",
 )
+
+# Built-in CPU talking-head engine (training/engines/builtin).
+BUILTIN_TH_MIN_SECONDS = env_float("BUILTIN_TH_MIN_SECONDS", 3.0)
+BUILTIN_TH_MAX_SECONDS = env_float("BUILTIN_TH_MAX_SECONDS", 120.0)
+BUILTIN_TH_SIZE = env_int("BUILTIN_TH_SIZE", 512, minimum=128)
+# How many seconds of the reference the idle head motion loops over (all are decoded into memory to render).
+BUILTIN_TH_BASE_SECONDS = env_float("BUILTIN_TH_BASE_SECONDS", 10.0)
