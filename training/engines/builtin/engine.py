@@ -121,9 +121,14 @@ class BuiltinTalkingHead(TalkingHeadEngine):
             if hasattr(progress, "log"):
                 progress.log(f"epoch {epoch}: train {train_loss:.5f} held-out {held_loss:.5f}")
 
-        torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
-        net, history = train_mouth_net(windows, codes, train_index, held_index, epochs, float(params["lr"]),
-                                       int(params["batch_size"]), int(params["hidden"]), on_epoch)
+        # The net is tiny: one thread beats several (measured 0.035 s vs 0.88 s per epoch on 2 busy cores).
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            net, history = train_mouth_net(windows, codes, train_index, held_index, epochs, float(params["lr"]),
+                                           int(params["batch_size"]), int(params["hidden"]), on_epoch)
+        finally:
+            torch.set_num_threads(threads)
         save_net(net, out / "mouth_net.pt")
         np.savez(out / "mouth_basis.npz", **basis.to_dict())
         scores = self._held_out_scores(net, basis, windows, mouth_points, held_index, train_index)

@@ -100,7 +100,7 @@ def train_mouth_net(
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-            total += float(loss) * len(batch)
+            total += float(loss.detach()) * len(batch)
             count += len(batch)
         train_loss = total / max(count, 1)
         held_loss = evaluate(net, windows[held_index], codes[held_index], weights) if len(held_index) else float("nan")
