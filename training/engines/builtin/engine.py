@@ -29,6 +29,12 @@ DEFAULTS = {"lr": 2e-3, "batch_size": 32, "hidden": 64, "window": 32}
 AVATAR_FILES = ["frames.mp4", "audio.wav", "tracks.npz", "mouths.npy", "mouth_net.pt", "mouth_basis.npz"]
 
 
+def mouth_codes(net, windows: np.ndarray, pauses: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """Predicted mouth codes per frame: the network's, smoothed, drawn to the resting mouth in pauses."""
+    predicted = smooth(predict(net, windows))
+    return predicted + pauses[:, None] * (rest[None, :] - predicted)
+
+
 def _tick(progress, percent: float, message: str | None = None) -> None:
     """Report progress; progress() itself raises JobCancelled when the task was cancelled."""
     progress(percent, message)
@@ -131,10 +137,12 @@ class BuiltinTalkingHead(TalkingHeadEngine):
             torch.set_num_threads(threads)
         save_net(net, out / "mouth_net.pt")
         np.savez(out / "mouth_basis.npz", **basis.to_dict())
-        scores = self._held_out_scores(net, basis, windows, mouth_points, held_index, train_index)
+        rest = self._rest_code(codes, samples, frames, mouth_points, train_index)
+        pauses = features.pause_weights(samples, frames)
+        scores = self._held_out_scores(net, basis, windows, pauses, rest, mouth_points, held_index, train_index)
         base_start, base_end = self._base_range(valid)
         np.savez_compressed(out / "tracks.npz", landmarks=landmarks, valid=valid, transforms=transforms,
-                            canonical=canonical, codes=codes, mouth_points=mouth_points, mask=mask,
+                            canonical=canonical, codes=codes, mouth_points=mouth_points, mask=mask, rest=rest,
                             origin=np.array(origin))
         _tick(progress, 99, "Saved the avatar")
         return {
@@ -242,10 +250,19 @@ class BuiltinTalkingHead(TalkingHeadEngine):
         return mouths
 
     @staticmethod
-    def _held_out_scores(net, basis, windows, mouth_points, held_index, train_index) -> dict:
+    def _rest_code(codes, samples, frames, mouth_points, train_index) -> np.ndarray:
+        """The mouth at rest: its mean shape in the reference's pauses, else its most closed tenth."""
+        paused = train_index[features.pause_weights(samples, frames)[train_index] > 0.9]
+        if len(paused) < 5:
+            opening = faces.mouth_opening(mouth_points[train_index])
+            paused = train_index[opening <= np.percentile(opening, 10)]
+        return codes[paused].mean(0).astype(np.float32)
+
+    @staticmethod
+    def _held_out_scores(net, basis, windows, pauses, rest, mouth_points, held_index, train_index) -> dict:
         if len(held_index) < 5:
             return {}
-        predicted = basis.decode(smooth(predict(net, windows[held_index])))
+        predicted = basis.decode(mouth_codes(net, windows[held_index], pauses[held_index], rest))
         truth = mouth_points[held_index]
         lmd = float(np.linalg.norm(predicted - truth, axis=-1).mean())
         closed = mouth_points[train_index[np.argmin(faces.mouth_opening(mouth_points[train_index]))]]
@@ -289,7 +306,7 @@ class BuiltinTalkingHead(TalkingHeadEngine):
         tracks = np.load(avatar / "tracks.npz")
         net = load_net(avatar / "mouth_net.pt")
         windows = features.frame_windows(features.log_mel(samples), steps, net.config["window"])
-        predicted = smooth(predict(net, windows))
+        predicted = mouth_codes(net, windows, features.pause_weights(samples, steps), tracks["rest"])
         valid = tracks["valid"]
         candidates = np.flatnonzero(valid)
         chosen = select_mouths(predicted, candidates, tracks["codes"][candidates])

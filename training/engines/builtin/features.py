@@ -79,3 +79,21 @@ def loudness(samples: np.ndarray, frames: int) -> np.ndarray:
     padded[:n] = samples[:n]
     rms = np.sqrt(np.mean(padded.reshape(frames, step) ** 2, axis=1))
     return 20 * np.log10(rms + 1e-5)
+
+
+def pause_weights(samples: np.ndarray, frames: int) -> np.ndarray:
+    """Per video frame, how surely it lies in a pause (0 speech … 1 silence), from loudness over the noise floor.
+
+    The learned mouth shapes are averaged from a few seconds of footage and rarely close fully;
+    this gate lets pauses show the reference's own resting mouth. The level adapts to the recording:
+    10 dB over its quietest decile, but never less than 25 dB below its loud parts.
+    """
+    loud = loudness(samples, frames)
+    if frames == 0:
+        return loud
+    level = min(np.percentile(loud, 10) + 10.0, np.percentile(loud, 95) - 25.0)
+    gate = np.clip((level - loud) / 6.0 + 0.5, 0.0, 1.0)
+    # A pause shorter than ~3 frames is a stop consonant, not a rest: erode, then soften the edges.
+    held = np.array([gate[max(0, i - 1):i + 2].min() for i in range(frames)])
+    kernel = np.ones(3) / 3
+    return np.convolve(np.pad(held, 1, mode="edge"), kernel, mode="valid").astype(np.float32)
