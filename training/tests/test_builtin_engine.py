@@ -9,6 +9,7 @@ import pytest
 import soundfile
 
 from avatar_site.lib.media import ffmpeg_binary
+from monitoring.runner import JobCancelled
 from tests.flows import clone_voice
 from tests.media import shared_media, test_video
 from training.engines.base import EngineError, RenderJob, TrainingJob
@@ -228,3 +229,20 @@ def test_it_trains_and_renders_through_the_api(api, media_root, settings):
     # ToneVoice speaks 0.08 s per character: "hello world" → 0.88 s → 22 frames.
     assert int(streams["video"]["nb_read_frames"]) == 22
     assert streams["audio"]["codec_name"] == "aac"
+
+
+class Cancelled(Recorder):
+    def should_cancel(self):
+        return True
+
+
+@pytest.mark.slow
+def test_a_cancelled_training_stops_and_leaves_nothing(tmp_path):
+    video = clip(shared_media(REAL_VIDEO), tmp_path / "reference.mp4", 4)
+    avatar_dir = tmp_path / "avatar"
+    job = TrainingJob(avatar_id="stop", source_video=video, avatar_dir=avatar_dir, epochs=50)
+
+    with pytest.raises(JobCancelled):
+        BuiltinTalkingHead().train(job, Cancelled())
+
+    assert list(avatar_dir.iterdir()) == []

@@ -22,10 +22,13 @@ def smooth(codes: np.ndarray, radius: int = 1) -> np.ndarray:
 
 
 def select_mouths(predicted: np.ndarray, candidates: np.ndarray, candidate_codes: np.ndarray,
+                  base_poses: np.ndarray, candidate_poses: np.ndarray,
                   jump_cost: float = 0.15, hold_cost: float = 0.05) -> np.ndarray:
     """The reference frame to take each output frame's mouth from (Viterbi over candidates).
 
-    Matching cost is the squared code distance; continuing with the next reference frame is free
+    Matching cost is the squared code distance plus the squared head-pose distance to the base
+    frame it is pasted on (a mouth seen from another angle does not fit a similarity warp, the
+    nose and lips would double); continuing with the next reference frame is free
     (it is real motion), holding one frame costs a little, any other jump costs ``jump_cost``.
     ``candidates`` are frame numbers in ascending order.
     """
@@ -34,9 +37,12 @@ def select_mouths(predicted: np.ndarray, candidates: np.ndarray, candidate_codes
     consecutive = np.flatnonzero(np.diff(candidates) == 1)
     follows[consecutive + 1] = consecutive  # candidate i+1 continues candidate i
     back = np.zeros((steps, count), np.int32)
-    total = ((candidate_codes - predicted[0]) ** 2).sum(1)
+    def cost(t: int) -> np.ndarray:
+        return ((candidate_codes - predicted[t]) ** 2).sum(1) + ((candidate_poses - base_poses[t]) ** 2).sum(1)
+
+    total = cost(0)
     for t in range(1, steps):
-        match = ((candidate_codes - predicted[t]) ** 2).sum(1)
+        match = cost(t)
         best = int(np.argmin(total))
         options = np.stack([
             np.full(count, total[best] + jump_cost),
@@ -71,8 +77,14 @@ class MouthPaster:
         height, width = mask.shape
         self.corners = np.array([[0, 0], [width, 0], [0, height], [width, height]], np.float64)
 
-    def paste(self, frame: np.ndarray, transform: np.ndarray, patch: np.ndarray) -> np.ndarray:
-        """``transform`` maps ``frame`` pixels to canonical pixels; returns a new frame."""
+    def paste(self, frame: np.ndarray, transform: np.ndarray, patch: np.ndarray,
+              outline: np.ndarray | None = None) -> np.ndarray:
+        """``transform`` maps ``frame`` pixels to canonical pixels; returns a new frame.
+
+        ``outline``, the base face's oval in frame pixels, limits the paste to the face (plus a
+        little room for a lower chin): when the head is turned, the canonical mouth region reaches
+        past the cheek into hair and background, which must stay the base frame's.
+        """
         to_frame = invert(transform)
         shift = to_frame[:, :2] @ np.array(self.origin, np.float64) + to_frame[:, 2]
         matrix = np.hstack([to_frame[:, :2], shift[:, None]])
@@ -86,6 +98,13 @@ class MouthPaster:
         size = (int(x1 - x0), int(y1 - y0))
         warped = cv2.warpAffine(patch, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         weight = cv2.warpAffine(self.mask, matrix, size, flags=cv2.INTER_LINEAR, borderValue=0)
+        if outline is not None:
+            face = np.zeros((size[1], size[0]), np.uint8)
+            hull = cv2.convexHull((outline - (x0, y0)).astype(np.float32)).astype(np.int32)
+            cv2.fillConvexPoly(face, hull, 255)
+            feather = max(1.0, 0.02 * float(np.ptp(outline[:, 0])))
+            face = cv2.GaussianBlur(cv2.dilate(face, None, iterations=int(feather)), (0, 0), feather)
+            weight = weight * (face.astype(np.float32) / 255.0)
         out = frame.copy()
         roi = out[y0:y1, x0:x1]
         out[y0:y1, x0:x1] = cv2.blendLinear(warped, roi, weight, 1.0 - weight)

@@ -35,6 +35,14 @@ def mouth_codes(net, windows: np.ndarray, pauses: np.ndarray, rest: np.ndarray) 
     return predicted + pauses[:, None] * (rest[None, :] - predicted)
 
 
+def head_poses(tracks) -> np.ndarray:
+    """Per frame, how the stable face points deviate from the canonical head after alignment (turns, nods)."""
+    points = tracks["landmarks"][:, faces.STABLE]
+    transforms = tracks["transforms"]
+    aligned = np.einsum("npk,njk->npj", points, transforms[:, :, :2]) + transforms[:, None, :, 2]
+    return (aligned - tracks["canonical"][None]).reshape(len(points), -1).astype(np.float32)
+
+
 def _tick(progress, percent: float, message: str | None = None) -> None:
     """Report progress; progress() itself raises JobCancelled when the task was cancelled."""
     progress(percent, message)
@@ -309,10 +317,10 @@ class BuiltinTalkingHead(TalkingHeadEngine):
         predicted = mouth_codes(net, windows, features.pause_weights(samples, steps), tracks["rest"])
         valid = tracks["valid"]
         candidates = np.flatnonzero(valid)
-        chosen = select_mouths(predicted, candidates, tracks["codes"][candidates])
-
         start, end = job.manifest.get("base_frames", [0, int(valid.sum())])
         base_index = ping_pong(start, end, steps)
+        poses = head_poses(tracks) / float(np.load(avatar / "mouth_basis.npz")["scale"])
+        chosen = select_mouths(predicted, candidates, tracks["codes"][candidates], poses[base_index], poses[candidates])
         _tick(progress, 8, "Loading the reference frames")
         base_frames = []
         for i, frame in enumerate(faces.read_frames(avatar / "frames.mp4", size, size)):
@@ -325,12 +333,13 @@ class BuiltinTalkingHead(TalkingHeadEngine):
         mouths = np.load(avatar / "mouths.npy", mmap_mode="r")
         paster = MouthPaster(tracks["mask"], tuple(int(v) for v in tracks["origin"]))
         transforms = tracks["transforms"]
+        outlines = tracks["landmarks"][:, faces.FACE_OVAL]
 
         writer = VideoWriter(Path(job.output_mp4), size, speech)
         try:
             for t in range(steps):
                 b = int(base_index[t])
-                frame = paster.paste(base_frames[b - start], transforms[b], np.asarray(mouths[chosen[t]]))
+                frame = paster.paste(base_frames[b - start], transforms[b], np.asarray(mouths[chosen[t]]), outlines[b])
                 writer.write(frame)
                 if t % 25 == 0:
                     _tick(progress, 10 + 88 * t / steps, f"frame {t}/{steps}")

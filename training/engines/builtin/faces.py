@@ -10,13 +10,17 @@ import numpy as np
 
 from avatar_site.lib.media import ffmpeg_binary
 
-# Points that move with the head but not with speech: eye corners, nose bridge, forehead, temples.
-STABLE = [33, 133, 362, 263, 168, 6, 197, 195, 5, 4, 10, 151, 9, 234, 454, 127, 356]
+# Points that move with the head but hardly with speech, centred on the nose and lower face: the mouth is
+# pasted by a similarity fit to them, and points on the face outline (temples) would pull it aside when
+# the head turns (they slide around the silhouette).
+STABLE = [33, 133, 362, 263, 168, 6, 197, 195, 5, 4, 1, 2, 98, 327, 50, 280, 205, 425, 36, 266]
 # Lips (outer and inner contour) and the lower jaw line: what speech moves.
 LIPS = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 185, 40, 39, 37, 0, 267, 269, 270, 409,
         78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 191, 80, 81, 82, 13, 312, 311, 310, 415]
 JAW = [172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397]
 MOUTH = LIPS + JAW
+FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152,
+             148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109]
 UPPER_INNER, LOWER_INNER = 13, 14
 EYES = [(159, 145), (386, 374)]
 
