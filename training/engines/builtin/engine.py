@@ -29,9 +29,13 @@ DEFAULTS = {"lr": 2e-3, "batch_size": 32, "hidden": 64, "window": 32}
 AVATAR_FILES = ["frames.mp4", "audio.wav", "tracks.npz", "mouths.npy", "mouth_net.pt", "mouth_basis.npz"]
 
 
-def mouth_codes(net, windows: np.ndarray, pauses: np.ndarray, rest: np.ndarray) -> np.ndarray:
-    """Predicted mouth codes per frame: the network's, smoothed, drawn to the resting mouth in pauses."""
-    predicted = smooth(predict(net, windows))
+def mouth_codes(net, windows: np.ndarray, pauses: np.ndarray, rest: np.ndarray, gain: float = 1.0) -> np.ndarray:
+    """Predicted mouth codes per frame: the network's, smoothed, drawn to the resting mouth in pauses.
+
+    ``gain`` undoes the shrink toward the average mouth that regression from little data gives
+    (measured on the held-out frames at training time).
+    """
+    predicted = smooth(predict(net, windows)) * gain
     return predicted + pauses[:, None] * (rest[None, :] - predicted)
 
 
@@ -145,12 +149,13 @@ class BuiltinTalkingHead(TalkingHeadEngine):
             torch.set_num_threads(threads)
         save_net(net, out / "mouth_net.pt")
         np.savez(out / "mouth_basis.npz", **basis.to_dict())
-        rest = self._rest_code(codes, samples, frames, mouth_points, train_index)
+        rest = self._rest_code(codes, mouth_points, train_index)
         pauses = features.pause_weights(samples, frames)
-        scores = self._held_out_scores(net, basis, windows, pauses, rest, mouth_points, held_index, train_index)
+        gain = self._gain(net, windows, codes, held_index)
+        scores = self._held_out_scores(net, basis, windows, pauses, rest, gain, mouth_points, held_index, train_index)
         base_start, base_end = self._base_range(valid)
         np.savez_compressed(out / "tracks.npz", landmarks=landmarks, valid=valid, transforms=transforms,
-                            canonical=canonical, codes=codes, mouth_points=mouth_points, mask=mask, rest=rest,
+                            canonical=canonical, codes=codes, mouth_points=mouth_points, mask=mask, rest=rest, gain=np.float32(gain),
                             origin=np.array(origin))
         _tick(progress, 99, "Saved the avatar")
         return {
@@ -258,19 +263,29 @@ class BuiltinTalkingHead(TalkingHeadEngine):
         return mouths
 
     @staticmethod
-    def _rest_code(codes, samples, frames, mouth_points, train_index) -> np.ndarray:
-        """The mouth at rest: its mean shape in the reference's pauses, else its most closed tenth."""
-        paused = train_index[features.pause_weights(samples, frames)[train_index] > 0.9]
-        if len(paused) < 5:
-            opening = faces.mouth_opening(mouth_points[train_index])
-            paused = train_index[opening <= np.percentile(opening, 10)]
-        return codes[paused].mean(0).astype(np.float32)
+    def _rest_code(codes, mouth_points, train_index) -> np.ndarray:
+        """The mouth at rest: the mean shape of the most closed tenth of the training frames.
+
+        (Frames in the reference's own pauses were tried first, but people often pause with the
+        mouth open, mid-thought: with that, one reference opened her mouth in every pause.)
+        """
+        opening = faces.mouth_opening(mouth_points[train_index])
+        return codes[train_index[opening <= np.percentile(opening, 10)]].mean(0).astype(np.float32)
 
     @staticmethod
-    def _held_out_scores(net, basis, windows, pauses, rest, mouth_points, held_index, train_index) -> dict:
+    def _gain(net, windows, codes, held_index) -> float:
+        """How much wider the real mouth motion is than the predicted one on held-out frames (1 … 1.6)."""
+        if len(held_index) < 10:
+            return 1.0
+        predicted = smooth(predict(net, windows[held_index]))
+        spread = float(np.sqrt((predicted**2).sum(1).mean()))
+        return float(np.clip(np.sqrt((codes[held_index] ** 2).sum(1).mean()) / max(spread, 1e-6), 1.0, 1.6))
+
+    @staticmethod
+    def _held_out_scores(net, basis, windows, pauses, rest, gain, mouth_points, held_index, train_index) -> dict:
         if len(held_index) < 5:
             return {}
-        predicted = basis.decode(mouth_codes(net, windows[held_index], pauses[held_index], rest))
+        predicted = basis.decode(mouth_codes(net, windows[held_index], pauses[held_index], rest, gain))
         truth = mouth_points[held_index]
         lmd = float(np.linalg.norm(predicted - truth, axis=-1).mean())
         closed = mouth_points[train_index[np.argmin(faces.mouth_opening(mouth_points[train_index]))]]
@@ -278,7 +293,8 @@ class BuiltinTalkingHead(TalkingHeadEngine):
         opening_true, opening_pred = faces.mouth_opening(truth), faces.mouth_opening(predicted)
         r = float(np.corrcoef(opening_true, opening_pred)[0, 1]) if opening_true.std() > 0 else 0.0
         return {"held_out_lmd": round(lmd, 3), "still_lmd": round(still, 3),
-                "lmd_ratio": round(lmd / still, 3) if still else None, "opening_r": round(r, 3)}
+                "lmd_ratio": round(lmd / still, 3) if still else None, "opening_r": round(r, 3),
+                "gain": round(gain, 3)}
 
     @staticmethod
     def _base_range(valid: np.ndarray) -> tuple[int, int]:
@@ -314,7 +330,8 @@ class BuiltinTalkingHead(TalkingHeadEngine):
         tracks = np.load(avatar / "tracks.npz")
         net = load_net(avatar / "mouth_net.pt")
         windows = features.frame_windows(features.log_mel(samples), steps, net.config["window"])
-        predicted = mouth_codes(net, windows, features.pause_weights(samples, steps), tracks["rest"])
+        predicted = mouth_codes(net, windows, features.pause_weights(samples, steps), tracks["rest"],
+                                float(tracks["gain"]))
         valid = tracks["valid"]
         candidates = np.flatnonzero(valid)
         start, end = job.manifest.get("base_frames", [0, int(valid.sum())])

@@ -86,12 +86,12 @@ def pause_weights(samples: np.ndarray, frames: int) -> np.ndarray:
 
     The learned mouth shapes are averaged from a few seconds of footage and rarely close fully;
     this gate lets pauses show the reference's own resting mouth. The level adapts to the recording:
-    10 dB over its quietest decile, but never less than 25 dB below its loud parts.
+    12 dB over its quietest decile (its noise floor), but never less than 15 dB below its loud parts.
     """
     loud = loudness(samples, frames)
     if frames == 0:
         return loud
-    level = min(np.percentile(loud, 10) + 10.0, np.percentile(loud, 95) - 25.0)
+    level = min(np.percentile(loud, 10) + 12.0, np.percentile(loud, 95) - 15.0)
     gate = np.clip((level - loud) / 6.0 + 0.5, 0.0, 1.0)
     # A pause shorter than ~3 frames is a stop consonant, not a rest: erode, then soften the edges.
     held = np.array([gate[max(0, i - 1):i + 2].min() for i in range(frames)])
