@@ -126,17 +126,25 @@ def feathered_mask(points: np.ndarray, shape: tuple[int, int], grow: float, feat
 
 
 class VideoWriter:
-    """Raw RGB frames piped into ffmpeg: H.264 yuv420p, AAC audio, index up front (browser-playable)."""
+    """Raw RGB frames piped into ffmpeg.
 
-    def __init__(self, path: Path, size: int, audio: Path, fps: int = 25):
-        self.process = subprocess.Popen(
-            [ffmpeg_binary(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-             "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{size}x{size}", "-r", str(fps), "-i", "-",
-             "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
-             "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
-             "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", "-f", "mp4", str(path)],
-            stdin=subprocess.PIPE, stderr=subprocess.PIPE,
-        )
+    For delivery (``audio`` given): H.264 yuv420p, AAC, index up front, browser-playable. As an
+    ``archive`` (the avatar's mouth patches): near-lossless H.264 4:4:4, a few MB where raw arrays
+    took ~400 kB a frame.
+    """
+
+    def __init__(self, path: Path, width: int, height: int, audio: Path | None = None, fps: int = 25,
+                 archive: bool = False):
+        args = [ffmpeg_binary(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+                "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps), "-i", "-"]
+        if archive:
+            args += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "8", "-pix_fmt", "yuv444p", "-an"]
+        else:
+            args += ["-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
+                     "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
+                     "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart"]
+        self.process = subprocess.Popen([*args, "-f", "mp4", str(path)], stdin=subprocess.PIPE,
+                                        stderr=subprocess.PIPE)
 
     def write(self, frame: np.ndarray) -> None:
         self.process.stdin.write(np.ascontiguousarray(frame).tobytes())

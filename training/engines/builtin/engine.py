@@ -26,7 +26,7 @@ DETECT_SIDE = 640  # frames are scaled to at most this for the first, face-findi
 HELD_OUT = 0.2  # the tail of the video kept out of training to measure generalisation
 CODES = 8
 DEFAULTS = {"lr": 2e-3, "batch_size": 32, "hidden": 64, "window": 32}
-AVATAR_FILES = ["frames.mp4", "audio.wav", "tracks.npz", "mouths.npy", "mouth_net.pt", "mouth_basis.npz"]
+AVATAR_FILES = ["frames.mp4", "audio.wav", "tracks.npz", "mouths.mp4", "mouth_net.pt", "mouth_basis.npz"]
 
 
 def mouth_codes(net, windows: np.ndarray, pauses: np.ndarray, rest: np.ndarray, gain: float = 1.0) -> np.ndarray:
@@ -120,8 +120,7 @@ class BuiltinTalkingHead(TalkingHeadEngine):
 
         _tick(progress, 35, "Cutting mouth patches")
         origin, mask = self._mouth_region(mouth_points[valid])
-        mouths = self._cut_mouths(frames_mp4, size, transforms, valid, origin, mask.shape)
-        np.save(out / "mouths.npy", mouths)
+        self._cut_mouths(frames_mp4, size, transforms, valid, origin, mask.shape, out / "mouths.mp4")
 
         _tick(progress, 40, "Learning audio to mouth shapes")
         basis = MouthBasis.fit(mouth_points[valid], CODES)
@@ -242,25 +241,38 @@ class BuiltinTalkingHead(TalkingHeadEngine):
         flat = points.reshape(-1, 2)
         low, high = flat.min(0), flat.max(0)
         width = float(high[0] - low[0])
-        margin = 0.3 * width
+        margin = 0.25 * width  # the grown, feathered mask fades out within it
         x0, y0 = np.floor(low - margin).astype(int)
         x1, y1 = np.ceil(high + margin).astype(int)
+        x1, y1 = x1 + (x1 - x0) % 2, y1 + (y1 - y0) % 2  # even sides for the video codec
         mask = feathered_mask(flat - (x0, y0), (int(y1 - y0), int(x1 - x0)), grow=0.06 * width, feather=0.06 * width)
         return (int(x0), int(y0)), mask
 
     @staticmethod
-    def _cut_mouths(frames_mp4, size, transforms, valid, origin, shape) -> np.ndarray:
+    def _cut_mouths(frames_mp4, size, transforms, valid, origin, shape, target: Path) -> None:
+        """Each frame's mouth region in the canonical head pose, as a video (black where untracked)."""
         height, width = shape
-        mouths = np.zeros((len(valid), height, width, 3), np.uint8)
-        for i, frame in enumerate(faces.read_frames(frames_mp4, size, size)):
-            if i >= len(valid):
-                break
-            if valid[i]:
-                matrix = transforms[i].copy()
-                matrix[:, 2] -= origin
-                mouths[i] = cv2.warpAffine(frame, matrix, (width, height), flags=cv2.INTER_LINEAR,
+        writer = VideoWriter(target, width, height, archive=True)
+        blank = np.zeros((height, width, 3), np.uint8)
+        written = 0
+        try:
+            for i, frame in enumerate(faces.read_frames(frames_mp4, size, size)):
+                if i >= len(valid):
+                    break
+                patch = blank
+                if valid[i]:
+                    matrix = transforms[i].copy()
+                    matrix[:, 2] -= origin
+                    patch = cv2.warpAffine(frame, matrix, (width, height), flags=cv2.INTER_LINEAR,
                                            borderMode=cv2.BORDER_REPLICATE)
-        return mouths
+                writer.write(patch)
+                written += 1
+        except BaseException:
+            writer.abort()
+            raise
+        error = writer.close()
+        if error or written < len(valid):
+            raise EngineError(f"Could not store the mouth patches: {error or 'frames missing'}")
 
     @staticmethod
     def _rest_code(codes, mouth_points, train_index) -> np.ndarray:
@@ -347,16 +359,16 @@ class BuiltinTalkingHead(TalkingHeadEngine):
                 base_frames.append(frame)
         if len(base_frames) < end - start:
             raise EngineError("The avatar's frames are damaged; train it again.")
-        mouths = np.load(avatar / "mouths.npy", mmap_mode="r")
+        mouths = self._load_mouths(avatar / "mouths.mp4", tracks["mask"].shape, set(chosen.tolist()))
         paster = MouthPaster(tracks["mask"], tuple(int(v) for v in tracks["origin"]))
         transforms = tracks["transforms"]
         outlines = tracks["landmarks"][:, faces.FACE_OVAL]
 
-        writer = VideoWriter(Path(job.output_mp4), size, speech)
+        writer = VideoWriter(Path(job.output_mp4), size, size, audio=speech)
         try:
             for t in range(steps):
                 b = int(base_index[t])
-                frame = paster.paste(base_frames[b - start], transforms[b], np.asarray(mouths[chosen[t]]), outlines[b])
+                frame = paster.paste(base_frames[b - start], transforms[b], mouths[int(chosen[t])], outlines[b])
                 writer.write(frame)
                 if t % 25 == 0:
                     _tick(progress, 10 + 88 * t / steps, f"frame {t}/{steps}")
@@ -367,3 +379,17 @@ class BuiltinTalkingHead(TalkingHeadEngine):
         if error:
             raise EngineError(f"Encoding the video failed: {error.splitlines()[-1]}")
         _tick(progress, 100, "Rendered")
+
+    @staticmethod
+    def _load_mouths(path: Path, shape, needed: set[int]) -> dict[int, np.ndarray]:
+        """Decode the mouth patches the chosen path uses (only those are kept in memory)."""
+        height, width = shape
+        mouths, last = {}, max(needed)
+        for i, patch in enumerate(faces.read_frames(path, width, height)):
+            if i in needed:
+                mouths[i] = patch.copy()
+            if i >= last:
+                break
+        if len(mouths) < len(needed):
+            raise EngineError("The avatar's mouth patches are damaged; train it again.")
+        return mouths
