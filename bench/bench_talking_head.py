@@ -140,6 +140,9 @@ def main() -> None:
         closed = aligned_mouths(closed_frame[None], reference)[0]
         lmd = np.linalg.norm(fake_mouths - real_mouths, axis=-1).mean()
         still_lmd = np.linalg.norm(closed[None] - real_mouths, axis=-1).mean()
+        # For scale: the training clip's average mouth, held still (no audio at all).
+        average = aligned_mouths(still_all[still_ok], reference).mean(0)
+        average_lmd = np.linalg.norm(average[None] - real_mouths, axis=-1).mean()
 
         speech_wav = work / "speech.wav"
         ffmpeg("-i", str(args.speech), "-ac", "1", "-ar", "16000", str(speech_wav))
@@ -157,7 +160,8 @@ def main() -> None:
 
     print(f"reference: {args.video.name}, {duration:.1f} s; trained on {split:.1f} s, {args.epochs} epochs")
     print(f"training: {train_seconds:.1f} s ({manifest['frames']} frames; engine held-out scores {manifest['scores']})")
-    print(f"held-out 30 %: LMD {lmd:.4f} vs closed-still {still_lmd:.4f} -> ratio {lmd / still_lmd:.2f} (target <= 0.6)")
+    print(f"held-out 30 %: LMD {lmd:.4f} vs closed-still {still_lmd:.4f} -> ratio {lmd / still_lmd:.2f} (target <= 0.6); "
+          f"average-mouth still {average_lmd / still_lmd:.2f}")
     print(f"{args.speech.name}: ROC AUC speech vs silence {auc:.3f} ({speech.sum()} speech, {silence.sum()} silence "
           f"frames; target >= 0.9); opening~loudness r {r:.3f} (target >= 0.5)")
     print(f"render: {frames} frames in {render_seconds:.2f} s = {frames / render_seconds:.0f} fps incl. encoding "

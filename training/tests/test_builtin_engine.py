@@ -165,6 +165,14 @@ def short_real_video(folder):
     return clip(shared_media(REAL_VIDEO), folder / "short.mp4", 2)
 
 
+def two_faces_video(folder):
+    half = clip(shared_media(REAL_VIDEO), folder / "one.mp4", 4)
+    target = folder / "two.mp4"
+    ffmpeg("-i", str(half), "-filter_complex", "[0:v]scale=256:256,split[a][b];[a][b]hstack", "-c:v", "libx264",
+           "-preset", "ultrafast", "-c:a", "aac", str(target))
+    return target
+
+
 def text_file(folder):
     path = folder / "notes.mp4"
     path.write_text("this is not a video\n" * 20)
@@ -174,6 +182,7 @@ def text_file(folder):
 @pytest.mark.slow
 @pytest.mark.parametrize("make, expected", [
     (no_face_video, "No face was found"),
+    (two_faces_video, "Several faces"),
     (silent_real_video, "no audio track"),
     (short_real_video, "at least 3 s"),
     (text_file, "not a readable video"),
