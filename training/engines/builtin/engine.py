@@ -13,6 +13,7 @@ import torch
 from django.conf import settings
 
 from avatar_site.lib.media import MediaError, probe, run_ffmpeg, to_wav
+from monitoring.runner import JobCancelled
 from training.engines.base import EngineError, RenderJob, TalkingHeadEngine, TrainingJob
 from training.engines.builtin import faces, features
 from training.engines.builtin.compositor import (
@@ -51,8 +52,6 @@ def _tick(progress, percent: float, message: str | None = None) -> None:
     """Report progress; progress() itself raises JobCancelled when the task was cancelled."""
     progress(percent, message)
     if getattr(progress, "should_cancel", None) and progress.should_cancel():
-        from monitoring.runner import JobCancelled
-
         raise JobCancelled()
 
 
