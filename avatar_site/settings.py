@@ -303,3 +303,10 @@ GPT_SOVITS_MEDIA_ROOT = env_str("GPT_SOVITS_MEDIA_ROOT", "")  # MEDIA_ROOT as th
 COSYVOICE_URL = env_str("COSYVOICE_URL", "")
 COSYVOICE_SAMPLE_RATE = env_int("COSYVOICE_SAMPLE_RATE", 22050, minimum=8000)
 VOICE_SERVER_TIMEOUT_S = env_float("VOICE_SERVER_TIMEOUT_S", 300.0)
+
+# Built-in CPU talking-head engine (training/engines/builtin).
+BUILTIN_TH_MIN_SECONDS = env_float("BUILTIN_TH_MIN_SECONDS", 3.0)
+BUILTIN_TH_MAX_SECONDS = env_float("BUILTIN_TH_MAX_SECONDS", 120.0)
+BUILTIN_TH_SIZE = env_int("BUILTIN_TH_SIZE", 512, minimum=128)
+# How many seconds of the reference the idle head motion loops over (all are decoded into memory to render).
+BUILTIN_TH_BASE_SECONDS = env_float("BUILTIN_TH_BASE_SECONDS", 10.0)

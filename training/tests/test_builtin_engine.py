@@ -1,0 +1,257 @@
+"""The built-in talking head on real footage: training, rendering, lip sync, refusals, and through the API."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from avatar_site.lib.media import ffmpeg_binary
+from monitoring.runner import JobCancelled
+from tests.flows import clone_voice
+from tests.media import shared_media, test_video
+from training.engines.base import EngineError, RenderJob, TrainingJob
+from training.engines.builtin import BuiltinTalkingHead
+from training.models import Avatar
+
+REAL_VIDEO = "video_en_female_aoc_sadtalker.mp4"
+SPEECH = "speech_en_jfk_whisper.flac"  # another speaker, with pauses between phrases
+EPOCHS = 12
+
+
+class Recorder:
+    """A progress channel that remembers what it was told."""
+
+    def __init__(self):
+        self.messages = []
+
+    def __call__(self, percent, message=None):
+        self.messages.append((percent, message))
+
+    def should_cancel(self):
+        return False
+
+    def log(self, line):
+        pass
+
+
+def ffmpeg(*args):
+    subprocess.run([ffmpeg_binary(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+
+
+def ffprobe(path):
+    out = subprocess.run(["ffprobe", "-v", "error", "-print_format", "json", "-count_frames", "-show_streams",
+                          "-show_format", str(path)], capture_output=True, check=True)
+    return json.loads(out.stdout)
+
+
+def clip(source, target, seconds, audio=True):
+    ffmpeg("-i", str(source), "-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast",
+           *(["-c:a", "aac"] if audio else ["-an"]), str(target))
+    return target
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("builtin")
+    video = clip(shared_media(REAL_VIDEO), folder / "reference.mp4", 7)
+    job = TrainingJob(avatar_id="aoc", source_video=video, avatar_dir=folder / "avatar", epochs=EPOCHS)
+    progress = Recorder()
+    manifest = BuiltinTalkingHead().train(job, progress)
+    return job, manifest, progress
+
+
+@pytest.fixture(scope="module")
+def rendered(trained, tmp_path_factory):
+    job, manifest, _ = trained
+    folder = tmp_path_factory.mktemp("render")
+    speech = folder / "speech.wav"
+    ffmpeg("-i", str(shared_media(SPEECH)), "-t", "8", "-ac", "1", "-ar", "22050", str(speech))
+    output = folder / "out.mp4"
+    BuiltinTalkingHead().render(
+        RenderJob(avatar_dir=job.avatar_dir, manifest=manifest, audio_wav=speech, output_mp4=output,
+                  work_dir=folder), Recorder())
+    return speech, output
+
+
+def mouth_openings(video):
+    """Inner-lip gap over eye distance per frame, measured by a separate MediaPipe pass (nan where no face)."""
+    import mediapipe as mp
+
+    info = next(s for s in ffprobe(video)["streams"] if s["codec_type"] == "video")
+    width, height = info["width"], info["height"]
+    raw = subprocess.run([ffmpeg_binary(), "-v", "error", "-i", str(video), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                         capture_output=True, check=True).stdout
+    frames = np.frombuffer(raw, np.uint8).reshape(-1, height, width, 3)
+    openings = []
+    with mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1) as mesh:
+        for frame in frames:
+            found = mesh.process(frame).multi_face_landmarks
+            if not found:
+                openings.append(np.nan)
+                continue
+            p = {i: np.array([found[0].landmark[i].x * width, found[0].landmark[i].y * height]) for i in (13, 14, 33, 263)}
+            openings.append(np.linalg.norm(p[14] - p[13]) / np.linalg.norm(p[263] - p[33]))
+    return np.array(openings)
+
+
+def loudness(wav, frames):
+    samples, rate = soundfile.read(str(wav), dtype="float32", always_2d=True)
+    step = rate // 25
+    samples = np.pad(samples.mean(1), (0, max(0, frames * step - len(samples))))[: frames * step]
+    return 20 * np.log10(np.sqrt((samples.reshape(frames, step) ** 2).mean(1)) + 1e-5)
+
+
+@pytest.mark.slow
+def test_it_trains_a_complete_avatar_from_real_footage(trained):
+    job, manifest, progress = trained
+
+    files = sorted(p.name for p in job.avatar_dir.iterdir())
+    assert files == sorted([*manifest["files"], "manifest.json"])
+    assert json.loads((job.avatar_dir / "manifest.json").read_text()) == manifest
+    assert manifest["engine"] == "builtin"
+    assert manifest["fps"] == 25 and manifest["size"] == 512
+    assert manifest["frames"] == 175
+    assert manifest["tracked_frames"] >= 170
+    assert manifest["held_out_frames"] > 20
+    assert len(manifest["losses"]) == len(manifest["held_out_losses"]) == EPOCHS
+    assert manifest["losses"][-1] < manifest["losses"][0]
+    assert set(manifest["scores"]) >= {"held_out_lmd", "still_lmd", "opening_r"}
+    assert manifest["training_seconds"] > 0
+    assert any(m and m.startswith(f"epoch {EPOCHS}/{EPOCHS}") for _, m in progress.messages)
+
+
+@pytest.mark.slow
+def test_it_renders_a_browser_playable_video_as_long_as_the_speech(rendered):
+    speech, output = rendered
+
+    info = ffprobe(output)
+    streams = {s["codec_type"]: s for s in info["streams"]}
+    assert streams["video"]["codec_name"] == "h264"
+    assert streams["video"]["pix_fmt"] == "yuv420p"
+    assert streams["video"]["avg_frame_rate"] == "25/1"
+    assert int(streams["video"]["nb_read_frames"]) == 200  # 8 s of speech at 25 fps
+    assert streams["audio"]["codec_name"] == "aac"
+    assert abs(float(info["format"]["duration"]) - 8.0) < 0.1
+    head = output.read_bytes()
+    assert head.index(b"moov") < head.index(b"mdat")  # +faststart: playable while downloading
+
+
+@pytest.mark.slow
+def test_the_rendered_mouth_opens_with_the_speech(rendered):
+    speech, output = rendered
+
+    openings = mouth_openings(output)
+
+    loud = loudness(speech, len(openings))
+    tracked = ~np.isnan(openings)
+    assert tracked.mean() > 0.95
+    assert np.nanstd(openings) > 0.02  # the mouth really moves
+    # Loose: an independent tracker, another speaker's voice, no allowance for lip-audio lag.
+    assert np.corrcoef(openings[tracked], loud[tracked])[0, 1] > 0.15
+
+
+def no_face_video(folder):
+    return test_video(folder / "testsrc.mp4", seconds=4, size="320x240")
+
+
+def silent_real_video(folder):
+    return clip(shared_media(REAL_VIDEO), folder / "silent.mp4", 4, audio=False)
+
+
+def short_real_video(folder):
+    return clip(shared_media(REAL_VIDEO), folder / "short.mp4", 2)
+
+
+def two_faces_video(folder):
+    half = clip(shared_media(REAL_VIDEO), folder / "one.mp4", 4)
+    target = folder / "two.mp4"
+    ffmpeg("-i", str(half), "-filter_complex", "[0:v]scale=256:256,split[a][b];[a][b]hstack", "-c:v", "libx264",
+           "-preset", "ultrafast", "-c:a", "aac", str(target))
+    return target
+
+
+def text_file(folder):
+    path = folder / "notes.mp4"
+    path.write_text("this is not a video\n" * 20)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("make, expected", [
+    (no_face_video, "No face was found"),
+    (two_faces_video, "Several faces"),
+    (silent_real_video, "no audio track"),
+    (short_real_video, "at least 3 s"),
+    (text_file, "not a readable video"),
+])
+def test_it_refuses_unusable_references_and_leaves_nothing(tmp_path, make, expected):
+    avatar_dir = tmp_path / "avatar"
+    job = TrainingJob(avatar_id="bad", source_video=make(tmp_path), avatar_dir=avatar_dir, epochs=2)
+
+    with pytest.raises(EngineError) as error:
+        BuiltinTalkingHead().train(job, Recorder())
+
+    assert expected in str(error.value)
+    assert list(avatar_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({"colour": "red"}, "unknown key"), ({"lr": "fast"}, "not a valid float"), ({"window": 4}, "outside"),
+])
+def test_it_refuses_bad_custom_params(params, expected):
+    with pytest.raises(ValueError, match=expected):
+        BuiltinTalkingHead().validate_params(params)
+
+
+def test_it_converts_custom_params():
+    params = BuiltinTalkingHead().validate_params({"lr": "0.001", "batch_size": "16", "hidden": 32, "window": 24})
+
+    assert params == {"lr": 0.001, "batch_size": 16, "hidden": 32, "window": 24}
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_it_trains_and_renders_through_the_api(api, media_root, settings):
+    settings.TALKING_HEAD_ENGINES = {"builtin": "training.engines.builtin.BuiltinTalkingHead"}
+    settings.VOICE_ENGINES = {"builtin": "tests.doubles.ToneVoice"}
+    settings.VOICE_ENGINE = "builtin"
+    video = clip(shared_media(REAL_VIDEO), media_root / "reference.mp4", 5)
+    clone_voice(api, media_root, "speaker_1")
+
+    trained = api.post("/model_training", {"model_choice": "builtin", "ref_video": str(video), "gpu_choice": "GPU0",
+                                           "epoch": "3", "custom_params": "lr=0.003,hidden=32"})
+    avatar = Avatar.objects.get(pk=trained.json()["avatar_id"])
+    generated = api.post("/video_generation", {"model_name": "builtin", "model_param": avatar.id,
+                                               "ref_audio_id": "speaker_1", "gpu_choice": "GPU0",
+                                               "target_text": "hello world"})
+
+    assert trained.status_code == 200, trained.json()
+    assert avatar.status == Avatar.Status.READY
+    assert avatar.metrics["losses"] and len(avatar.metrics["losses"]) == 3
+    assert generated.status_code == 200, generated.json()
+    video_file = media_root / "videos" / generated.json()["video_path"].removeprefix("/video/")
+    streams = {s["codec_type"]: s for s in ffprobe(video_file)["streams"]}
+    assert streams["video"]["codec_name"] == "h264" and streams["video"]["width"] == 512
+    # ToneVoice speaks 0.08 s per character: "hello world" → 0.88 s → 22 frames.
+    assert int(streams["video"]["nb_read_frames"]) == 22
+    assert streams["audio"]["codec_name"] == "aac"
+
+
+class Cancelled(Recorder):
+    def should_cancel(self):
+        return True
+
+
+@pytest.mark.slow
+def test_a_cancelled_training_stops_and_leaves_nothing(tmp_path):
+    video = clip(shared_media(REAL_VIDEO), tmp_path / "reference.mp4", 4)
+    avatar_dir = tmp_path / "avatar"
+    job = TrainingJob(avatar_id="stop", source_video=video, avatar_dir=avatar_dir, epochs=50)
+
+    with pytest.raises(JobCancelled):
+        BuiltinTalkingHead().train(job, Cancelled())
+
+    assert list(avatar_dir.iterdir()) == []
