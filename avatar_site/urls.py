@@ -33,3 +33,6 @@ urlpatterns = [
     path("", include("generation.urls")),
     path("", include("chat.urls")),
 ]
+
+handler404 = "avatar_site.views.not_found"
+handler500 = "avatar_site.views.server_error"

@@ -1,23 +1,69 @@
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from django.conf import settings
+from django.http import JsonResponse
+from django.views import defaults
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework.views import APIView
 
 from avatar_site.lib.errors import NotFound
 from avatar_site.lib.paths import confine
 from avatar_site.lib.serving import ranged_file_response
+from monitoring.models import Task
+from training.models import Avatar
+from voices.models import Speaker
+
+
+def may_read(user, relative: PurePosixPath) -> bool:
+    """Whether ``user`` may read this file of MEDIA_ROOT: staff anything, others what they own."""
+    if user.is_staff:
+        return True
+    parts = relative.parts
+    tasks = Task.objects.visible_to(user)
+    if parts[0] == "videos":
+        return tasks.filter(result__video_path="/video/" + "/".join(parts[1:])).exists()
+    if parts[:2] == ("voices", "generated"):
+        return tasks.filter(result__cloned_audio_path=settings.MEDIA_URL + relative.as_posix()).exists()
+    if parts[:2] == ("voices", "speakers") and len(parts) > 3:
+        return Speaker.objects.visible_to(user).filter(pk=parts[2]).exists()
+    if parts[0] == "avatars" and len(parts) > 2:
+        return Avatar.objects.visible_to(user).filter(pk=parts[1]).exists()
+    return False
 
 
 class MediaFileView(APIView):
-    """Files under MEDIA_ROOT (voices, references), for signed-in users, with Range support."""
+    """Files under MEDIA_ROOT for their owners (and staff), with Range support so players can seek."""
+
+    folder = ""  # a subfolder of MEDIA_ROOT this view is limited to
+
+    def perform_content_negotiation(self, request, force=False):
+        # Players ask for video/* or audio/*; errors still answer JSON rather than 406.
+        return super().perform_content_negotiation(request, force=True)
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, path: str):
-        target = confine(path, [settings.MEDIA_ROOT], field="path")
-        if not target.is_file() or any(part.startswith(".") for part in target.relative_to(settings.MEDIA_ROOT).parts):
+        root = (settings.MEDIA_ROOT / self.folder).resolve()
+        target = confine(path, [root], field="path")
+        relative = PurePosixPath(target.relative_to(settings.MEDIA_ROOT.resolve()).as_posix())
+        hidden = any(part.startswith(".") for part in relative.parts)  # partial outputs, scratch files
+        if hidden or not target.is_file() or not may_read(request.user, relative):
             raise NotFound("No such file.")
         return ranged_file_response(request.headers.get("Range"), target)
 
-    def perform_content_negotiation(self, request, force=False):
-        return super().perform_content_negotiation(request, force=True)
+
+# Paths that API clients call: their errors answer JSON in the spec's shape, even when no route matched.
+API_PREFIXES = ("/api/", "/video", "/media/", "/audio_clone", "/model_training", "/chat_system", "/save_audio")
+
+
+def not_found(request, exception=None):
+    if request.path.startswith(API_PREFIXES):
+        return JsonResponse({"status": "error", "message": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith(API_PREFIXES):
+        return JsonResponse({"status": "error", "message": "Internal error."}, status=500)
+    return defaults.server_error(request)

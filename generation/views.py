@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
 
 from avatar_site.lib.errors import ApiError, NotFound
 from avatar_site.lib.fields import response_serializer
-from avatar_site.lib.paths import confine
-from avatar_site.lib.serving import ranged_file_response
+from avatar_site.views import MediaFileView
 from generation import tasks
 from generation.serializers import VideoGenerationSerializer
 from monitoring import jobs
@@ -63,17 +61,11 @@ class VideoGenerationView(RecordsHistoryOnError, APIView):
         )
 
 
-class VideoFileView(APIView):
-    """Rendered videos, with Range support so the player can seek."""
+class VideoFileView(MediaFileView):
+    """The spec's /video/<filename>: rendered videos, for their owners."""
 
-    def perform_content_negotiation(self, request, force=False):
-        # Players ask for video/*; errors still answer JSON rather than 406.
-        return super().perform_content_negotiation(request, force=True)
+    folder = "videos"
 
     @extend_schema(responses={(200, "video/mp4"): OpenApiTypes.BINARY})
     def get(self, request, filename: str):
-        videos = (settings.MEDIA_ROOT / "videos").resolve()
-        path = confine(filename, [videos], field="filename")
-        if not path.is_file() or path.name.startswith("."):
-            raise NotFound("No such video.")
-        return ranged_file_response(request.headers.get("Range"), path)
+        return super().get(request, filename)

@@ -32,7 +32,7 @@ def tone_wav(path: Path, seconds: float = 4.0, frequency: int = 220, rate: int =
 
 
 def silent_wav(path: Path, seconds: float = 4.0) -> Path:
-    _ffmpeg("-f", "lavfi", "-i", f"anullsrc=r=16000:cl=mono", "-t", str(seconds), str(path))
+    _ffmpeg("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", str(seconds), str(path))
     return path
 
 

@@ -61,3 +61,11 @@ def test_a_session_post_without_csrf_token_is_refused(user):
 
     assert response.status_code == 403
     assert response.json()["status"] == "error"
+
+
+@pytest.mark.parametrize("path", ["/api/nothing-here", "/video/%0Aname", "/media/"])
+def test_unmatched_api_paths_answer_json(api, path):
+    response = api.get(path)
+
+    assert response.status_code == 404
+    assert response.json() == {"status": "error", "message": "Not found."}

@@ -6,7 +6,7 @@ import pytest
 
 from monitoring.models import Task
 from tests.flows import clone_voice, train_avatar
-from tests.media import test_video, tone_wav
+from tests.media import test_video
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("double_engines")]
 

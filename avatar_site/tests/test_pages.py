@@ -14,7 +14,7 @@ from django.conf import settings as django_settings
 
 from monitoring.models import HistoryRecord, HistoryType, Task
 from tests.flows import clone_voice, train_avatar
-from tests.media import test_video, tone_wav
+from tests.media import test_video
 from training.models import Avatar
 from voices.models import Speaker
 

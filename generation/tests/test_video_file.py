@@ -1,14 +1,19 @@
 import pytest
+from rest_framework.test import APIClient
+
+from monitoring.models import Task
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def video(media_root):
+def video(media_root, user):
     folder = media_root / "videos"
     folder.mkdir()
     path = folder / "clip.mp4"
     path.write_bytes(bytes(range(256)) * 40)
+    task = Task.create_with_unique_id("video_generation", handler="x", queue="GPU0", owner=user)
+    task.finish(Task.Status.SUCCEEDED, result={"video_path": "/video/clip.mp4"})
     return path
 
 
@@ -49,3 +54,31 @@ def test_it_never_reads_outside_the_videos_folder(api, video, media_root, name):
 
     assert response.status_code in (400, 404)
     assert b"secret" not in b"".join(getattr(response, "streaming_content", [response.content]))
+
+
+def test_it_hides_a_video_from_other_users(video, other_user):
+    client = APIClient()
+    client.force_authenticate(other_user)
+
+    response = client.get("/video/clip.mp4")
+
+    assert response.status_code == 404
+
+
+def test_it_shows_staff_every_video(video, other_user):
+    other_user.is_staff = True
+    other_user.save()
+    client = APIClient()
+    client.force_authenticate(other_user)
+
+    response = client.get("/video/clip.mp4")
+
+    assert response.status_code == 200
+
+
+def test_it_hides_partial_outputs(api, video, media_root):
+    (media_root / "videos" / ".clip.partial.mp4").write_bytes(b"half")
+
+    response = api.get("/video/.clip.partial.mp4")
+
+    assert response.status_code == 404

@@ -15,8 +15,20 @@ from voices.engines import espeak
 from voices.engines.base import VoiceEngine
 from voices.engines.text_frontend import chunks, language_runs, to_pinyin
 from voices.engines.world_voice import (
-    RATE, Conversion, SpeakerStats, analyse, best_warp, code, cosine, embedding, frame_bank, load_mono,
-    speech_flags, speech_regions, warp, write_wav,
+    RATE,
+    Conversion,
+    SpeakerStats,
+    analyse,
+    best_warp,
+    code,
+    cosine,
+    embedding,
+    frame_bank,
+    load_mono,
+    speech_flags,
+    speech_regions,
+    warp,
+    write_wav,
 )
 
 MIN_SPEECH_SECONDS = 3.0

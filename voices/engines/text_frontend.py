@@ -60,7 +60,7 @@ def language_runs(text: str) -> list[Run]:
         else:
             last = lang
     runs: list[Run] = []
-    for (kind, value), lang in zip(tokens, languages):
+    for (_kind, value), lang in zip(tokens, languages, strict=True):
         if runs and runs[-1].language == lang:
             runs[-1].text += value
         else:

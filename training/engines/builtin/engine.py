@@ -17,7 +17,12 @@ from monitoring.runner import JobCancelled
 from training.engines.base import EngineError, RenderJob, TalkingHeadEngine, TrainingJob
 from training.engines.builtin import faces, features
 from training.engines.builtin.compositor import (
-    MouthPaster, VideoWriter, feathered_mask, ping_pong, select_mouths, smooth,
+    MouthPaster,
+    VideoWriter,
+    feathered_mask,
+    ping_pong,
+    select_mouths,
+    smooth,
 )
 from training.engines.builtin.mouth_model import MouthBasis, load_net, predict, save_net, train_mouth_net
 

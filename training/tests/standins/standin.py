@@ -105,7 +105,7 @@ def main(opt, audio_file: str) -> None:
     frames = len(json.loads(Path(opt.path, "transforms_train.json").read_text())["frames"])
     max_epoch = math.ceil(opt.iters / frames)
     print(f"[INFO] max_epoch = {max_epoch}", flush=True)
-    for epoch in range(epoch + 1, max_epoch + 1):
+    for epoch in range(epoch + 1, max_epoch + 1):  # noqa: B020 (resumes after the checkpoint's epoch)
         print(f"==> Start Training Epoch {epoch}, lr=0.010000 ...", flush=True)
         for step in (frames // 2, frames):
             print(f"\rloss=0.0123 (0.0150), lr=0.010000: {100 * step // frames:3d}% {step}/{frames} [00:00<00:00]",
