@@ -29,6 +29,12 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def short_sync_wait(settings):
+    """Requests that wait for a job that will not run (no worker) answer 202 quickly."""
+    settings.SYNC_WAIT_SECONDS = 2
+
+
+@pytest.fixture(autouse=True)
 def inline_queue(monkeypatch):
     """Jobs run inside async_task unless a test starts real workers (see monitoring/tests/test_qcluster.py)."""
     monkeypatch.setattr(Conf, "SYNC", True)

@@ -35,7 +35,8 @@ class RecordsHistoryOnError:
 
     def handle_exception(self, exc) -> Response:
         response = super().handle_exception(exc)
-        if self.request.method == "POST" and response.status_code not in (401, 403):
+        already_recorded = getattr(exc, "history_written", False)
+        if self.request.method == "POST" and response.status_code not in (401, 403) and not already_recorded:
             user = self.request.user
             HistoryRecord.objects.create(
                 type=self.history_type,

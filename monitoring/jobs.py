@@ -14,6 +14,12 @@ from monitoring.models import HistoryRecord, Task
 logger = logging.getLogger(__name__)
 
 
+class QueueUnavailable(ServiceUnavailable):
+    """The task (and its history row) exist and are marked failed; the request needs no other row."""
+
+    history_written = True
+
+
 def queue_for(gpu_choice: str) -> str:
     """The queue of a client's gpu_choice; 400 for a GPU this site does not have."""
     if gpu_choice not in settings.GPU_QUEUES:
@@ -55,7 +61,7 @@ def enqueue(task: Task) -> None:
     except Exception as exc:
         logger.exception("Could not enqueue task %s", task.pk)
         task.finish(Task.Status.FAILED, f"The job queue is unavailable: {exc}")
-        raise ServiceUnavailable(f"The job queue is unavailable: {exc}") from None
+        raise QueueUnavailable(f"The job queue is unavailable: {exc}") from None
     Task.objects.filter(pk=task.pk).update(q_task_id=q_id or "")
 
 

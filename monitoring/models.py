@@ -121,7 +121,7 @@ class Task(models.Model):
             message="Cancelled before it started.",
         ):
             self.refresh_from_db()
-            self._sync_history()
+            self._finished()
             return True
         changed = Task.objects.filter(pk=self.pk, status=self.Status.RUNNING).update(cancel_requested=True)
         self.refresh_from_db()
@@ -136,7 +136,13 @@ class Task(models.Model):
             self.progress = 100
         self.finished_at = timezone.now()
         self.save(update_fields=["status", "message", "result", "progress", "finished_at"])
+        self._finished()
+
+    def _finished(self) -> None:
+        from monitoring.signals import task_finished
+
         self._sync_history()
+        task_finished.send(sender=Task, task=self)
 
     def _sync_history(self) -> None:
         history_status = {

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-import os
 import socket
+
+import psutil
 
 from monitoring.models import Task
 
@@ -15,12 +16,9 @@ ORPHAN_MESSAGE = "The worker running this job stopped before it finished (killed
 
 def _alive(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
-        return True
-    return True
 
 
 def fail_orphaned_tasks() -> list[str]:

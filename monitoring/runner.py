@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
+import threading
 import time
+from contextlib import contextmanager
 
+from django.conf import settings
 from django.utils.module_loading import import_string
+from django_q.exceptions import TimeoutException
 from rest_framework.exceptions import APIException
 
+from avatar_site.lib.media import MediaError, MediaToolMissing
 from monitoring.models import Task
 
 logger = logging.getLogger(__name__)
@@ -22,6 +28,31 @@ logger = logging.getLogger(__name__)
 
 class JobCancelled(Exception):
     pass
+
+
+class WorkerStopping(BaseException):
+    """SIGTERM reached the worker: django-q's JOB_TIMEOUT ran out, or the worker is shutting down."""
+
+
+STOPPED_MESSAGE = "The job was stopped: it ran longer than JOB_TIMEOUT ({timeout} s) or its worker was shut down."
+
+
+@contextmanager
+def _stopping_on_sigterm():
+    """Turn SIGTERM into WorkerStopping while a job runs, so it unwinds (killing its child
+    processes) and its task ends failed instead of staying "running" forever."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise WorkerStopping()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class JobFailed(Exception):
@@ -113,13 +144,27 @@ def run_task(task_id: str) -> None:
     progress = Progress(task)
     try:
         job = import_string(task.handler)
-        result = job(task, progress)
+        with _stopping_on_sigterm():
+            result = job(task, progress)
+    except TimeoutException:
+        # django-q's alarm at JOB_TIMEOUT; it retires this worker once we re-raise.
+        _finish(task, progress, Task.Status.FAILED, STOPPED_MESSAGE.format(timeout=settings.JOB_TIMEOUT),
+                {"http_status": 503})
+        raise
+    except WorkerStopping:
+        _finish(task, progress, Task.Status.FAILED, STOPPED_MESSAGE.format(timeout=settings.JOB_TIMEOUT),
+                {"http_status": 503})
+        raise SystemExit(1) from None  # the worker is being shut down: leave
     except JobCancelled:
         _finish(task, progress, Task.Status.CANCELLED, "Cancelled.")
     except JobFailed as exc:
         _finish(task, progress, Task.Status.FAILED, str(exc), {"http_status": exc.http_status})
     except APIException as exc:  # engine unavailable, bad input found late: already user-facing
         _finish(task, progress, Task.Status.FAILED, str(exc.detail), {"http_status": exc.status_code})
+    except MediaToolMissing as exc:
+        _finish(task, progress, Task.Status.FAILED, str(exc), {"http_status": 503})
+    except MediaError as exc:  # media that ffmpeg could not read or write
+        _finish(task, progress, Task.Status.FAILED, str(exc), {"http_status": 422})
     except OSError as exc:  # disk full, media folder unwritable, a tool missing
         logger.exception("Task %s hit a system error", task_id)
         message = f"System error: {exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename else "")

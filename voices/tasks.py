@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from avatar_site.lib.paths import media_url
-from voices.cloning import clone_speaker, generated_audio_path, speak, wav_seconds
+from voices.cloning import VoiceError, clone_speaker, generated_audio_path, speak, wav_seconds
 from voices.models import Speaker
 
 
 def extract_voice(task, progress) -> dict:
-    speaker = Speaker.objects.get(pk=task.parameters["audio_id"])
+    speaker = Speaker.objects.filter(pk=task.parameters["audio_id"], status=Speaker.Status.EXTRACTING).first()
+    if speaker is None:
+        raise VoiceError("This clone cannot run again: send the reference to /audio_clone anew.")
     clone_speaker(speaker, Path(task.parameters["source_path"]), progress)
     return {"speaker_id": speaker.id, "reference_audio": media_url(speaker.reference_path)}
 

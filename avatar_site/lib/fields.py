@@ -27,13 +27,13 @@ class PathOrFileField(serializers.Field):
 class JobRequestSerializer(serializers.Serializer):
     """Base for requests that start a job: ``async=1`` answers 202 at once instead of waiting."""
 
-    is_async = serializers.BooleanField(required=False, default=False, help_text="Sent as 'async'")
-
-    def to_internal_value(self, data):
-        if hasattr(data, "get") and "async" in data:
-            data = data.copy()
-            data["is_async"] = data.get("async")
-        return super().to_internal_value(data)
+    def get_fields(self):
+        fields = super().get_fields()
+        # "async" is a Python keyword, so the field is added here rather than as an attribute.
+        fields["async"] = serializers.BooleanField(
+            required=False, default=False, source="is_async", help_text="1: answer 202 with task_id at once"
+        )
+        return fields
 
 
 def response_serializer(name: str, **fields) -> serializers.Serializer:

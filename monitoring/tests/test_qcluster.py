@@ -22,26 +22,38 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def worker(monkeypatch, media_root):
-    """A `manage.py qcluster` for queue GPU0 on the test database; jobs really go through the broker."""
+def start_worker(monkeypatch, media_root):
+    """Starts `manage.py qcluster` for queue GPU0 on the test database; jobs really go through the broker."""
     monkeypatch.setattr(Conf, "SYNC", False)
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
-        "Q_CLUSTER_NAME": "GPU0",
-        "GPU_QUEUES": "GPU0",
-        "MEDIA_ROOT": str(media_root),
-    }
-    process = subprocess.Popen(
-        [sys.executable, str(BASE_DIR / "manage.py"), "qcluster"],
-        cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    processes = []
+
+    def start(**extra_env):
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+            "Q_CLUSTER_NAME": "GPU0",
+            "GPU_QUEUES": "GPU0",
+            "MEDIA_ROOT": str(media_root),
+            **extra_env,
+        }
+        processes.append(subprocess.Popen(
+            [sys.executable, str(BASE_DIR / "manage.py"), "qcluster"],
+            cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        ))
+        return processes[-1]
+
+    yield start
+    for process in processes:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def worker(start_worker):
+    return start_worker()
 
 
 def wait_for(task: Task, condition, timeout: float = 60.0) -> list[tuple[str, int]]:
@@ -114,3 +126,16 @@ def test_a_task_for_an_absent_queue_waits_as_queued(worker):
 
     task.refresh_from_db()
     assert task.status == Task.Status.QUEUED
+
+
+def test_a_job_past_the_timeout_is_stopped_and_fails(start_worker):
+    start_worker(JOB_TIMEOUT="10")
+    task = submit(steps=600, pause=0.1)
+
+    wait_for(task, lambda t: t.is_finished, timeout=60)
+
+    assert task.status == Task.Status.FAILED
+    assert "ran longer than JOB_TIMEOUT (10 s)" in task.message
+    following = submit(steps=2, pause=0.05)
+    wait_for(following, lambda t: t.is_finished, timeout=30)
+    assert following.status == Task.Status.SUCCEEDED

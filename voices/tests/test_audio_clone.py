@@ -141,3 +141,14 @@ def test_it_refuses_both_modes_at_once(api, media_root):
     )
 
     assert response.status_code == 400
+
+
+def test_it_accepts_a_large_upload_with_async(api, tmp_path):
+    reference = tone_wav(tmp_path / "long.wav", seconds=100)  # 3.2 MB: stored in a temporary file
+    assert reference.stat().st_size > 2_600_000
+
+    with open(reference, "rb") as handle:
+        response = api.post("/audio_clone", {"original_audio_path": handle, "audio_id": "big", "async": "1"})
+
+    assert response.status_code == 202, response.json()
+    assert response.json()["task_id"].startswith("clone_")

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from monitoring.models import HistoryType, Task
+from training.models import Avatar
+
+
+def fail_avatar_of_failed_training(sender, task: Task, **kwargs) -> None:
+    """A training that did not succeed leaves a failed avatar and no files, even when its job never ran."""
+    if task.kind != HistoryType.MODEL_TRAINING or task.status == Task.Status.SUCCEEDED:
+        return
+    for avatar in Avatar.objects.filter(pk=task.parameters.get("avatar_id"), status=Avatar.Status.TRAINING):
+        avatar.delete_files()
+        avatar.status = Avatar.Status.FAILED
+        avatar.save(update_fields=["status"])
