@@ -20,12 +20,19 @@ DOUBLE_ENGINES = {
 
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
-    """Every test gets its own media folder, which is also the only input root."""
+    """Every test gets its own media folder, and an operator-shared input folder beside it
+    (``input_root``), the first input root, so relative client paths resolve there."""
     root = tmp_path / "media"
     root.mkdir()
+    (tmp_path / "inputs").mkdir()
     settings.MEDIA_ROOT = root
-    settings.INPUT_ROOTS = [root]
+    settings.INPUT_ROOTS = [tmp_path / "inputs", root]
     return root
+
+
+@pytest.fixture
+def input_root(media_root):
+    return media_root.parent / "inputs"
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -31,6 +31,15 @@ def may_read(user, relative: PurePosixPath) -> bool:
     if parts[0] == "avatars" and len(parts) > 2:
         return Avatar.objects.visible_to(user).filter(pk=parts[1]).exists()
     return False
+
+
+def may_use_input(user, path: Path) -> bool:
+    """Whether ``user`` may give ``path`` as an input: in the media folder only what they may read;
+    elsewhere in the input roots (folders the operator shares), anything."""
+    media = settings.MEDIA_ROOT.resolve()
+    if not path.is_relative_to(media):
+        return True
+    return may_read(user, PurePosixPath(path.relative_to(media).as_posix()))
 
 
 class MediaFileView(APIView):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import partial
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -10,6 +12,7 @@ from avatar_site.lib.engines import availability
 from avatar_site.lib.errors import ApiError
 from avatar_site.lib.fields import list_response_serializer, response_serializer
 from avatar_site.lib.uploads import media_input
+from avatar_site.views import may_use_input
 from monitoring import jobs
 from monitoring.history import RecordsHistoryOnError
 from monitoring.models import HistoryType
@@ -38,7 +41,10 @@ class ModelTrainingView(RecordsHistoryOnError, APIView):
             params = engine.validate_params(data.get("custom_params", {}))
         except ValueError as exc:
             raise ApiError(f"custom_params: {exc}") from None
-        source, _ = media_input(data["ref_video"], "ref_video", need_video=True, folder="uploads/videos")
+        source, _ = media_input(
+            data["ref_video"], "ref_video", need_video=True, folder="uploads/videos",
+            may_use=partial(may_use_input, request.user),
+        )
         avatar = Avatar.create_with_unique_id(
             engine=data["model_choice"], source_video=str(source), epochs=data["epoch"],
             params=params, gpu=data["gpu_choice"], owner=request.user,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import partial
+
 from django.conf import settings
 from django.db import IntegrityError
 from drf_spectacular.utils import extend_schema
@@ -11,6 +13,7 @@ from avatar_site.lib.engines import load_engine
 from avatar_site.lib.errors import Conflict, NotFound
 from avatar_site.lib.fields import list_response_serializer, response_serializer
 from avatar_site.lib.uploads import media_input
+from avatar_site.views import may_use_input
 from monitoring import jobs
 from monitoring.history import RecordsHistoryOnError
 from monitoring.models import HistoryType
@@ -44,7 +47,10 @@ class AudioCloneView(RecordsHistoryOnError, APIView):
         load_engine(settings.VOICE_ENGINES, engine, "voice")
         if Speaker.objects.filter(pk=data["audio_id"]).exists():
             raise Conflict(f"audio_id: speaker {data['audio_id']!r} already exists.")
-        source, _ = media_input(data["original_audio_path"], "original_audio_path", need_audio=True)
+        source, _ = media_input(
+            data["original_audio_path"], "original_audio_path", need_audio=True,
+            may_use=partial(may_use_input, request.user),
+        )
         try:
             speaker = Speaker.objects.create(
                 id=data["audio_id"], name=data.get("name") or data["audio_id"], engine=engine,

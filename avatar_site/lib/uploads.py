@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
-from avatar_site.lib.errors import PayloadTooLarge, ServiceUnavailable, Unprocessable, UnsupportedMedia
+from avatar_site.lib.errors import NotFound, PayloadTooLarge, ServiceUnavailable, Unprocessable, UnsupportedMedia
 from avatar_site.lib.media import MediaError, MediaInfo, MediaToolMissing, check_limits, probe
 from avatar_site.lib.paths import existing_file
 
@@ -64,13 +65,18 @@ def media_input(
     need_video: bool = False,
     need_audio: bool = False,
     folder: str = "uploads",
+    may_use: Callable[[Path], bool] = lambda path: True,
 ) -> tuple[Path, MediaInfo]:
     """A client's media: a path inside the input roots or an upload, checked by its content.
 
-    Uploads that turn out not to be usable media are deleted before the error is raised.
+    A path the client may not use (``may_use``: another user's file) is answered exactly like a
+    missing one, so the answer tells nothing about other users' files. Uploads that turn out not
+    to be usable media are deleted before the error is raised.
     """
     uploaded = isinstance(value, UploadedFile)
     path = save_upload(value, folder) if uploaded else existing_file(value, field)
+    if not uploaded and not may_use(path):
+        raise NotFound(f"{field}: no such file.")
     try:
         try:
             info = probe(path)

@@ -34,6 +34,7 @@ def outside(media_root, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text(SECRET)
     (media_root / "outlink").symlink_to(secret)
+    (media_root.parent / "inputs" / "outlink").symlink_to(secret)
     (media_root / "videos").mkdir()
     (media_root / "videos" / "outlink").symlink_to(secret)
     return secret
@@ -89,9 +90,9 @@ def test_file_endpoints_never_read_outside(api, outside, prefix, attempt):
     assert SECRET.encode() not in body
 
 
-def test_media_longer_than_the_limit_is_refused_by_probing(api, media_root, settings):
+def test_media_longer_than_the_limit_is_refused_by_probing(api, input_root, settings):
     settings.MAX_MEDIA_SECONDS = 1
-    video = test_video(media_root / "long.mp4", seconds=3)
+    video = test_video(input_root / "long.mp4", seconds=3)
 
     response = api.post("/model_training",
                         {"model_choice": "builtin", "ref_video": str(video), "gpu_choice": "GPU0", "epoch": "1"})
@@ -100,12 +101,33 @@ def test_media_longer_than_the_limit_is_refused_by_probing(api, media_root, sett
     assert "longer than the limit" in response.json()["message"]
 
 
-def test_video_with_absurd_dimensions_is_refused_by_probing(api, media_root, settings):
+def test_video_with_absurd_dimensions_is_refused_by_probing(api, input_root, settings):
     settings.MAX_MEDIA_PIXELS = 100 * 100
-    video = test_video(media_root / "big.mp4", seconds=1, size="320x240")
+    video = test_video(input_root / "big.mp4", seconds=1, size="320x240")
 
     response = api.post("/model_training",
                         {"model_choice": "builtin", "ref_video": str(video), "gpu_choice": "GPU0", "epoch": "1"})
 
     assert response.status_code == 422
     assert "larger than allowed" in response.json()["message"]
+
+
+def test_another_users_files_cannot_be_used_as_inputs(api, media_root, other_user):
+    from rest_framework.test import APIClient
+
+    clone_voice(api, media_root, "alice_voice")
+    avatar_id = train_avatar(api, media_root).json()["avatar_id"]
+    bob = APIClient()
+    bob.force_authenticate(other_user)
+
+    stolen_voice = bob.post("/audio_clone", {"original_audio_path": "voices/speakers/alice_voice/reference.wav",
+                                             "audio_id": "bobs_copy"})
+    stolen_video = bob.post("/model_training", {"model_choice": "builtin", "gpu_choice": "GPU0", "epoch": "1",
+                                                "ref_video": f"{media_root}/avatars/{avatar_id}/still.png"})
+    own_voice = api.post("/audio_clone", {"original_audio_path": str(media_root / "voices/speakers/alice_voice/reference.wav"),
+                                          "audio_id": "alice_again"})
+
+    assert stolen_voice.status_code == 404
+    assert stolen_voice.json()["message"] == "original_audio_path: no such file."
+    assert stolen_video.status_code == 404
+    assert own_voice.status_code == 200, own_voice.json()

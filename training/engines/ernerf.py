@@ -23,6 +23,8 @@ class ERNeRF(NeRFEngine):
     lips_ratio = 0.25
     torso_ratio = 2.0
     torso_default = True
+    # The spec: "ER-NeRF只需要文本": it speaks target_text, never the reference recording.
+    text_optional = False
 
     def preprocess_args(self, video: str, asr: str) -> list[str]:
         # Named explicitly: some upstream revisions default --asr to wav2vec, whose script

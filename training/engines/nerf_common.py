@@ -149,6 +149,9 @@ class NeRFEngine(TalkingHeadEngine):
         "asr_model": str,
         "preload": int,
         "torso": bool,
+        # Upstream's --lr / --lr_net (the spec's own example is "lr=0.001").
+        "lr": float,
+        "lr_net": float,
     }
     text_optional = True
 
@@ -244,8 +247,9 @@ class NeRFEngine(TalkingHeadEngine):
         workspace = job.avatar_dir / "workspace"
         torso_workspace = job.avatar_dir / "workspace_torso"
         common = ["-O", "--asr_model", asr]
-        if "preload" in job.params:
-            common += ["--preload", str(job.params["preload"])]
+        for key in ("preload", "lr", "lr_net"):
+            if key in job.params:
+                common += [f"--{key}", str(job.params[key])]
         stages: list[tuple[Stage, int]] = [
             (Stage("head", ["main.py", data_rel, "--workspace", str(workspace), *common,
                             "--iters", str(head_iters)]), head_iters),

@@ -217,7 +217,7 @@ def test_it_trains_and_renders_through_the_api(api, media_root, settings):
     settings.TALKING_HEAD_ENGINES = {"builtin": "training.engines.builtin.BuiltinTalkingHead"}
     settings.VOICE_ENGINES = {"builtin": "tests.doubles.ToneVoice"}
     settings.VOICE_ENGINE = "builtin"
-    video = clip(shared_media(REAL_VIDEO), media_root / "reference.mp4", 5)
+    video = clip(shared_media(REAL_VIDEO), media_root.parent / "inputs" / "reference.mp4", 5)
     clone_voice(api, media_root, "speaker_1")
 
     trained = api.post("/model_training", {"model_choice": "builtin", "ref_video": str(video), "gpu_choice": "GPU0",

@@ -83,3 +83,24 @@ def test_it_trains_a_synctalk_avatar_through_the_api(api, media_root, real_engin
     manifest = avatar.manifest_path.read_text()
     assert '"asr_model": "ave"' in manifest and '"lips": 30' in manifest
     assert "Start Training Epoch" in task.log_tail
+
+
+def test_ernerf_needs_target_text(api, user, media_root, real_engines, settings, tmp_path):
+    from tests.flows import clone_voice
+    from training.models import Avatar
+
+    home = tmp_path / "ER-NeRF"
+    shutil.copytree(STANDINS / "ernerf", home)
+    settings.ERNERF_HOME = str(home)
+    settings.VOICE_ENGINES = {"builtin": "tests.doubles.ToneVoice"}
+    clone_voice(api, media_root, "speaker_1")
+    avatar = Avatar.objects.create(id="user_nerf", engine="ER-NeRF", status=Avatar.Status.READY, source_video="x",
+                                   epochs=1, owner=user)
+    avatar.folder.mkdir(parents=True)
+    avatar.manifest_path.write_text('{"engine": "ER-NeRF"}')
+
+    response = api.post("/video_generation", {"model_name": "ER-NeRF", "model_param": avatar.id,
+                                              "ref_audio_id": "speaker_1", "gpu_choice": "GPU0", "target_text": ""})
+
+    assert response.status_code == 400
+    assert "target_text" in response.json()["message"]

@@ -83,9 +83,9 @@ def test_it_refuses_an_unknown_model(api, media_root):
     assert response.status_code == 400
 
 
-def test_it_accepts_windows_separators_inside_the_roots(api, media_root):
-    (media_root / "clips").mkdir()
-    test_video(media_root / "clips" / "me.mp4", seconds=2)
+def test_it_accepts_windows_separators_inside_the_roots(api, input_root):
+    (input_root / "clips").mkdir()
+    test_video(input_root / "clips" / "me.mp4", seconds=2)
 
     response = api.post(
         "/model_training",
@@ -105,9 +105,9 @@ def test_it_refuses_paths_that_escape_the_roots(api, media_root, ref_video):
     assert response.json()["status"] == "error"
 
 
-def test_it_refuses_a_symlink_pointing_out_of_the_roots(api, media_root, tmp_path):
+def test_it_refuses_a_symlink_pointing_out_of_the_roots(api, input_root, tmp_path):
     outside = test_video(tmp_path / "outside.mp4", seconds=1)
-    (media_root / "link.mp4").symlink_to(outside)
+    (input_root / "link.mp4").symlink_to(outside)
 
     response = api.post(
         "/model_training", {"model_choice": "builtin", "ref_video": "link.mp4", "gpu_choice": "GPU0", "epoch": "1"}
@@ -142,8 +142,8 @@ def test_it_refuses_an_upload_over_the_size_limit(api, media_root, settings, tmp
     assert response.json()["status"] == "error"
 
 
-def test_a_failed_training_leaves_no_half_written_avatar(api, media_root):
-    silent_video = test_video(media_root / "mute.mp4", seconds=2, audio=False)
+def test_a_failed_training_leaves_no_half_written_avatar(api, input_root):
+    silent_video = test_video(input_root / "mute.mp4", seconds=2, audio=False)
 
     response = api.post(
         "/model_training",

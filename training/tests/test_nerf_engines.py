@@ -145,12 +145,12 @@ def test_it_reports_each_stage_and_iteration_progress(synctalk_home, tmp_path):
 def test_it_takes_stage_iterations_and_options_from_custom_params(synctalk_home, tmp_path):
     engine = SyncTalk()
     params = engine.validate_params({"head_iters": "10", "lips_iters": "5", "torso_iters": "7", "torso": "true",
-                                     "patch_size": "32", "asr_model": "hubert", "preload": "1"})
+                                     "patch_size": "32", "asr_model": "hubert", "preload": "1", "lr": "0.001"})
 
     manifest = engine.train(training_job(tmp_path, **params), FakeProgress())
 
     workspace = str(tmp_path / "avatar" / "workspace")
-    common = ["-O", "--asr_model", "hubert", "--preload", "1"]
+    common = ["-O", "--asr_model", "hubert", "--preload", "1", "--lr", "0.001"]
     assert [c["argv"] for c in calls(synctalk_home) if c["script"] == "main.py"] == [
         ["data/user_1", "--workspace", workspace, *common, "--iters", "10"],
         ["data/user_1", "--workspace", workspace, *common, "--iters", "15", "--finetune_lips", "--patch_size", "32"],

@@ -80,7 +80,7 @@ def test_it_refuses_an_unknown_speaker_in_generate_mode(api):
 
 @pytest.mark.parametrize("audio_id", ["../evil", "a/b", "a b", ""])
 def test_it_refuses_ids_with_path_characters(api, media_root, audio_id):
-    reference = tone_wav(media_root / "ref.wav")
+    reference = tone_wav(media_root.parent / "inputs" / "ref.wav")
 
     response = api.post("/audio_clone", {"original_audio_path": str(reference), "audio_id": audio_id})
 
@@ -114,7 +114,7 @@ def test_it_refuses_a_non_audio_upload_and_keeps_nothing(api, media_root, tmp_pa
 
 
 def test_it_refuses_a_too_short_reference_and_frees_the_id(api, media_root):
-    reference = tone_wav(media_root / "short.wav", seconds=1)
+    reference = tone_wav(media_root.parent / "inputs" / "short.wav", seconds=1)
 
     response = api.post("/audio_clone", {"original_audio_path": str(reference), "audio_id": "short"})
 
@@ -133,7 +133,7 @@ def test_it_refuses_a_path_outside_the_roots(api, tmp_path):
 
 
 def test_it_refuses_both_modes_at_once(api, media_root):
-    reference = silent_wav(media_root / "ref.wav")
+    reference = silent_wav(media_root.parent / "inputs" / "ref.wav")
 
     response = api.post(
         "/audio_clone",

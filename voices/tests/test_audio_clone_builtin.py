@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 def test_it_clones_and_speaks_with_the_builtin_engine(api, media_root):
-    reference = media_root / "jfk.wav"
+    reference = media_root.parent / "inputs" / "jfk.wav"
     to_wav(shared_media("speech_en_jfk_whisper.flac"), reference, rate=44100, channels=2)
 
     cloned = api.post("/audio_clone", {
@@ -38,7 +38,7 @@ def test_it_clones_and_speaks_with_the_builtin_engine(api, media_root):
 def test_it_refuses_a_silent_reference_with_422(api, media_root):
     from tests.media import silent_wav
 
-    reference = silent_wav(media_root / "silence.wav", seconds=5)
+    reference = silent_wav(media_root.parent / "inputs" / "silence.wav", seconds=5)
 
     response = api.post("/audio_clone", {"original_audio_path": str(reference), "audio_id": "mute", "engine": "builtin"})
 

@@ -153,6 +153,8 @@ def main_parser():
     parser.add_argument("--iters", type=int, default=200000)
     parser.add_argument("--ckpt", type=str, default="latest")
     parser.add_argument("--preload", type=int, default=0)
+    parser.add_argument("--lr", type=float, default=1e-2)
+    parser.add_argument("--lr_net", type=float, default=1e-3)
     parser.add_argument("--patch_size", type=int, default=1)
     parser.add_argument("--finetune_lips", action="store_true")
     parser.add_argument("--torso", action="store_true")
