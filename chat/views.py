@@ -13,7 +13,7 @@ from chat.engines import get_language_model, get_recognizer
 from chat.models import Conversation
 from chat.recordings import save_recording
 from chat.serializers import ChatSystemSerializer, SaveAudioSerializer
-from generation.views import resolve_render_inputs
+from generation.renderer import check_render_inputs
 from monitoring import jobs
 from monitoring.history import RecordsHistoryOnError
 from monitoring.models import HistoryType
@@ -55,13 +55,14 @@ class ChatSystemView(RecordsHistoryOnError, APIView):
         data = form.validated_data
         gpu = data.get("gpu_choice") or settings.GPU_QUEUES[0]
         queue = jobs.queue_for(gpu)
-        avatar, speaker = resolve_render_inputs(
-            request, data["model_name"], data["model_param"], data["ref_audio_id"], "reply"
+        avatar, speaker = check_render_inputs(
+            request.user, data["model_name"], data["model_param"], data["ref_audio_id"], "reply"
         )
         get_recognizer()
         get_language_model(data["api_choice"])
-        conversation = self.conversation(request, data.get("conversation_id"))
+        conversation = self.existing_conversation(request, data.get("conversation_id"))
         recording = save_recording(data["audio"], request.user)
+        conversation = conversation or Conversation.objects.create(owner=request.user)
         task = jobs.submit(
             HistoryType.CHAT_SYSTEM,
             tasks.answer_recording,
@@ -76,9 +77,11 @@ class ChatSystemView(RecordsHistoryOnError, APIView):
                             ("response", "video_path", "transcript", "conversation_id", "timings")},
         )
 
-    def conversation(self, request, conversation_id) -> Conversation:
+    def existing_conversation(self, request, conversation_id) -> Conversation | None:
+        """The conversation a follow-up question names; None for a new one, created once the
+        recording has been accepted, so refused recordings leave no empty conversations."""
         if conversation_id is None:
-            return Conversation.objects.create(owner=request.user)
+            return None
         conversation = Conversation.objects.filter(pk=conversation_id, owner=request.user).first()
         if conversation is None:
             raise NotFound(f"conversation_id: no conversation {conversation_id}.")

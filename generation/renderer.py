@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from avatar_site.lib.errors import ApiError, NotFound
 from training.engines import get_talking_head_engine
 from training.engines.base import EngineError, RenderJob
 from training.models import Avatar
@@ -24,6 +25,22 @@ def video_output_path(prefix: str) -> Path:
 
 def video_url(path: Path) -> str:
     return "/video/" + path.relative_to(settings.MEDIA_ROOT / "videos").as_posix()
+
+
+def check_render_inputs(user, model_name: str, model_param: str, ref_audio_id: str, text: str):
+    """The avatar and speaker a render request names, checked against its engine; 4xx/503 otherwise."""
+    engine = get_talking_head_engine(model_name)
+    avatar = Avatar.objects.visible_to(user).get_by_model_param(model_param)
+    if avatar.status != Avatar.Status.READY:
+        raise ApiError(f"model_param: avatar {avatar.id} is not ready ({avatar.get_status_display()}).")
+    if avatar.engine != model_name:
+        raise ApiError(f"model_param: avatar {avatar.id} was trained with {avatar.engine}, not {model_name}.")
+    speaker = Speaker.objects.visible_to(user).ready().filter(pk=ref_audio_id).first()
+    if speaker is None:
+        raise NotFound(f"ref_audio_id: no cloned voice {ref_audio_id!r}; see /api/cloned-audios.")
+    if not text and not engine.text_optional:
+        raise ApiError(f"target_text: required for {model_name}.")
+    return avatar, speaker
 
 
 def render_speech(

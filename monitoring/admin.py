@@ -1,20 +1,9 @@
 from __future__ import annotations
 
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import admin, messages
 
 from monitoring import jobs
 from monitoring.models import HistoryRecord, Task
-
-
-def delete_result_files(task: Task) -> None:
-    """Remove the output files a task recorded in its result (only inside MEDIA_ROOT)."""
-    for name in task.result.get("files", []):
-        path = Path(name).resolve()
-        if path.is_relative_to(settings.MEDIA_ROOT):
-            path.unlink(missing_ok=True)
 
 
 @admin.register(Task)
@@ -43,7 +32,7 @@ class TaskAdmin(admin.ModelAdmin):
             self.message_user(request, f"{running} task(s) still running: cancel them first.", messages.ERROR)
             return
         for task in queryset:
-            delete_result_files(task)
+            task.delete_result_files()
             task.delete()
         self.message_user(request, "Deleted.")
 
@@ -61,7 +50,7 @@ class HistoryRecordAdmin(admin.ModelAdmin):
     def delete_with_files(self, request, queryset):
         for record in queryset.select_related("task"):
             if record.task and record.task.is_finished:
-                delete_result_files(record.task)
+                record.task.delete_result_files()
                 record.task.delete()
             record.delete()
         self.message_user(request, "Deleted.")

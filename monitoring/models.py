@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+
+from avatar_site.lib.ownership import OwnedQuerySet
 
 
 class HistoryType(models.TextChoices):
@@ -23,13 +26,6 @@ TASK_ID_PREFIX = {
 
 LOG_TAIL_LINES = 200
 
-
-class TaskQuerySet(models.QuerySet):
-    def visible_to(self, user) -> TaskQuerySet:
-        return self if user.is_staff else self.filter(owner=user)
-
-    def unfinished(self) -> TaskQuerySet:
-        return self.filter(status__in=[Task.Status.QUEUED, Task.Status.RUNNING])
 
 
 class Task(models.Model):
@@ -69,7 +65,7 @@ class Task(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
-    objects = TaskQuerySet.as_manager()
+    objects = OwnedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -157,14 +153,17 @@ class Task(models.Model):
             status=history_status, result=result, duration=self.duration
         )
 
+    def delete_result_files(self) -> None:
+        """Remove the output files the job recorded in its result (only inside MEDIA_ROOT)."""
+        media = settings.MEDIA_ROOT.resolve()
+        for name in self.result.get("files", []):
+            path = Path(name).resolve()
+            if path.is_relative_to(media):
+                path.unlink(missing_ok=True)
+
     def append_log(self, lines: list[str]) -> None:
         kept = (self.log_tail.splitlines() + lines)[-LOG_TAIL_LINES:]
         self.log_tail = "\n".join(kept)
-
-
-class HistoryQuerySet(models.QuerySet):
-    def visible_to(self, user) -> HistoryQuerySet:
-        return self if user.is_staff else self.filter(owner=user)
 
 
 class HistoryRecord(models.Model):
@@ -186,7 +185,7 @@ class HistoryRecord(models.Model):
     task = models.OneToOneField(Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="history")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
 
-    objects = HistoryQuerySet.as_manager()
+    objects = OwnedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

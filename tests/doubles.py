@@ -62,7 +62,7 @@ class StillTalkingHead(TalkingHeadEngine):
 
 
 class TextFileRecognizer(SpeechRecognizer):
-    """Hears whatever the test wrote beside the recording's folder in 'transcript.txt' (or 'hello')."""
+    """Hears 'hello there' in every recording."""
 
     name = "text"
 

@@ -7,11 +7,10 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from avatar_site.lib.ownership import OwnedQuerySet
 
-class AvatarQuerySet(models.QuerySet):
-    def visible_to(self, user) -> AvatarQuerySet:
-        return self if user.is_staff else self.filter(owner=user)
 
+class AvatarQuerySet(OwnedQuerySet):
     def ready(self) -> AvatarQuerySet:
         return self.filter(status=Avatar.Status.READY)
 

@@ -8,16 +8,15 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from avatar_site.lib.ownership import OwnedQuerySet
+
 speaker_id_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",
     "Use 1–64 letters, digits, '_' or '-', starting with a letter or digit.",
 )
 
 
-class SpeakerQuerySet(models.QuerySet):
-    def visible_to(self, user) -> SpeakerQuerySet:
-        return self if user.is_staff else self.filter(owner=user)
-
+class SpeakerQuerySet(OwnedQuerySet):
     def ready(self) -> SpeakerQuerySet:
         return self.filter(status=Speaker.Status.READY)
 

@@ -75,3 +75,18 @@ def test_ensure_admin_creates_one_account_once(django_user_model, monkeypatch):
 
     assert django_user_model.objects.filter(is_superuser=True).count() == 1
     assert django_user_model.objects.get(username="boss").check_password("a-long-password-1")
+
+
+def test_prune_deletes_old_recordings(media_root):
+    from chat.models import Recording
+
+    old = media_root / "chat" / "recordings" / "old.wav"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"RIFF")
+    Recording.objects.create(file="chat/recordings/old.wav", duration=1.0, created_at="2000-01-01T00:00:00Z")
+    Recording.objects.create(file="chat/recordings/new.wav", duration=1.0)
+
+    call_command("prune", "--days", "30")
+
+    assert list(Recording.objects.values_list("file", flat=True)) == ["chat/recordings/new.wav"]
+    assert not old.exists()

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from monitoring.admin import delete_result_files
 from monitoring.models import HistoryRecord, Task
+from monitoring.signals import prune_requested
 
 SCRATCH_FOLDERS = ["uploads", "tmp", "chat/uploads"]
 
@@ -29,9 +29,12 @@ class Command(BaseCommand):
         self.stdout.write(f"{old_tasks.count()} task(s) and {old_history.count()} history row(s) before {cutoff:%Y-%m-%d}")
         if not dry_run:
             for task in old_tasks:
-                delete_result_files(task)
+                task.delete_result_files()
             old_tasks.delete()
             old_history.delete()
+
+        for receiver, removed in prune_requested.send(sender=self.__class__, cutoff=cutoff, dry_run=dry_run):
+            self.stdout.write(f"{removed} {getattr(receiver, 'pruned_what', 'rows')}")
 
         referenced = self._referenced_paths()
         removed = 0
