@@ -8,6 +8,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from avatar_site.lib.ownership import OwnedQuerySet
+from monitoring.signals import task_finished
 
 
 class HistoryType(models.TextChoices):
@@ -112,12 +113,16 @@ class Task(models.Model):
 
     def request_cancel(self) -> bool:
         """Cancel a queued task at once, or ask a running one to stop. False when already finished."""
-        if Task.objects.filter(pk=self.pk, status=self.Status.QUEUED).update(
-            status=self.Status.CANCELLED, cancel_requested=True, finished_at=timezone.now(),
-            message="Cancelled before it started.",
-        ):
-            self.refresh_from_db()
-            self._finished()
+        with transaction.atomic():
+            cancelled = Task.objects.filter(pk=self.pk, status=self.Status.QUEUED).update(
+                status=self.Status.CANCELLED, cancel_requested=True, finished_at=timezone.now(),
+                message="Cancelled before it started.",
+            )
+            if cancelled:
+                self.refresh_from_db()
+                self._sync_history()
+        if cancelled:
+            task_finished.send(sender=Task, task=self)
             return True
         changed = Task.objects.filter(pk=self.pk, status=self.Status.RUNNING).update(cancel_requested=True)
         self.refresh_from_db()
@@ -131,13 +136,9 @@ class Task(models.Model):
         if status == self.Status.SUCCEEDED:
             self.progress = 100
         self.finished_at = timezone.now()
-        self.save(update_fields=["status", "message", "result", "progress", "finished_at"])
-        self._finished()
-
-    def _finished(self) -> None:
-        from monitoring.signals import task_finished
-
-        self._sync_history()
+        with transaction.atomic():  # readers never see a finished task with an unfinished history row
+            self.save(update_fields=["status", "message", "result", "progress", "finished_at"])
+            self._sync_history()
         task_finished.send(sender=Task, task=self)
 
     def _sync_history(self) -> None:
