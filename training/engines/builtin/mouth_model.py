@@ -128,6 +128,9 @@ def make_net(kind: str, codes: int, hidden: int, window: int) -> nn.Module:
     return MouthLinear(codes, window)
 
 
+RIDGE_FRAMES = 100  # the training length (frames) at which ``ridge`` applies as given
+
+
 def train_mouth_net(
     windows: np.ndarray,
     codes: np.ndarray,
@@ -144,10 +147,11 @@ def train_mouth_net(
 ) -> tuple[nn.Module, list[dict]]:
     """Fit the model; ``on_epoch(epoch, train_loss, held_loss)`` reports (and may raise to cancel).
 
-    The linear model minimises mean squared code error + ``ridge`` × squared weights (weights of
-    standardised inputs, so ``ridge`` is scale-free): a ridge regression, solved by gradient steps so
-    that epochs, progress and cancelling work as for the CNN. The epoch with the lowest held-out loss
-    is kept (with no held-out frames, the last).
+    The linear model is a ridge regression (weights of standardised inputs, so ``ridge`` is scale-free),
+    solved by gradient steps so that epochs, progress and cancelling work as for the CNN: it minimises
+    mean squared code error + ``ridge`` × (100 / training frames) × squared weights. ``ridge`` is the
+    penalty for 4 s of video; like a fixed prior it weighs less as more video is given. The epoch with
+    the lowest held-out loss is kept (with no held-out frames, the last).
     """
     torch.manual_seed(seed)
     generator = np.random.default_rng(seed)
@@ -164,7 +168,7 @@ def train_mouth_net(
         optimiser = torch.optim.Adam(net.parameters(), lr=lr * 5)
         weights = torch.ones(codes.shape[1]) / codes.shape[1]
         # Ridge on the mean code error: per code, the loss is mean error² + ridge·|w|².
-        penalty = ridge / codes.shape[1]
+        penalty = ridge * RIDGE_FRAMES / max(len(train_index), 1) / codes.shape[1]
     history, best = [], (float("inf"), None)
     for epoch in range(epochs):
         net.train()
