@@ -100,6 +100,8 @@ class BuiltinTalkingHead(TalkingHeadEngine):
 
     def _train(self, job: TrainingJob, out: Path, progress) -> dict:
         params = {**DEFAULTS, **job.params}
+        if params["model"] == "cnn" and "window" not in job.params:
+            params["window"] = 32  # what the CNN was tuned with (its strides want a longer window)
         size = settings.BUILTIN_TH_SIZE
         info = self._check_source(job.source_video)
         _tick(progress, 1, "Finding the face")
