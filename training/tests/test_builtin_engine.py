@@ -12,7 +12,8 @@ from monitoring.runner import JobCancelled
 from tests.flows import clone_voice
 from tests.media import shared_media, test_video
 from training.engines.base import EngineError, RenderJob, TrainingJob
-from training.engines.builtin import BuiltinTalkingHead
+from training.engines.builtin import BuiltinTalkingHead, features
+from training.engines.builtin.mouth_model import load_net, predict, save_net, train_mouth_net
 from training.models import Avatar
 
 REAL_VIDEO = "video_en_female_aoc_sadtalker.mp4"
@@ -199,6 +200,7 @@ def test_it_refuses_unusable_references_and_leaves_nothing(tmp_path, make, expec
 
 @pytest.mark.parametrize("params, expected", [
     ({"colour": "red"}, "unknown key"), ({"lr": "fast"}, "not a valid float"), ({"window": 4}, "outside"),
+    ({"model": "rnn"}, "not one of"), ({"ridge": -1}, "outside"),
 ])
 def test_it_refuses_bad_custom_params(params, expected):
     with pytest.raises(ValueError, match=expected):
@@ -209,6 +211,54 @@ def test_it_converts_custom_params():
     params = BuiltinTalkingHead().validate_params({"lr": "0.001", "batch_size": "16", "hidden": 32, "window": 24})
 
     assert params == {"lr": 0.001, "batch_size": 16, "hidden": 32, "window": 24}
+
+
+def test_it_converts_the_model_choice():
+    params = BuiltinTalkingHead().validate_params({"model": " CNN ", "ridge": "50"})
+
+    assert params == {"model": "cnn", "ridge": 50.0}
+
+
+def synthetic_windows(frames, window=16, seed=0):
+    """Random log-mel windows and codes that are a fixed linear function of their centre 40 ms."""
+    generator = np.random.default_rng(seed)
+    windows = generator.normal(size=(frames, features.N_MELS, window)).astype(np.float32)
+    mixing = generator.normal(size=(features.N_MELS, 3)).astype(np.float32)
+    centre = windows[:, :, window // 2 - 2:window // 2 + 2].mean(2)
+    return windows, (centre @ mixing).astype(np.float32)
+
+
+@pytest.mark.parametrize("kind", ["linear", "cnn"])
+def test_the_mouth_model_learns_a_mapping_from_the_audio_window(kind):
+    windows, codes = synthetic_windows(1500)
+
+    net, history = train_mouth_net(windows, codes, np.arange(1200), np.arange(1200, 1500), 20, 2e-3, 32, 32,
+                                   lambda *a: None, kind=kind, ridge=0.01)
+
+    assert net.config["kind"] == kind and len(history) == 20
+    error = ((predict(net, windows[1200:]) - codes[1200:]) ** 2).mean()
+    assert error < 0.5 * codes.var()  # it learned the mapping on unseen frames, not the mean
+
+
+def test_the_linear_model_keeps_its_best_held_out_epoch():
+    windows, codes = synthetic_windows(120)  # few frames for many inputs: it overfits after a while
+    held = []
+
+    net, _ = train_mouth_net(windows, codes, np.arange(60), np.arange(60, 120), 60, 2e-2, 16, 32,
+                             lambda epoch, train, held_out: held.append(held_out), ridge=0.0)
+
+    error = ((predict(net, windows[60:]) - codes[60:]) ** 2).mean()  # the linear model's held-out loss
+    assert error == pytest.approx(min(held), rel=1e-3)
+    assert min(held) < held[-1]
+
+
+def test_a_saved_mouth_model_predicts_the_same(tmp_path):
+    windows, codes = synthetic_windows(100)
+    net, _ = train_mouth_net(windows, codes, np.arange(80), np.arange(80, 100), 3, 2e-3, 32, 32, lambda *a: None)
+
+    save_net(net, tmp_path / "net.pt")
+
+    assert np.allclose(predict(load_net(tmp_path / "net.pt"), windows), predict(net, windows), atol=1e-6)
 
 
 @pytest.mark.slow

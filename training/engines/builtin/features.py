@@ -93,7 +93,9 @@ def pause_weights(samples: np.ndarray, frames: int) -> np.ndarray:
         return loud
     level = min(np.percentile(loud, 10) + 12.0, np.percentile(loud, 95) - 15.0)
     gate = np.clip((level - loud) / 6.0 + 0.5, 0.0, 1.0)
-    # A pause shorter than ~3 frames is a stop consonant, not a rest: erode, then soften the edges.
-    held = np.array([gate[max(0, i - 1):i + 2].min() for i in range(frames)])
+    # Softened over 3 frames (120 ms) so the mouth does not snap shut. Short dips are kept: lips do
+    # close or narrow between syllables and at stops, and the bench measured it (eroding away dips
+    # under 3 frames, as before, cut the opening–loudness r on unseen voices from ~0.58 to ~0.50 and
+    # left held-out LMD the same).
     kernel = np.ones(3) / 3
-    return np.convolve(np.pad(held, 1, mode="edge"), kernel, mode="valid").astype(np.float32)
+    return np.convolve(np.pad(gate, 1, mode="edge"), kernel, mode="valid").astype(np.float32)
