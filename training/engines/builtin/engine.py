@@ -25,7 +25,13 @@ from training.engines.builtin.compositor import (
     smooth,
 )
 from training.engines.builtin.mouth_model import (
-    MouthBasis, lip_opening, lip_shapes, load_net, predict, save_net, train_mouth_net,
+    MouthBasis,
+    lip_opening,
+    lip_shapes,
+    load_net,
+    predict,
+    save_net,
+    train_mouth_net,
 )
 
 VERSION = 2  # 2: codes describe centred lip shapes; linear (ridge) model by default
