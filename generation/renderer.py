@@ -55,7 +55,8 @@ def render_speech(
     manifest = read_manifest(avatar)
     if not manifest:
         raise EngineError(f"Avatar {avatar.id} has no readable manifest; train it again.")
-    work_dir = Path(tempfile.mkdtemp(prefix="render_", dir=_scratch_dir()))
+    # Named after the output (which starts with the task id): Task.remove_scratch finds it.
+    work_dir = Path(tempfile.mkdtemp(prefix=f"{output.stem}_", dir=_scratch_dir()))
     try:
         started = time.monotonic()
         if text:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -160,6 +161,16 @@ class Task(models.Model):
         for name in self.result.get("files", []):
             path = Path(name).resolve()
             if path.is_relative_to(media):
+                path.unlink(missing_ok=True)
+
+    def remove_scratch(self) -> None:
+        """Remove what a job that died left half-done. Jobs name their partial outputs
+        ``<folder>/.<task id>_…`` and their scratch folders ``tmp/<task id>_…`` for this."""
+        media = settings.MEDIA_ROOT
+        for path in [*media.glob(f"tmp/{self.pk}_*"), *media.glob(f"*/.{self.pk}_*")]:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
                 path.unlink(missing_ok=True)
 
     def append_log(self, lines: list[str]) -> None:

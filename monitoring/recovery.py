@@ -32,6 +32,7 @@ def fail_orphaned_tasks() -> list[str]:
     for task in Task.objects.filter(status=Task.Status.RUNNING, worker_host=host):
         if task.worker_pid and not _alive(task.worker_pid):
             task.finish(Task.Status.FAILED, ORPHAN_MESSAGE, {**task.result, "http_status": 500})
+            task.remove_scratch()
             orphaned.append(task.pk)
     if orphaned:
         logger.warning("Marked orphaned tasks failed: %s", ", ".join(orphaned))

@@ -104,8 +104,8 @@ def test_a_running_task_is_cancelled_by_the_api(worker, api, user):
     assert task.history.status == "cancelled"
 
 
-def test_a_killed_worker_fails_its_task_and_the_queue_goes_on(worker):
-    task = submit(steps=600, pause=0.1)
+def test_a_killed_worker_fails_its_task_and_the_queue_goes_on(worker, media_root):
+    task = submit(steps=600, pause=0.1, scratch=True)
     wait_for(task, lambda t: t.status == Task.Status.RUNNING and t.progress > 0)
 
     os.kill(task.worker_pid, signal.SIGKILL)
@@ -114,6 +114,8 @@ def test_a_killed_worker_fails_its_task_and_the_queue_goes_on(worker):
     assert task.status == Task.Status.FAILED
     assert "worker running this job stopped" in task.message
     assert task.history.status == "failed"
+    assert not list((media_root / "videos").iterdir())
+    assert not list((media_root / "tmp").iterdir())
     following = submit(steps=2, pause=0.05)
     wait_for(following, lambda t: t.is_finished)
     assert following.status == Task.Status.SUCCEEDED
