@@ -312,3 +312,6 @@ BUILTIN_TH_MAX_SECONDS = env_float("BUILTIN_TH_MAX_SECONDS", 120.0)
 BUILTIN_TH_SIZE = env_int("BUILTIN_TH_SIZE", 512, minimum=128)
 # How many seconds of the reference the idle head motion loops over (all are decoded into memory to render).
 BUILTIN_TH_BASE_SECONDS = env_float("BUILTIN_TH_BASE_SECONDS", 10.0)
+
+# Trained avatars uploaded as a zip in model_param: the most they may unpack to.
+MAX_AVATAR_ARCHIVE_BYTES = env_int("MAX_AVATAR_ARCHIVE_MB", 2048, minimum=1) * 1024 * 1024

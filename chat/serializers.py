@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import serializers
 
-from avatar_site.lib.fields import JobRequestSerializer
+from avatar_site.lib.fields import JobRequestSerializer, PathOrFileField
 
 
 class SaveAudioSerializer(serializers.Serializer):
@@ -13,7 +13,7 @@ class SaveAudioSerializer(serializers.Serializer):
 class ChatSystemSerializer(JobRequestSerializer):
     audio = serializers.FileField(help_text="The user's recording")
     model_name = serializers.ChoiceField(choices=[])
-    model_param = serializers.CharField(max_length=1024)
+    model_param = PathOrFileField(help_text="Avatar id (see /api/avatars), its folder, or an uploaded avatar .zip")
     ref_audio_id = serializers.CharField(max_length=64)
     api_choice = serializers.ChoiceField(choices=[])
     gpu_choice = serializers.CharField(max_length=32, required=False)

@@ -66,7 +66,7 @@ class ChatSystemView(RecordsHistoryOnError, APIView):
         task = jobs.submit(
             HistoryType.CHAT_SYSTEM,
             tasks.answer_recording,
-            {"model_name": data["model_name"], "model_param": data["model_param"], "avatar_id": avatar.id,
+            {"model_name": data["model_name"], "model_param": avatar.id, "avatar_id": avatar.id,
              "ref_audio_id": speaker.id, "api_choice": data["api_choice"], "gpu_choice": gpu,
              "conversation_id": str(conversation.id), "recording_id": str(recording.id)},
             owner=request.user, queue=queue, gpu=gpu,

@@ -9,8 +9,10 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 
 from avatar_site.lib.errors import ApiError, NotFound
+from training.archive import import_avatar
 from training.engines import get_talking_head_engine
 from training.engines.base import EngineError, RenderJob
 from training.models import Avatar
@@ -30,7 +32,10 @@ def video_url(path: Path) -> str:
 def check_render_inputs(user, model_name: str, model_param: str, ref_audio_id: str, text: str):
     """The avatar and speaker a render request names, checked against its engine; 4xx/503 otherwise."""
     engine = get_talking_head_engine(model_name)
-    avatar = Avatar.objects.visible_to(user).get_by_model_param(model_param)
+    if isinstance(model_param, UploadedFile):
+        avatar = import_avatar(model_param, model_name, user)
+    else:
+        avatar = Avatar.objects.visible_to(user).get_by_model_param(model_param)
     if avatar.status != Avatar.Status.READY:
         raise ApiError(f"model_param: avatar {avatar.id} is not ready ({avatar.get_status_display()}).")
     if avatar.engine != model_name:

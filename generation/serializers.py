@@ -3,12 +3,12 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import serializers
 
-from avatar_site.lib.fields import JobRequestSerializer
+from avatar_site.lib.fields import JobRequestSerializer, PathOrFileField
 
 
 class VideoGenerationSerializer(JobRequestSerializer):
     model_name = serializers.ChoiceField(choices=[])
-    model_param = serializers.CharField(max_length=1024, help_text="Avatar id (see /api/avatars) or its folder")
+    model_param = PathOrFileField(help_text="Avatar id (see /api/avatars), its folder, or an uploaded avatar .zip")
     ref_audio_id = serializers.CharField(max_length=64)
     gpu_choice = serializers.CharField(max_length=32)
     target_text = serializers.CharField(required=False, allow_blank=True, default="")

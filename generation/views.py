@@ -33,7 +33,7 @@ class VideoGenerationView(RecordsHistoryOnError, APIView):
         task = jobs.submit(
             HistoryType.VIDEO_GENERATION,
             tasks.generate_video,
-            {"model_name": data["model_name"], "model_param": data["model_param"], "avatar_id": avatar.id,
+            {"model_name": data["model_name"], "model_param": avatar.id, "avatar_id": avatar.id,
              "ref_audio_id": speaker.id, "gpu_choice": data["gpu_choice"], "target_text": data["target_text"]},
             owner=request.user, queue=queue, gpu=data["gpu_choice"],
         )

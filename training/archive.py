@@ -1,0 +1,89 @@
+"""Trained avatars packed as a zip of their folder, imported when a client uploads one as model_param."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import PurePosixPath
+
+from django.conf import settings
+
+from avatar_site.lib.errors import ApiError, Unprocessable, UnsupportedMedia
+from training.models import Avatar
+
+MAX_MEMBERS = 20000
+CHUNK = 1024 * 1024
+
+
+def import_avatar(uploaded, engine: str, owner) -> Avatar:
+    """Unpack an uploaded avatar archive (manifest.json at its top or in its one top folder).
+
+    The archive's listed sizes are checked before anything is written and the bytes actually
+    unpacked are counted while writing, so a decompression bomb stops at the limit; entry
+    names may not leave the avatar's folder.
+    """
+    if not zipfile.is_zipfile(uploaded):
+        raise UnsupportedMedia("model_param: upload a .zip of a trained avatar's folder (with its manifest.json).")
+    uploaded.seek(0)
+    with zipfile.ZipFile(uploaded) as archive:
+        members = [member for member in archive.infolist() if not member.is_dir()]
+        prefix = _checked_prefix(members)
+        try:
+            manifest = json.loads(archive.read(prefix + "manifest.json"))
+        except (KeyError, ValueError):
+            raise ApiError("model_param: the archive has no readable manifest.json.") from None
+        if manifest.get("engine") != engine:
+            raise ApiError(f"model_param: the archive holds a {manifest.get('engine')!r} avatar, not {engine}.")
+        avatar = Avatar.create_with_unique_id(
+            engine=engine, source_video="(imported archive)", epochs=int(manifest.get("epochs") or 1),
+            params=manifest.get("params") or {}, metrics={"imported": True}, owner=owner,
+        )
+        try:
+            _unpack(archive, members, prefix, avatar)
+            manifest["avatar_id"] = avatar.id
+            avatar.manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+        except BaseException:
+            avatar.delete()
+            raise
+    avatar.status = Avatar.Status.READY
+    avatar.save(update_fields=["status"])
+    return avatar
+
+
+def _checked_prefix(members: list[zipfile.ZipInfo]) -> str:
+    if not members or len(members) > MAX_MEMBERS:
+        raise Unprocessable(f"model_param: the archive must hold 1 to {MAX_MEMBERS} files.")
+    if sum(member.file_size for member in members) > settings.MAX_AVATAR_ARCHIVE_BYTES:
+        raise Unprocessable("model_param: the archive unpacks to more than the allowed size.")
+    names = [PurePosixPath(member.filename) for member in members]
+    if any(name.is_absolute() or ".." in name.parts or "\\" in str(name) for name in names):
+        raise ApiError("model_param: the archive has entries outside its folder.")
+    if PurePosixPath("manifest.json") in names:
+        return ""
+    tops = {name.parts[0] for name in names}
+    if len(tops) == 1 and PurePosixPath(next(iter(tops)), "manifest.json") in names:
+        return next(iter(tops)) + "/"
+    raise ApiError("model_param: the archive has no manifest.json at its top.")
+
+
+def _unpack(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], prefix: str, avatar: Avatar) -> None:
+    folder = avatar.folder
+    written = 0
+    for member in members:
+        relative = member.filename[len(prefix):]
+        target = (folder / relative).resolve()
+        if not target.is_relative_to(folder.resolve()):
+            raise ApiError("model_param: the archive has entries outside its folder.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with archive.open(member) as source, open(target, "wb") as sink:
+            while chunk := source.read(CHUNK):
+                written += len(chunk)
+                if written > settings.MAX_AVATAR_ARCHIVE_BYTES:
+                    raise Unprocessable("model_param: the archive unpacks to more than the allowed size.")
+                sink.write(chunk)
+
+
+def pack_avatar(avatar: Avatar, target) -> None:
+    """The other direction, for moving an avatar to another site: its folder as a zip."""
+    shutil.make_archive(str(target).removesuffix(".zip"), "zip", root_dir=avatar.folder)
