@@ -1,6 +1,6 @@
 # Sourced by .ci/run: start PostgreSQL and Redis on loopback for the distributed-mode tests.
 apt-get install -y -qq redis-server postgresql >/dev/null
-redis-server --port 6390 --bind 127.0.0.1 --daemonize yes --save "" --appendonly no
+redis-cli -p 6390 ping >/dev/null 2>&1 || redis-server --port 6390 --bind 127.0.0.1 --daemonize yes --save "" --appendonly no
 pg_version=$(ls /usr/lib/postgresql | sort -n | tail -1)
 pg_ctlcluster "$pg_version" main start || true
 for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 && break; sleep 1; done
