@@ -205,3 +205,15 @@ class HistoryRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.created_at:%Y-%m-%d %H:%M:%S} {self.status}"
+
+    def as_listed(self) -> dict:
+        """The spec's /api/history item (built by hand: DRF's serializer dominates the request)."""
+        return {
+            "id": f"record_{self.pk}",
+            "timestamp": timezone.localtime(self.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+            "parameters": self.parameters,
+            "result": self.result,
+            "status": self.status,
+            "duration": self.duration,
+            "task_id": self.task_id,
+        }

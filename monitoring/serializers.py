@@ -20,17 +20,16 @@ class TaskSerializer(serializers.ModelSerializer):
         ]
 
 
-class HistoryItemSerializer(serializers.ModelSerializer):
-    id = serializers.SerializerMethodField()
-    timestamp = serializers.DateTimeField(source="created_at", format="%Y-%m-%d %H:%M:%S")
+class HistoryItemSerializer(serializers.Serializer):
+    """The shape of an /api/history item, for the OpenAPI schema (HistoryRecord.as_listed builds it)."""
+
+    id = serializers.CharField(help_text="record_<n>")
+    timestamp = serializers.CharField(help_text="YYYY-MM-DD HH:MM:SS")
+    parameters = serializers.DictField()
+    result = serializers.DictField()
+    status = serializers.ChoiceField(choices=HistoryRecord.Status.choices)
+    duration = serializers.FloatField(allow_null=True)
     task_id = serializers.CharField(allow_null=True)
-
-    class Meta:
-        model = HistoryRecord
-        fields = ["id", "timestamp", "parameters", "result", "status", "duration", "task_id"]
-
-    def get_id(self, record: HistoryRecord) -> str:
-        return f"record_{record.pk}"
 
 
 class HistoryQuerySerializer(serializers.Serializer):

@@ -69,7 +69,7 @@ class HistoryView(APIView):
         return Response(
             {
                 "status": "success",
-                "history": HistoryItemSerializer(page.object_list, many=True).data,
+                "history": [record.as_listed() for record in page.object_list],
                 "total_count": paginator.count,
                 "page": page.number,
                 "page_size": paginator.per_page,

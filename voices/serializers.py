@@ -4,7 +4,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from avatar_site.lib.fields import JobRequestSerializer, PathOrFileField
-from voices.models import Speaker, speaker_id_validator
+from voices.models import speaker_id_validator
 
 
 class AudioCloneSerializer(JobRequestSerializer):
@@ -47,16 +47,12 @@ class AudioCloneSerializer(JobRequestSerializer):
         return attrs
 
 
-class ClonedAudioSerializer(serializers.ModelSerializer):
-    created_at = serializers.DateTimeField(format="%Y-%m-%d %H:%M:%S")
-    reference_audio = serializers.SerializerMethodField()
-    status = serializers.CharField(source="get_status_display")
+class ClonedAudioSerializer(serializers.Serializer):
+    """The shape of an /api/cloned-audios item, for the OpenAPI schema (Speaker.as_listed builds it)."""
 
-    class Meta:
-        model = Speaker
-        fields = ["id", "name", "created_at", "reference_audio", "status", "engine"]
-
-    def get_reference_audio(self, speaker: Speaker) -> str:
-        from avatar_site.lib.paths import media_url
-
-        return media_url(speaker.reference_path) if speaker.reference_path else "unknown"
+    id = serializers.CharField()
+    name = serializers.CharField()
+    created_at = serializers.CharField(help_text="YYYY-MM-DD HH:MM:SS")
+    reference_audio = serializers.CharField(help_text="URL of the reference recording, or 'unknown'")
+    status = serializers.CharField()
+    engine = serializers.CharField()

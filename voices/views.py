@@ -87,8 +87,5 @@ class AudioCloneView(RecordsHistoryOnError, APIView):
 class ClonedAudioListView(APIView):
     @extend_schema(responses=list_response_serializer("ClonedAudioList", "audios", ClonedAudioSerializer))
     def get(self, request):
-        speakers = Speaker.objects.visible_to(request.user).ready()
-        return Response(
-            {"status": "success", "audios": ClonedAudioSerializer(speakers, many=True).data,
-             "total_count": len(speakers)}
-        )
+        speakers = [speaker.as_listed() for speaker in Speaker.objects.visible_to(request.user).ready()]
+        return Response({"status": "success", "audios": speakers, "total_count": len(speakers)})
