@@ -201,7 +201,10 @@ class HistoryRecord(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["type", "-created_at"])]
+        indexes = [
+            models.Index(fields=["type", "-created_at"]),
+            models.Index(fields=["owner", "type", "-created_at"]),  # a user's /api/history pages
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.created_at:%Y-%m-%d %H:%M:%S} {self.status}"

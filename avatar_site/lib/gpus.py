@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import logging
+import time
 
 logger = logging.getLogger(__name__)
 
 
+_NO_NVML_UNTIL = 0.0
+NO_NVML_RETRY_SECONDS = 60.0
+
+
 def gpu_stats() -> list[dict]:
+    global _NO_NVML_UNTIL
+    if time.monotonic() < _NO_NVML_UNTIL:  # looking for a driver that is not there costs every request
+        return []
     try:
         import pynvml
 
         pynvml.nvmlInit()
     except Exception:  # no library, no driver, no device: all mean "no GPU here"
+        _NO_NVML_UNTIL = time.monotonic() + NO_NVML_RETRY_SECONDS
         return []
     gpus = []
     try:
