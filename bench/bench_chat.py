@@ -26,6 +26,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
+from silent_progress import SilentProgress  # noqa: E402
 
 from avatar_site.lib.engines import load_engine  # noqa: E402
 from avatar_site.lib.errors import ApiError  # noqa: E402
@@ -34,25 +35,6 @@ from monitoring.runner import JobFailed  # noqa: E402
 
 SHARED_MEDIA = Path(os.environ.get("AVATAR_TEST_MEDIA", ROOT.parent / "shared" / "data"))
 DEFAULT_RECORDING = SHARED_MEDIA / "speech_en_librispeech_1995-1837-0001_wenet.wav"
-
-
-class Quiet:
-    """A progress callback that ignores progress (the bench runs outside a task)."""
-
-    def __call__(self, percent, message=None):
-        pass
-
-    def scaled(self, start, end):
-        return self
-
-    def log(self, line):
-        pass
-
-    def should_cancel(self):
-        return False
-
-    def check_cancelled(self):
-        pass
 
 
 def timed(call):
@@ -106,7 +88,7 @@ def main() -> None:
 
             timings: dict[str, float] = {}
             render_speech(Avatar.objects.get(pk=args.avatar), Speaker.objects.get(pk=args.speaker), answer,
-                          args.gpu, Path(folder) / "answer.mp4", Quiet(), timings)
+                          args.gpu, Path(folder) / "answer.mp4", SilentProgress(), timings)
             for stage in ("tts", "render"):
                 rows.append((stage, settings.VOICE_ENGINE if stage == "tts" else args.avatar,
                              f"{timings.get(stage, 0):.2f}", f"answer of {len(answer)} characters"))

@@ -44,23 +44,13 @@ import django  # noqa: E402
 django.setup()
 
 import soundfile  # noqa: E402
+from silent_progress import SilentProgress  # noqa: E402
 
 from avatar_site.lib.media import ffmpeg_binary, probe  # noqa: E402
 from training.engines.base import RenderJob, TrainingJob  # noqa: E402
 from training.engines.builtin import BuiltinTalkingHead, faces  # noqa: E402
 
 DATA = Path(os.environ.get("AVATAR_TEST_MEDIA", ROOT.parent.parent / "shared" / "data"))
-
-
-class Quiet:
-    def __call__(self, percent, message=None):
-        pass
-
-    def should_cancel(self):
-        return False
-
-    def log(self, line):
-        pass
 
 
 def ffmpeg(*args: str) -> None:
@@ -157,7 +147,7 @@ def roc_auc(positive: np.ndarray, negative: np.ndarray) -> float:
 
 def render(engine, avatar: Path, manifest: dict, audio: Path, output: Path, work: Path) -> float:
     started = time.monotonic()
-    engine.render(RenderJob(avatar, manifest, audio, output, work), Quiet())
+    engine.render(RenderJob(avatar, manifest, audio, output, work), SilentProgress())
     return time.monotonic() - started
 
 
@@ -181,7 +171,7 @@ def main() -> None:
 
         started = time.monotonic()
         avatar = work / "avatar"
-        manifest = engine.train(TrainingJob("bench", train_clip, avatar, args.epochs), Quiet())
+        manifest = engine.train(TrainingJob("bench", train_clip, avatar, args.epochs), SilentProgress())
         train_seconds = time.monotonic() - started
 
         held_out = work / "held_out.mp4"

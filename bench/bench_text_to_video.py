@@ -25,6 +25,8 @@ import django  # noqa: E402
 
 django.setup()
 
+from silent_progress import SilentProgress  # noqa: E402
+
 from avatar_site.lib.media import probe, to_wav  # noqa: E402
 from training.engines.base import RenderJob, TrainingJob  # noqa: E402
 from training.engines.builtin import BuiltinTalkingHead  # noqa: E402
@@ -33,23 +35,6 @@ from voices.engines.builtin import BuiltinVoice  # noqa: E402
 DATA = Path(os.environ.get("AVATAR_TEST_MEDIA", ROOT.parent / "shared" / "data"))
 TEXT = ("Good morning, and welcome to our small demonstration. The avatar you are watching learned this "
         "face from a short video, and this voice from a few seconds of speech.")
-
-
-class Quiet:
-    def __call__(self, percent, message=None):
-        pass
-
-    def scaled(self, start, end):
-        return self
-
-    def log(self, line):
-        pass
-
-    def should_cancel(self):
-        return False
-
-    def check_cancelled(self):
-        pass
 
 
 def main() -> None:
@@ -67,22 +52,22 @@ def main() -> None:
     engine, voice = BuiltinTalkingHead(), BuiltinVoice()
 
     started = time.perf_counter()
-    manifest = engine.train(TrainingJob("bench", args.video, avatar_dir, args.epochs), Quiet())
+    manifest = engine.train(TrainingJob("bench", args.video, avatar_dir, args.epochs), SilentProgress())
     training = time.perf_counter() - started
     reference = to_wav(args.voice, speaker_dir / "reference.wav")
     original = to_wav(args.voice, speaker_dir / "reference_original.wav", rate=44100)
     started = time.perf_counter()
-    profile = voice.extract(reference, original, speaker_dir, Quiet())
+    profile = voice.extract(reference, original, speaker_dir, SilentProgress())
     cloning = time.perf_counter() - started
 
     started = time.perf_counter()
     speech = work / "speech.wav"
-    voice.synthesize(args.text, speaker_dir, profile, speech, Quiet())
+    voice.synthesize(args.text, speaker_dir, profile, speech, SilentProgress())
     tts = time.perf_counter() - started
     (work / "render").mkdir()
     started = time.perf_counter()
     output = work / "out.mp4"
-    engine.render(RenderJob(avatar_dir, manifest, speech, output, work / "render"), Quiet())
+    engine.render(RenderJob(avatar_dir, manifest, speech, output, work / "render"), SilentProgress())
     render = time.perf_counter() - started
 
     seconds = probe(output).duration
