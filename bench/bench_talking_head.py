@@ -177,24 +177,24 @@ def main() -> None:
         held_out = work / "held_out.mp4"
         render(engine, avatar, manifest, held_wav, held_out, work)
         real, real_ok = mouth_tracks(held_clip, manifest["crop"], manifest["size"])
-        fake, fake_ok = mouth_tracks(held_out)
+        rendered, rendered_ok = mouth_tracks(held_out)
         still_all, still_ok = mouth_tracks(avatar / "frames.mp4")
-        count = min(len(real), len(fake))
-        both = real_ok[:count] & fake_ok[:count]
+        count = min(len(real), len(rendered))
+        both = real_ok[:count] & rendered_ok[:count]
         reference = real[np.flatnonzero(real_ok)[0]]
         real_mouths = aligned_mouths(real[:count][both], reference)
-        fake_mouths = aligned_mouths(fake[:count][both], reference)
+        rendered_mouths = aligned_mouths(rendered[:count][both], reference)
         closed_frame = still_all[still_ok][np.argmin(openings(still_all[still_ok]))]
         closed = aligned_mouths(closed_frame[None], reference)[0]
-        lmd = np.linalg.norm(fake_mouths - real_mouths, axis=-1).mean()
+        lmd = np.linalg.norm(rendered_mouths - real_mouths, axis=-1).mean()
         still_lmd = np.linalg.norm(closed[None] - real_mouths, axis=-1).mean()
         # For scale: the training clip's average mouth, held still (no audio at all).
         average = aligned_mouths(still_all[still_ok], reference).mean(0)
         average_lmd = np.linalg.norm(average[None] - real_mouths, axis=-1).mean()
         # The measure: lip points centred per frame, 512² pixels.
-        real_lips, fake_lips = centred_lips(real[:count][both]), centred_lips(fake[:count][both])
+        real_lips, rendered_lips = centred_lips(real[:count][both]), centred_lips(rendered[:count][both])
         train_lips = centred_lips(still_all[still_ok])
-        lip_lmd = np.linalg.norm(fake_lips - real_lips, axis=-1).mean()
+        lip_lmd = np.linalg.norm(rendered_lips - real_lips, axis=-1).mean()
         lip_closed = np.linalg.norm(train_lips[np.argmin(openings(still_all[still_ok]))][None] - real_lips, axis=-1).mean()
         lip_average = np.linalg.norm(train_lips.mean(0)[None] - real_lips, axis=-1).mean()
 

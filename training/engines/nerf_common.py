@@ -30,6 +30,7 @@ import os
 import re
 import shutil
 import time
+from abc import abstractmethod
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,18 +202,20 @@ class NeRFEngine(TalkingHeadEngine):
 
     # ----- upstream differences (overridden by the engines) --------------------------
 
+    @abstractmethod
     def preprocess_args(self, video: str, asr: str) -> list[str]:
-        raise NotImplementedError
+        """Arguments of data_utils/process.py for the prepared video."""
 
     def after_preprocess(self, data_dir: Path, asr: str, runner: _StageRunner, progress) -> None:
         """Engine-specific completion of the preprocessed data, before training starts."""
 
+    @abstractmethod
     def feature_args(self, wav: Path, asr: str) -> tuple[list[str] | None, Path]:
         """The command computing audio features for ``wav`` (None: none needed) and the --aud value."""
-        raise NotImplementedError
 
+    @abstractmethod
     def render_args(self, data: str, workspace: str, aud: Path, manifest: dict) -> list[str]:
-        raise NotImplementedError
+        """Arguments of main.py that render ``aud`` with the trained workspace."""
 
     # ----- training ------------------------------------------------------------------
 
