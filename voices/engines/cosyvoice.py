@@ -12,21 +12,14 @@ from pathlib import Path
 from django.conf import settings
 
 from voices.engines import remote
-from voices.engines.builtin import BuiltinVoice
 from voices.engines.world_voice import wav_seconds
 
 MAX_PROMPT_SECONDS = 30.0
 
 
-class CosyVoice(BuiltinVoice):
+class CosyVoice(remote.RemoteVoice):
     name = "cosyvoice"
-
-    @property
-    def url(self) -> str:
-        return remote.base_url(settings.COSYVOICE_URL, "COSYVOICE_URL", self.name)
-
-    def check_available(self) -> None:
-        remote.check_reachable(self.url, self.name)
+    url_setting = "COSYVOICE_URL"
 
     def synthesize(self, text: str, speaker_dir: Path, profile: dict, output_wav: Path, progress) -> None:
         from voices.cloning import VoiceError

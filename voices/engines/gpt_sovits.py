@@ -12,21 +12,12 @@ from pathlib import Path
 from django.conf import settings
 
 from voices.engines import remote
-from voices.engines.builtin import BuiltinVoice
 from voices.engines.world_voice import wav_seconds
 
 
-class GPTSoVITS(BuiltinVoice):
+class GPTSoVITS(remote.RemoteVoice):
     name = "gpt-sovits"
-
-    @property
-    def url(self) -> str:
-        return remote.base_url(settings.GPT_SOVITS_URL, "GPT_SOVITS_URL", self.name)
-
-    def check_available(self) -> None:
-        remote.check_reachable(self.url, self.name)
-
-    # extract(): the builtin one — embedding, statistics and the 3–10 s best segment.
+    url_setting = "GPT_SOVITS_URL"
 
     def synthesize(self, text: str, speaker_dir: Path, profile: dict, output_wav: Path, progress) -> None:
         from voices.cloning import VoiceError

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import requests
+from django.conf import settings
 
 from avatar_site.lib.engines import EngineUnavailable
+from voices.engines.builtin import BuiltinVoice
 
 CONNECT_TIMEOUT_S = 5
 
@@ -58,3 +60,20 @@ def _message(response: requests.Response) -> str:
 
 def _reason(exc: Exception) -> str:
     return type(exc).__name__ + (f": {exc.args[0]}" if exc.args else "")
+
+
+class RemoteVoice(BuiltinVoice):
+    """A voice service reached over HTTP at the URL in settings.<url_setting>.
+
+    Extraction is the builtin one (embedding, statistics, the 3–10 s best segment), which the
+    services' reference clips come from; synthesis is the service's.
+    """
+
+    url_setting = ""
+
+    @property
+    def url(self) -> str:
+        return base_url(getattr(settings, self.url_setting), self.url_setting, self.name)
+
+    def check_available(self) -> None:
+        check_reachable(self.url, self.name)
