@@ -31,7 +31,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Started the worker for queue {queue} (pid {children[-1].pid})")
         if not no_web:
             web = [sys.executable, "-m", "gunicorn", "avatar_site.wsgi", "--bind", bind,
-                   "--workers", str(web_workers), "--threads", "4", "--timeout", str(int(settings.SYNC_WAIT_SECONDS) + 60)]
+                   "--workers", str(web_workers), "--threads", "16", "--timeout", str(int(settings.SYNC_WAIT_SECONDS) + 60)]
             children.append(subprocess.Popen(web))
             self.stdout.write(f"Web server on http://{bind}/")
 
