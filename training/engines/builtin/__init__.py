@@ -1,7 +1,39 @@
-"""The built-in CPU talking-head engine (MediaPipe face mesh + a small torch audio→mouth network)."""
+"""The built-in CPU talking-head engine (MediaPipe face mesh + a small torch audio→mouth model).
+
+This module stays light: web processes load it to check requests, while MediaPipe, torch and
+OpenCV (``engine.py``, ~350 MB) load only in the worker that trains or renders.
+"""
 
 from __future__ import annotations
 
-from training.engines.builtin.engine import BuiltinTalkingHead
+from training.engines.base import RenderJob, TalkingHeadEngine, TrainingJob
 
-__all__ = ["BuiltinTalkingHead"]
+DEFAULTS = {"model": "linear", "ridge": 100.0, "lr": 2e-3, "batch_size": 32, "hidden": 64, "window": 16}
+MODELS = ("linear", "cnn")
+LIMITS = {"ridge": (0.0, 1e5), "lr": (1e-6, 1.0), "batch_size": (2, 1024), "hidden": (8, 512), "window": (8, 128)}
+
+
+class BuiltinTalkingHead(TalkingHeadEngine):
+    name = "builtin"
+    allowed_params = {"model": str, "ridge": float, "lr": float, "batch_size": int, "hidden": int, "window": int}
+
+    def validate_params(self, params: dict) -> dict:
+        converted = super().validate_params(params)
+        if "model" in converted:
+            converted["model"] = converted["model"].strip().lower()
+            if converted["model"] not in MODELS:
+                raise ValueError(f"model={converted['model']!r} is not one of {', '.join(MODELS)}")
+        for key, value in converted.items():
+            if key in LIMITS and not LIMITS[key][0] <= value <= LIMITS[key][1]:
+                raise ValueError(f"{key}={value} is outside {LIMITS[key][0]:g}…{LIMITS[key][1]:g}")
+        return converted
+
+    def train(self, job: TrainingJob, progress) -> dict:
+        from training.engines.builtin.engine import MouthTransplant
+
+        return MouthTransplant().train(job, progress)
+
+    def render(self, job: RenderJob, progress) -> None:
+        from training.engines.builtin.engine import MouthTransplant
+
+        MouthTransplant().render(job, progress)
