@@ -338,7 +338,8 @@ class MouthTransplant:
         steps = max(1, int(round(len(samples) / (features.SAMPLE_RATE / FPS))))
         _tick(progress, 2, "Predicting mouth shapes")
 
-        tracks = np.load(avatar / "tracks.npz")
+        with np.load(avatar / "tracks.npz") as archive:
+            tracks = dict(archive)
         net = load_net(avatar / "mouth_net.pt")
         windows = features.frame_windows(features.log_mel(samples), steps, net.config["window"])
         predicted = mouth_codes(net, windows, features.pause_weights(samples, steps), tracks["rest"],
@@ -347,7 +348,8 @@ class MouthTransplant:
         candidates = np.flatnonzero(valid)
         start, end = job.manifest.get("base_frames", [0, int(valid.sum())])
         base_index = ping_pong(start, end, steps)
-        poses = head_poses(tracks) / float(np.load(avatar / "mouth_basis.npz")["scale"])
+        with np.load(avatar / "mouth_basis.npz") as basis:
+            poses = head_poses(tracks) / float(basis["scale"])
         chosen = select_mouths(predicted, candidates, tracks["codes"][candidates], poses[base_index], poses[candidates])
         _tick(progress, 8, "Loading the reference frames")
         base_frames = []
