@@ -9,7 +9,7 @@ class ChatPage(PageView):
     template_name = "chat/chat.html"
     nav = "chat"
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["max_recording_seconds"] = settings.MAX_RECORDING_SECONDS
-        return context
+    def page_context(self) -> dict:
+        return {
+            "max_recording_seconds": settings.MAX_RECORDING_SECONDS,
+        }

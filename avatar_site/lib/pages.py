@@ -16,6 +16,10 @@ class PageView(LoginRequiredMixin, TemplateView):
 
     nav = ""  # which navigation entry to mark as current
 
+    def page_context(self) -> dict:
+        """What this page adds to the shared context (read at request time: settings may change)."""
+        return {}
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(
@@ -27,4 +31,5 @@ class PageView(LoginRequiredMixin, TemplateView):
             default_voice_engine=settings.VOICE_ENGINE,
             llm_engines=list(settings.LLM_ENGINES),
         )
+        context.update(self.page_context())
         return context
