@@ -298,6 +298,10 @@ STATICFILES_DIRS = [BASE_DIR / "avatar_site" / "static"]
 # How many seconds of readings the status page's charts keep (it polls every STATUS_POLL_SECONDS).
 STATUS_POLL_SECONDS = env_float("STATUS_POLL_SECONDS", 3.0)
 STATUS_CHART_MINUTES = env_float("STATUS_CHART_MINUTES", 5.0)
+# /api/history: a user's total_count of at least this many rows is reused for this many seconds
+# (counting 100 000 rows on every page is what made the endpoint slow; see monitoring/paging.py).
+HISTORY_COUNT_CACHE_MIN_ROWS = env_int("HISTORY_COUNT_CACHE_MIN_ROWS", 10_000, minimum=0)
+HISTORY_COUNT_CACHE_SECONDS = env_float("HISTORY_COUNT_CACHE_SECONDS", 10.0)
 
 # Voice cloning engines (issue 4): external clone servers; empty URL = engine unavailable (503).
 GPT_SOVITS_URL = env_str("GPT_SOVITS_URL", "")

@@ -2,7 +2,10 @@
 
 Runs gunicorn on loopback against a scratch database filled with history rows, then drives
 /api/status, /api/history/<type>, /api/cloned-audios and /api/tasks/<id> with wrk
-(`apt-get install wrk`) at 50 concurrent connections. Run by hand:
+(`apt-get install wrk`) at 50 concurrent connections, twice: back to back (each connection sends
+its next request the moment an answer arrives: the server's saturation, where latency is only
+concurrency / throughput) and as clients that wait --think-ms between requests (default 100 ms,
+ten times the rate at which the pages poll a task). Run by hand:
 
     .venv/bin/python bench/bench_api_load.py --rows 5000
     .venv/bin/python bench/bench_api_load.py --rows 100000 --database-url postgres://…/avatar_bench
@@ -49,6 +52,9 @@ print(Token.objects.create(user=user).key)
 
 LUA = """
 wrk.headers["Authorization"] = "Token {token}"
+function delay()
+    return {think_ms}
+end
 """
 
 
@@ -85,6 +91,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--web-workers", type=int, default=4)
+    parser.add_argument("--think-ms", type=int, default=100, help="the waiting clients' pause between requests")
     parser.add_argument("--database-url", default="", help="default: a scratch SQLite file")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -104,8 +111,10 @@ def main() -> None:
     filled = subprocess.run([*manage, "shell", "-c", FILL.format(rows=args.rows)], env=env, check=True,
                             capture_output=True, text=True)
     token = filled.stdout.strip().splitlines()[-1]
-    script = scratch / "auth.lua"
-    script.write_text(LUA.format(token=token))
+    scripts = {}
+    for think_ms in (0, args.think_ms):
+        scripts[think_ms] = scratch / f"clients_{think_ms}.lua"
+        scripts[think_ms].write_text(LUA.format(token=token, think_ms=think_ms))
 
     port = _free_port()
     web = subprocess.Popen(
@@ -119,11 +128,13 @@ def main() -> None:
                      f"/api/tasks/gen_bench_{args.rows // 2}"]
         print(f"{args.rows} history rows, {args.connections} connections, {args.seconds} s each, "
               f"gunicorn {args.web_workers} workers, database {env['DATABASE_URL'].split(':')[0]}")
-        print(f"{'endpoint':40} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'non-2xx':>8}  socket errors")
-        for path in endpoints:
-            figures = run_wrk(f"http://127.0.0.1:{port}{path}", script, args.connections, args.seconds)
-            print(f"{path:40} {figures['rps']:8.0f} {figures['p50']:8.1f} {figures['p90']:8.1f} "
-                  f"{figures['p99']:8.1f} {figures['errors']:8d}  {figures['socket_errors']}")
+        for think_ms, script in scripts.items():
+            print(f"\nclients pausing {think_ms} ms between requests" if think_ms else "\nback to back")
+            print(f"{'endpoint':40} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'non-2xx':>8}  socket errors")
+            for path in endpoints:
+                figures = run_wrk(f"http://127.0.0.1:{port}{path}", script, args.connections, args.seconds)
+                print(f"{path:40} {figures['rps']:8.0f} {figures['p50']:8.1f} {figures['p90']:8.1f} "
+                      f"{figures['p99']:8.1f} {figures['errors']:8d}  {figures['socket_errors']}")
     finally:
         web.terminate()
         web.wait(timeout=30)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -9,6 +8,7 @@ from rest_framework.views import APIView
 
 from avatar_site.lib.errors import Conflict, NotFound
 from monitoring.models import HistoryRecord, HistoryType, Task
+from monitoring.paging import HistoryPaginator
 from monitoring.serializers import (
     HistoryItemSerializer,
     HistoryQuerySerializer,
@@ -62,9 +62,11 @@ class HistoryView(APIView):
         query = HistoryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         records = HistoryRecord.objects.visible_to(request.user).filter(type=history_type)
-        if "status" in query.validated_data:
-            records = records.filter(status=query.validated_data["status"])
-        paginator = Paginator(records, query.validated_data["page_size"])
+        status = query.validated_data.get("status")
+        if status:
+            records = records.filter(status=status)
+        count_key = f"{'staff' if request.user.is_staff else request.user.pk}:{history_type}:{status or ''}"
+        paginator = HistoryPaginator(records, query.validated_data["page_size"], count_key)
         page = paginator.get_page(query.validated_data["page"])
         return Response(
             {

@@ -64,3 +64,40 @@ def test_it_refuses_bad_paging(api, records, query):
     response = api.get("/api/history/video_generation", query)
 
     assert response.status_code == 400
+
+
+@pytest.fixture
+def count_cache(settings):
+    from django.core.cache import cache
+
+    settings.HISTORY_COUNT_CACHE_MIN_ROWS = 20
+    settings.HISTORY_COUNT_CACHE_SECONDS = 60
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_it_reuses_a_large_count_for_a_while(api, records, user, count_cache):
+    api.get("/api/history/video_generation")
+    HistoryRecord.objects.create(type="video_generation", status="completed", owner=user)
+
+    body = api.get("/api/history/video_generation").json()
+
+    assert body["total_count"] == 25  # the cached count; the new row is listed all the same
+    assert body["history"][0]["id"] == f"record_{HistoryRecord.objects.latest('id').pk}"
+
+
+def test_it_counts_small_histories_and_each_filter_afresh(api, records, user, count_cache):
+    api.get("/api/history/video_generation", {"status": "failed"})
+    HistoryRecord.objects.create(type="video_generation", status="failed", owner=user)
+
+    assert api.get("/api/history/video_generation", {"status": "failed"}).json()["total_count"] == 6
+    assert api.get("/api/history/video_generation").json()["total_count"] == 26
+
+
+def test_it_keeps_staff_counts_apart_from_their_own(api, records, user, count_cache):
+    assert api.get("/api/history/video_generation").json()["total_count"] == 25
+    user.is_staff = True
+    user.save()
+
+    assert api.get("/api/history/video_generation").json()["total_count"] == 26
