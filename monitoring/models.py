@@ -101,6 +101,27 @@ class Task(models.Model):
             return (self.finished_at - self.started_at).total_seconds()
         return None
 
+    def as_polled(self) -> dict:
+        """The task as /api/tasks/<id> shows it (built by hand: the most polled endpoint; TaskSerializer
+        describes it for the schema). ``status`` is the spec's success/error, so the task's is ``task_status``."""
+        return {
+            "task_id": self.pk,
+            "kind": self.kind,
+            "task_status": self.status,
+            "progress": self.progress,
+            "message": self.message,
+            "log_tail": self.log_tail,
+            "gpu": self.gpu,
+            "queue": self.queue,
+            "parameters": self.parameters,
+            "result": self.result,
+            "cancel_requested": self.cancel_requested,
+            "created_at": _iso(self.created_at),
+            "started_at": _iso(self.started_at),
+            "finished_at": _iso(self.finished_at),
+            "duration": self.duration,
+        }
+
     def claim(self, pid: int, host: str) -> bool:
         """Move QUEUED → RUNNING for exactly one worker; False if someone else has it or it was cancelled."""
         now = timezone.now()
@@ -220,3 +241,11 @@ class HistoryRecord(models.Model):
             "duration": self.duration,
             "task_id": self.task_id,
         }
+
+
+def _iso(moment):
+    """A datetime as DRF writes it: ISO 8601 in the current time zone, UTC as ``Z``."""
+    if moment is None:
+        return None
+    text = timezone.localtime(moment).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text

@@ -31,8 +31,8 @@ def fail_orphaned_tasks() -> list[str]:
     orphaned = []
     for task in Task.objects.filter(status=Task.Status.RUNNING, worker_host=host):
         if task.worker_pid and not _alive(task.worker_pid):
+            task.remove_scratch()  # first: whoever sees the task failed finds no half-written files
             task.finish(Task.Status.FAILED, ORPHAN_MESSAGE, {**task.result, "http_status": 500})
-            task.remove_scratch()
             orphaned.append(task.pk)
     if orphaned:
         logger.warning("Marked orphaned tasks failed: %s", ", ".join(orphaned))

@@ -2,22 +2,27 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from monitoring.models import HistoryRecord, Task
+from monitoring.models import HistoryRecord, HistoryType, Task
 
 
-class TaskSerializer(serializers.ModelSerializer):
-    """A task as clients poll it; ``status`` stays the spec's success/error, so the task's is ``task_status``."""
+class TaskSerializer(serializers.Serializer):
+    """The shape of a polled task, for the OpenAPI schema (Task.as_polled builds it)."""
 
-    task_id = serializers.CharField(source="id")
-    task_status = serializers.CharField(source="status")
-    duration = serializers.FloatField(allow_null=True)
-
-    class Meta:
-        model = Task
-        fields = [
-            "task_id", "kind", "task_status", "progress", "message", "log_tail", "gpu", "queue",
-            "parameters", "result", "cancel_requested", "created_at", "started_at", "finished_at", "duration",
-        ]
+    task_id = serializers.CharField()
+    kind = serializers.ChoiceField(choices=HistoryType.choices)
+    task_status = serializers.ChoiceField(choices=Task.Status.choices)
+    progress = serializers.IntegerField(min_value=0, max_value=100)
+    message = serializers.CharField(allow_blank=True)
+    log_tail = serializers.CharField(allow_blank=True)
+    gpu = serializers.CharField(allow_blank=True)
+    queue = serializers.CharField()
+    parameters = serializers.DictField()
+    result = serializers.DictField()
+    cancel_requested = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    duration = serializers.FloatField(allow_null=True, help_text="Seconds the job ran")
 
 
 class HistoryItemSerializer(serializers.Serializer):

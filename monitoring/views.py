@@ -28,7 +28,7 @@ class TaskDetailView(APIView):
     @extend_schema(responses=TaskSerializer)
     def get(self, request, task_id: str):
         task = get_object_or_404(Task.objects.visible_to(request.user), pk=task_id)
-        return Response({"status": "success", **TaskSerializer(task).data})
+        return Response({"status": "success", **task.as_polled()})
 
 
 class TaskCancelView(APIView):

@@ -23,6 +23,25 @@ def test_it_shows_a_task(api, queued_task):
     assert "log_tail" in body
 
 
+def test_it_shows_every_field_of_the_schema_as_drf_would(api, queued_task, settings):
+    from rest_framework import serializers
+
+    from monitoring.serializers import TaskSerializer
+
+    settings.TIME_ZONE = "Asia/Shanghai"
+    queued_task.claim(pid=1, host="h")
+    queued_task.finish(Task.Status.SUCCEEDED, result={"video_path": "/video/x.mp4"})
+
+    body = api.get(f"/api/tasks/{queued_task.pk}").json()
+
+    assert set(body) == {"status", *TaskSerializer().fields}
+    queued_task.refresh_from_db()
+    assert body["finished_at"] == serializers.DateTimeField().to_representation(queued_task.finished_at)
+    assert body["finished_at"].endswith("+08:00")
+    assert body["duration"] == queued_task.duration
+    assert body["result"] == {"video_path": "/video/x.mp4"}
+
+
 def test_it_cancels_a_queued_task(api, queued_task):
     response = api.post(f"/api/tasks/{queued_task.pk}/cancel")
 
