@@ -45,8 +45,11 @@ for start in range(0, rows, batch):
         HistoryRecord(type="video_generation", status="completed", parameters={{"target_text": "hello"}},
                       result={{"video_path": "/video/x.mp4"}}, task=task, owner=user)
         for task in tasks])
+# Profiles as the builtin engine writes them: a 256-number embedding and envelope statistics.
+profile = {{"embedding": [0.0625] * 256, "envelope": {{"coded_mean": [0.5] * 40, "coded_std": [0.25] * 40}},
+           "f0": {{"log_mean": 5.1, "log_std": 0.2, "mean_hz": 164.0}}, "prompt_text": "hello"}}
 Speaker.objects.bulk_create([Speaker(id=f"speaker_{{i}}", name=f"Speaker {{i}}", engine="builtin",
-                                     status="ready", owner=user) for i in range(50)])
+                                     status="ready", owner=user, profile=profile) for i in range(50)])
 print(Token.objects.create(user=user).key)
 """
 

@@ -87,5 +87,7 @@ class AudioCloneView(RecordsHistoryOnError, APIView):
 class ClonedAudioListView(APIView):
     @extend_schema(responses=list_response_serializer("ClonedAudioList", "audios", ClonedAudioSerializer))
     def get(self, request):
-        speakers = [speaker.as_listed() for speaker in Speaker.objects.visible_to(request.user).ready()]
+        # Profiles hold embeddings and envelope statistics (kilobytes of JSON each) the list never shows.
+        listed = Speaker.objects.visible_to(request.user).ready().defer("profile")
+        speakers = [speaker.as_listed() for speaker in listed]
         return Response({"status": "success", "audios": speakers, "total_count": len(speakers)})
