@@ -9,6 +9,7 @@ from collections.abc import Callable
 from django.conf import settings
 
 from avatar_site.lib.errors import ApiError, ServiceUnavailable
+from avatar_site.lib.storage import check_media_space
 from monitoring.models import HistoryRecord, Task
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ def submit(
     gpu: str = "",
 ) -> Task:
     """Create the Task and its history row, then hand the task to its queue."""
+    check_media_space()
     handler = job if isinstance(job, str) else f"{job.__module__}.{job.__qualname__}"
     task = Task.create_with_unique_id(
         kind,

@@ -15,12 +15,14 @@ import threading
 import time
 from contextlib import contextmanager
 
+import soundfile
 from django.conf import settings
 from django.utils.module_loading import import_string
 from django_q.exceptions import TimeoutException
 from rest_framework.exceptions import APIException
 
 from avatar_site.lib.media import MediaError, MediaToolMissing
+from avatar_site.lib.storage import disk_full_message, media_disk_full, media_free_bytes
 from monitoring.models import Task
 
 logger = logging.getLogger(__name__)
@@ -169,6 +171,11 @@ def run_task(task_id: str) -> None:
         logger.exception("Task %s hit a system error", task_id)
         message = f"System error: {exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename else "")
         _finish(task, progress, Task.Status.FAILED, message, {"http_status": 503})
+    except soundfile.LibsndfileError as exc:  # libsndfile hides the errno of a failed write
+        logger.exception("Task %s could not write audio", task_id)
+        free_mb = (media_free_bytes() or 0) / 2**20
+        message = f"System error: an audio file could not be written (libsndfile: {exc}); {free_mb:.1f} MB free on the media folder's disk."
+        _finish(task, progress, Task.Status.FAILED, message, {"http_status": 503})
     except Exception as exc:
         logger.exception("Task %s crashed", task_id)
         _finish(task, progress, Task.Status.FAILED, f"Internal error: {type(exc).__name__}: {exc}", {"http_status": 500})
@@ -181,4 +188,11 @@ def _finish(task: Task, progress: Progress, status: str, message: str, result: d
         progress.flush(force=True)
     except JobCancelled:
         pass  # the job ended on its own before it saw the request to stop: keep how it ended
+    if status == Task.Status.FAILED:
+        # A full disk surfaces as whatever broke first (ffmpeg, libsndfile, an engine): name the
+        # cause, and answer as the server's fault, not the input's.
+        if media_disk_full():
+            message = f"{disk_full_message()} The job ended with: {message}"
+        if media_disk_full() or "No space left on device" in message:
+            result = {**(result or {}), "http_status": 503}
     task.finish(status, message, result)

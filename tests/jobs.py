@@ -37,3 +37,10 @@ def writing_job(task, progress) -> dict:
     with open(task.parameters["target"], "wb") as handle:
         handle.write(b"data")
     return {}
+
+
+def encoding_job(task, progress) -> dict:
+    """Fails as ffmpeg does when the disk fills up under it."""
+    from avatar_site.lib.media import MediaError
+
+    raise MediaError("ffmpeg failed: av_interleaved_write_frame(): No space left on device")

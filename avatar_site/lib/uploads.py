@@ -14,6 +14,7 @@ from django.core.files.uploadhandler import FileUploadHandler
 from avatar_site.lib.errors import NotFound, PayloadTooLarge, ServiceUnavailable, Unprocessable, UnsupportedMedia
 from avatar_site.lib.media import MediaError, MediaInfo, MediaToolMissing, check_limits, probe
 from avatar_site.lib.paths import existing_file
+from avatar_site.lib.storage import check_media_space
 
 
 def _too_large() -> PayloadTooLarge:
@@ -45,6 +46,7 @@ def save_upload(uploaded: UploadedFile, folder: str = "uploads") -> Path:
     suffix = Path(uploaded.name or "").suffix.lower()
     if not re.fullmatch(r"\.[a-z0-9]{1,8}", suffix):
         suffix = ""
+    check_media_space()
     target = settings.MEDIA_ROOT / folder / f"{uuid.uuid4().hex}{suffix}"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import pytest
 
+from tests.flows import clone_voice, train_avatar
 from tests.media import tone_wav
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("double_engines")]
@@ -46,3 +50,72 @@ def test_a_job_that_cannot_write_fails_with_a_system_error(api, media_root, sett
     assert task.status == Task.Status.FAILED
     assert task.message.startswith("System error: No such file or directory")
     assert task.result["http_status"] == 503
+
+
+@pytest.fixture
+def small_disk(settings, tmp_path):
+    """The media folder on its own 8 MB file system (a tmpfs: needs root; skipped otherwise)."""
+    root = tmp_path / "small-disk"
+    root.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(root)], capture_output=True)
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    settings.MEDIA_ROOT = root
+    settings.INPUT_ROOTS = [tmp_path / "inputs", root]
+    settings.MEDIA_MIN_FREE_MB = 1
+    yield root
+    subprocess.run(["umount", "--lazy", str(root)], check=True)
+
+
+def fill_disk(root, leave_bytes: int = 0) -> None:
+    """Write a filler file until only ``leave_bytes`` remain free (or the disk refuses more)."""
+    with open(root / "filler.bin", "wb") as filler:
+        try:
+            while shutil.disk_usage(root).free > leave_bytes:
+                filler.write(b"\0" * min(65536, max(4096, shutil.disk_usage(root).free - leave_bytes)))
+                filler.flush()
+        except OSError:  # ENOSPC: as full as it gets
+            pass
+
+
+def leftovers(root) -> list:
+    """Partial outputs (``.<task>_….partial…``) and job scratch files (``tmp/…``)."""
+    files = [path.relative_to(root) for path in root.rglob("*") if path.is_file()]
+    return [path for path in files if path.name.startswith(".") or path.parts[0] == "tmp"]
+
+
+def test_a_full_media_disk_refuses_new_work_and_keeps_serving(api, small_disk, tmp_path):
+    avatar = train_avatar(api, small_disk).json()["avatar_id"]
+    assert clone_voice(api, small_disk).status_code == 200
+    fill_disk(small_disk)
+
+    generation = api.post("/video_generation", {
+        "model_name": "builtin", "model_param": avatar, "ref_audio_id": "speaker_1", "gpu_choice": "GPU0",
+        "target_text": "hello there",
+    })
+    with open(tone_wav(tmp_path / "inputs" / "question.wav"), "rb") as recording:
+        upload = api.post("/save_audio", {"audio": recording})
+
+    assert generation.status_code == 503
+    assert "No space left on the media folder's disk" in generation.json()["message"]
+    assert upload.status_code == 503
+    assert "No space left on the media folder's disk" in upload.json()["message"]
+    history = api.get("/api/history/video_generation").json()["history"]
+    assert history[0]["status"] == "failed"
+    assert api.get("/api/status").status_code == 200
+    assert api.get("/api/cloned-audios").json()["total_count"] == 1
+    assert not leftovers(small_disk)
+
+
+def test_a_job_that_fills_the_disk_fails_clearly_and_leaves_nothing_half_written(api, small_disk):
+    assert clone_voice(api, small_disk).status_code == 200
+    fill_disk(small_disk, leave_bytes=int(1.5 * 2**20))
+
+    # The tone voice speaks 0.08 s per character: 2.5 MB of WAV for these 1 000 characters.
+    response = api.post("/audio_clone", {"audio_id": "speaker_1", "gen_audio_id": "long", "generate_text": "a" * 1000})
+
+    assert response.status_code == 503
+    assert response.json()["message"].startswith("System error")
+    assert "audio file could not be written" in response.json()["message"]
+    assert not leftovers(small_disk)
+    assert api.get("/api/history/audio_clone").json()["history"][0]["status"] == "failed"

@@ -45,6 +45,17 @@ def test_it_records_a_user_facing_failure(no_queue):
     assert HistoryRecord.objects.get(task=task).result["message"] == "The input was not usable."
 
 
+def test_an_encoder_that_ran_out_of_disk_is_the_servers_failure_not_the_inputs(no_queue):
+    task = submit("encoding_job")
+
+    run_task(task.pk)
+
+    task.refresh_from_db()
+    assert task.status == Task.Status.FAILED
+    assert "No space left on device" in task.message
+    assert task.result["http_status"] == 503
+
+
 def test_it_records_a_crash_without_losing_the_task(no_queue):
     task = submit("crashing_job")
 

@@ -1,0 +1,43 @@
+"""Room left on the media folder's disk: uploads and jobs need some before they start."""
+
+from __future__ import annotations
+
+import shutil
+
+from django.conf import settings
+
+from avatar_site.lib.errors import ServiceUnavailable
+
+
+class MediaDiskFull(ServiceUnavailable):
+    pass
+
+
+def media_free_bytes() -> int | None:
+    """Bytes free for this process on the media folder's disk (None if it cannot be read)."""
+    path = settings.MEDIA_ROOT
+    while not path.exists() and path != path.parent:  # before the first upload
+        path = path.parent
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return None
+
+
+def media_disk_full() -> bool:
+    free = media_free_bytes()
+    return free is not None and free < settings.MEDIA_MIN_FREE_MB * 2**20
+
+
+def disk_full_message() -> str:
+    free_mb = (media_free_bytes() or 0) / 2**20
+    return (
+        f"No space left on the media folder's disk ({free_mb:.1f} MB free, {settings.MEDIA_MIN_FREE_MB} MB "
+        "needed): free some space, e.g. with manage.py prune."
+    )
+
+
+def check_media_space() -> None:
+    """Refuse new work (503) while the media folder's disk is full."""
+    if media_disk_full():
+        raise MediaDiskFull(disk_full_message())
