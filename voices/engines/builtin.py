@@ -47,7 +47,7 @@ CALIBRATION = {
 
 class BuiltinVoice(VoiceEngine):
     name = "builtin"
-    blend = 0.65  # share of the nearest real frames; bench/bench_voice.py measures identity and WER
+    blend = 0.85  # share of the nearest real frames (formant shape: LOW_BLEND); bench/bench_voice.py measures
     neighbours = 2
 
     def check_available(self) -> None:
@@ -102,7 +102,7 @@ class BuiltinVoice(VoiceEngine):
                 "log_mean": target.log_f0_mean, "log_std": target.log_f0_std,
                 "mean_hz": round(float(np.exp(target.log_f0_mean)), 1),
             },
-            "envelope": {"coded_mean": target.coded_mean.tolist(), "coded_std": target.coded_std.tolist()},
+            "envelope": {key: value for key, value in target.as_dict().items() if not key.startswith("log_f0")},
             "frames_file": "frames.npy",
             "best_segment": {
                 "file": "best_segment.wav", "start": round(seg_start, 2), "end": round(seg_end, 2),
@@ -141,9 +141,9 @@ class BuiltinVoice(VoiceEngine):
     def synthesize(self, text: str, speaker_dir: Path, profile: dict, output_wav: Path, progress) -> None:
         from voices.cloning import VoiceError
 
-        target = SpeakerStats(
-            profile["f0"]["log_mean"], profile["f0"]["log_std"],
-            np.array(profile["envelope"]["coded_mean"]), np.array(profile["envelope"]["coded_std"]),
+        envelope = profile["envelope"]
+        target = SpeakerStats.from_dict(
+            {"log_f0_mean": profile["f0"]["log_mean"], "log_f0_std": profile["f0"]["log_std"], **envelope}
         )
         bank = np.load(speaker_dir / profile.get("frames_file", "frames.npy"))
         conversions = {

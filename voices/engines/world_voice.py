@@ -5,7 +5,11 @@ A speaker is summarised by log-F0 statistics, the statistics of its coded spectr
 voice onto that: F0 by mean/std in the log domain, the envelope frequency-warped (vocal-tract
 length), moved to the speaker's mean and spread per coefficient, then partly blended with the
 nearest real frames of the speaker. The blend carries identity; the per-frame base envelope kept
-beside it carries the phonemes (a full frame substitution loses the words, see NOTES).
+beside it carries the phonemes (a full frame substitution loses the words, see NOTES). The lowest
+coded coefficients (the broad envelope shape that places formants) take a smaller share of the
+real frames than the finer detail: Whisper's WER measured that the formant shape is what a strong
+blend destroys. Fricatives and other loud unvoiced frames move halfway to the speaker's own
+unvoiced statistics (mapping them with the voiced ones left espeak's hiss).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ CODED_DIMS = 40
 VAD_FRAME = 480  # 30 ms at 16 kHz, one of the lengths webrtcvad accepts
 MAX_BANK_FRAMES = 6000
 WARPS = np.linspace(0.9, 1.12, 12)  # wider warps measured worse (they bend vowels)
+LOW_COEFFICIENTS, LOW_BLEND = 8, 0.3  # coded coefficients 1-7 (formant shape) blend at most this much
+UNVOICED_SHARE = 0.5
 
 
 def load_mono(path, rate: int = RATE) -> np.ndarray:
@@ -134,30 +140,56 @@ def best_warp(base: Analysis, target_mean_log_sp: np.ndarray) -> float:
     return float(WARPS[int(np.argmin(errors))])
 
 
+def loud_unvoiced(analysis: Analysis, coded: np.ndarray) -> np.ndarray:
+    """Unvoiced frames louder than the median unvoiced frame: fricatives and bursts, not pauses."""
+    unvoiced = ~analysis.voiced
+    if unvoiced.sum() < 2:
+        return np.zeros_like(unvoiced)
+    return unvoiced & (coded[:, 0] > np.median(coded[unvoiced, 0]))
+
+
 @dataclass
 class SpeakerStats:
-    """What conversion needs of one voice (the target speaker or a calibrated base voice)."""
+    """What conversion needs of one voice (the target speaker or a calibrated base voice).
+
+    The unvoiced statistics are None in profiles made before they existed; conversion then maps
+    unvoiced frames with the voiced ones only.
+    """
 
     log_f0_mean: float
     log_f0_std: float
     coded_mean: np.ndarray
     coded_std: np.ndarray
+    unvoiced_mean: np.ndarray | None = None
+    unvoiced_std: np.ndarray | None = None
 
     @classmethod
     def of(cls, analysis: Analysis, coded: np.ndarray) -> SpeakerStats:
         mean, std = log_f0_stats(analysis)
         frames = coded[analysis.voiced] if analysis.voiced.sum() > 20 else coded
-        return cls(mean, std, frames.mean(axis=0), np.maximum(frames.std(axis=0), 1e-3))
+        unvoiced = coded[loud_unvoiced(analysis, coded)]
+        unvoiced_mean = unvoiced_std = None
+        if len(unvoiced) > 20:
+            unvoiced_mean, unvoiced_std = unvoiced.mean(axis=0), np.maximum(unvoiced.std(axis=0), 1e-3)
+        return cls(
+            mean, std, frames.mean(axis=0), np.maximum(frames.std(axis=0), 1e-3), unvoiced_mean, unvoiced_std
+        )
 
     def as_dict(self) -> dict:
-        return {
+        data = {
             "log_f0_mean": self.log_f0_mean, "log_f0_std": self.log_f0_std,
             "coded_mean": self.coded_mean.tolist(), "coded_std": self.coded_std.tolist(),
         }
+        if self.unvoiced_mean is not None:
+            data["unvoiced_mean"], data["unvoiced_std"] = self.unvoiced_mean.tolist(), self.unvoiced_std.tolist()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> SpeakerStats:
-        return cls(data["log_f0_mean"], data["log_f0_std"], np.array(data["coded_mean"]), np.array(data["coded_std"]))
+        unvoiced = [np.array(data[key]) if key in data else None for key in ("unvoiced_mean", "unvoiced_std")]
+        return cls(
+            data["log_f0_mean"], data["log_f0_std"], np.array(data["coded_mean"]), np.array(data["coded_std"]), *unvoiced
+        )
 
 
 def frame_bank(analysis: Analysis, coded: np.ndarray) -> np.ndarray:
@@ -173,8 +205,8 @@ class Conversion:
     base: SpeakerStats  # the base voice's statistics measured after warping
     alpha: float
     bank: np.ndarray
-    blend: float = 0.5
-    neighbours: int = 4
+    blend: float = 0.85
+    neighbours: int = 2
 
     def apply(self, samples: np.ndarray) -> np.ndarray:
         analysis = analyse(samples)
@@ -187,6 +219,12 @@ class Conversion:
         coded = code(warp(analysis.sp, self.alpha))
         ratio = np.clip(self.target.coded_std / self.base.coded_std, 0.5, 2.0)
         mapped = self.target.coded_mean + (coded - self.base.coded_mean) * ratio
+        if self.target.unvoiced_mean is not None and self.base.unvoiced_mean is not None:
+            unvoiced = loud_unvoiced(analysis, coded)
+            ratio = np.clip(self.target.unvoiced_std / self.base.unvoiced_std, 0.5, 2.0)
+            own = self.target.unvoiced_mean + (coded[unvoiced] - self.base.unvoiced_mean) * ratio
+            own[:, 0] = mapped[unvoiced, 0]  # loudness stays as the voiced mapping set it
+            mapped[unvoiced] = (1 - UNVOICED_SHARE) * mapped[unvoiced] + UNVOICED_SHARE * own
         if self.blend > 0 and voiced.any() and len(self.bank):
             mapped[voiced] = self._blend(mapped[voiced])
         sp = decode(mapped)
@@ -203,8 +241,10 @@ class Conversion:
             distances = (block**2).sum(1)[:, None] - 2 * block @ bank.T + (bank**2).sum(1)[None, :]
             index = np.argpartition(distances, self.neighbours, axis=1)[:, : self.neighbours]
             nearest[start:start + 512] = self.bank[index].mean(axis=1)
-        blended = (1 - self.blend) * frames + self.blend * nearest
-        blended[:, 0] = frames[:, 0]  # keep the base's loudness contour
+        share = np.full(frames.shape[1], self.blend)
+        share[:LOW_COEFFICIENTS] = min(self.blend, LOW_BLEND)
+        share[0] = 0.0  # keep the base's loudness contour
+        blended = (1 - share) * frames + share * nearest
         return blended
 
 
