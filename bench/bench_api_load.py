@@ -4,8 +4,9 @@ Runs gunicorn on loopback against a scratch database filled with history rows, t
 /api/status, /api/history/<type>, /api/cloned-audios and /api/tasks/<id> with wrk
 (`apt-get install wrk`) at 50 concurrent connections, twice: back to back (each connection sends
 its next request the moment an answer arrives: the server's saturation, where latency is only
-concurrency / throughput) and as clients that wait --think-ms between requests (default 100 ms,
-ten times the rate at which the pages poll a task). Run by hand:
+concurrency / throughput) and as clients that wait about --think-ms between requests (default 250
+and 1000 ms, each pause drawn from half to one and a half times that; the pages poll a running task
+every 1000 ms and the status page every 3 s). Run by hand:
 
     .venv/bin/python bench/bench_api_load.py --rows 5000
     .venv/bin/python bench/bench_api_load.py --rows 100000 --database-url postgres://…/avatar_bench
@@ -55,8 +56,11 @@ print(Token.objects.create(user=user).key)
 
 LUA = """
 wrk.headers["Authorization"] = "Token {token}"
+-- Each pause is drawn from think/2 … 3·think/2, so the clients drift apart instead of all asking
+-- at the same instant (as people's browsers do); 0 means back to back.
 function delay()
-    return {think_ms}
+    if {think_ms} == 0 then return 0 end
+    return math.random(math.floor({think_ms} / 2), math.floor({think_ms} * 3 / 2))
 end
 """
 
@@ -93,8 +97,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--web-workers", type=int, default=4)
-    parser.add_argument("--think-ms", type=int, default=100, help="the waiting clients' pause between requests")
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=16, help="per web worker, as runplatform starts them")
+    parser.add_argument("--think-ms", type=int, nargs="*", default=[250, 1000],
+                        help="pauses between a client's requests to measure (the pages poll a task every 1000 ms)")
     parser.add_argument("--database-url", default="", help="default: a scratch SQLite file")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -115,14 +121,14 @@ def main() -> None:
                             capture_output=True, text=True)
     token = filled.stdout.strip().splitlines()[-1]
     scripts = {}
-    for think_ms in (0, args.think_ms):
+    for think_ms in (0, *args.think_ms):
         scripts[think_ms] = scratch / f"clients_{think_ms}.lua"
         scripts[think_ms].write_text(LUA.format(token=token, think_ms=think_ms))
 
     port = _free_port()
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "avatar_site.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(args.web_workers), "--log-level", "warning"],
+         "--workers", str(args.web_workers), "--threads", str(args.threads), "--log-level", "warning"],
         cwd=BASE_DIR, env=env,
     )
     try:
@@ -130,7 +136,7 @@ def main() -> None:
         endpoints = ["/api/status", "/api/history/video_generation", "/api/cloned-audios",
                      f"/api/tasks/gen_bench_{args.rows // 2}"]
         print(f"{args.rows} history rows, {args.connections} connections, {args.seconds} s each, "
-              f"gunicorn {args.web_workers} workers, database {env['DATABASE_URL'].split(':')[0]}")
+              f"gunicorn {args.web_workers} workers × {args.threads} threads, database {env['DATABASE_URL'].split(':')[0]}")
         for think_ms, script in scripts.items():
             print(f"\nclients pausing {think_ms} ms between requests" if think_ms else "\nback to back")
             print(f"{'endpoint':40} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'non-2xx':>8}  socket errors")
