@@ -3,46 +3,17 @@
 Runs on a CPU with no downloaded weights (resemblyzer ships its small model). It is a signal-
 processing clone: it carries the speaker's pitch, timbre and vocal-tract length, not their accent
 or rhythm. For a neural clone, use the gpt-sovits or cosyvoice engines.
+
+This module stays light: web processes load it to check requests, while WORLD, scipy, webrtcvad
+and resemblyzer (``world_clone.py``, ~140 MB) load only in the worker that clones or speaks.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from voices.engines import espeak
 from voices.engines.base import VoiceEngine
-from voices.engines.text_frontend import chunks, language_runs, to_pinyin
-from voices.engines.world_voice import (
-    RATE,
-    Conversion,
-    SpeakerStats,
-    analyse,
-    best_warp,
-    code,
-    cosine,
-    embedding,
-    frame_bank,
-    load_mono,
-    speech_flags,
-    speech_regions,
-    warp,
-    write_wav,
-)
-
-MIN_SPEECH_SECONDS = 3.0
-SEGMENT_MIN_SECONDS, SEGMENT_MAX_SECONDS = 3.0, 9.5  # GPT-SoVITS refuses references outside 3–10 s
-CLIPPED_FRACTION = 0.002
-PAUSE_SECONDS = {"sentence": 0.25, "run": 0.05}
-# Base-voice candidates: the conversion starts from the espeak variant whose conversion sounds most
-# like the speaker (measured at extraction; pitch alone picked the wrong one for low female voices).
-VARIANTS = ["", "m3", "f3", "f4"]
-CALIBRATION = {
-    "en": "The quick brown fox jumps over the lazy dog. She sells sea shells by the sea shore, "
-          "and the weather is lovely today. Please call me when you arrive at the station.",
-    "zh": to_pinyin("今天天气很好，我们一起去公园散步吧。欢迎大家来到这里，希望你们玩得开心。"),
-}
 
 
 class BuiltinVoice(VoiceEngine):
@@ -54,161 +25,12 @@ class BuiltinVoice(VoiceEngine):
         espeak.binary()
 
     def extract(self, reference_wav: Path, original_wav: Path, speaker_dir: Path, progress) -> dict:
-        from voices.cloning import VoiceError
+        from voices.engines.world_clone import WorldClone
 
-        samples = load_mono(reference_wav)
-        if _clipped_fraction(original_wav) > CLIPPED_FRACTION:
-            raise VoiceError("The reference recording is clipped (too loud); record it again at a lower level.")
-        flags = speech_flags(samples)
-        regions = speech_regions(flags)
-        # Pauses under 0.3 s belong to speech (webrtcvad drops stop closures and short gaps).
-        speech_seconds = sum(end - start for start, end in regions)
-        if not regions:
-            raise VoiceError("The reference recording contains no speech.")
-        if speech_seconds < MIN_SPEECH_SECONDS:
-            raise VoiceError(
-                f"The reference has only {speech_seconds:.1f} s of speech; at least {MIN_SPEECH_SECONDS:.0f} s are needed."
-            )
-        progress(10, "Trimming silence")
-        start, end = max(regions[0][0] - 0.1, 0.0), min(regions[-1][1] + 0.1, len(samples) / RATE)
-        trimmed = samples[int(start * RATE):int(end * RATE)]
-        write_wav(speaker_dir / "trimmed.wav", trimmed)
-
-        progress(20, "Choosing the best reference segment")
-        seg_start, seg_end = _best_segment(regions, len(samples) / RATE)
-        _write_segment(original_wav, speaker_dir / "best_segment.wav", seg_start, seg_end)
-
-        progress(35, "Measuring the speaker embedding")
-        speaker_embedding = embedding(trimmed)
-        np.save(speaker_dir / "embedding.npy", speaker_embedding)
-
-        progress(50, "Analysing pitch and spectral envelope")
-        analysis = analyse(trimmed, robust=True)
-        coded = code(analysis.sp)
-        target = SpeakerStats.of(analysis, coded)
-        np.save(speaker_dir / "frames.npy", frame_bank(analysis, coded))
-        mean_log_sp = np.log(analysis.sp[analysis.voiced]).mean(axis=0)
-
-        progress(65, "Calibrating the base voice")
-        base_voices = self._calibrate(target, mean_log_sp, speaker_embedding, speaker_dir)
-        progress(100, "Voice features extracted")
-        return {
-            "engine": self.name,
-            "speech_seconds": round(speech_seconds, 2),
-            "trimmed_seconds": round(len(trimmed) / RATE, 2),
-            "embedding": [round(float(v), 6) for v in speaker_embedding],
-            "embedding_file": "embedding.npy",
-            "f0": {
-                "log_mean": target.log_f0_mean, "log_std": target.log_f0_std,
-                "mean_hz": round(float(np.exp(target.log_f0_mean)), 1),
-            },
-            "envelope": {key: value for key, value in target.as_dict().items() if not key.startswith("log_f0")},
-            "frames_file": "frames.npy",
-            "best_segment": {
-                "file": "best_segment.wav", "start": round(seg_start, 2), "end": round(seg_end, 2),
-                "seconds": round(seg_end - seg_start, 2),
-                # A transcript of the whole reference only matches the segment when it is the whole speech.
-                "covers_all_speech": bool(seg_start <= regions[0][0] and seg_end >= regions[-1][1]),
-            },
-            "base_voices": base_voices,
-        }
-
-    def _calibrate(self, target: SpeakerStats, mean_log_sp: np.ndarray, speaker_embedding, speaker_dir: Path) -> dict:
-        """Per language: the espeak variant, frequency warp and base statistics the conversion uses.
-
-        Each candidate variant is converted and the one whose result sounds most like the speaker
-        (resemblyzer cosine) is kept; the English choice serves Mandarin too.
-        """
-        bank = np.load(speaker_dir / "frames.npy")
-        chosen: dict[str, dict] = {}
-        for language in ("en", "zh"):
-            scored = []
-            for variant in VARIANTS if language == "en" else [chosen["en"]["variant"]]:
-                base = espeak.say(CALIBRATION[language], language, variant)
-                analysis = analyse(base)
-                alpha = best_warp(analysis, mean_log_sp)
-                base_stats = SpeakerStats.of(analysis, code(warp(analysis.sp, alpha)))
-                calibration = {"variant": variant, "alpha": alpha, "stats": base_stats.as_dict()}
-                similarity = 0.0
-                if language == "en":
-                    converted = Conversion(target, base_stats, alpha, bank, self.blend, self.neighbours).apply(base)
-                    similarity = cosine(embedding(converted), speaker_embedding)
-                scored.append((similarity, calibration))
-            similarity, calibration = max(scored, key=lambda item: item[0])
-            chosen[language] = {**calibration, "calibration_similarity": round(similarity, 3)}
-        return chosen
+        profile = WorldClone(self.blend, self.neighbours).extract(reference_wav, original_wav, speaker_dir, progress)
+        return {"engine": self.name, **profile}
 
     def synthesize(self, text: str, speaker_dir: Path, profile: dict, output_wav: Path, progress) -> None:
-        from voices.cloning import VoiceError
+        from voices.engines.world_clone import WorldClone
 
-        envelope = profile["envelope"]
-        target = SpeakerStats.from_dict(
-            {"log_f0_mean": profile["f0"]["log_mean"], "log_f0_std": profile["f0"]["log_std"], **envelope}
-        )
-        bank = np.load(speaker_dir / profile.get("frames_file", "frames.npy"))
-        conversions = {
-            language: Conversion(
-                target, SpeakerStats.from_dict(base["stats"]), base["alpha"], bank, self.blend, self.neighbours
-            )
-            for language, base in profile["base_voices"].items()
-        }
-        pieces = chunks(text)
-        output: list[np.ndarray] = []
-        for index, chunk in enumerate(pieces):
-            if hasattr(progress, "check_cancelled"):
-                progress.check_cancelled()
-            for run in language_runs(chunk):
-                base = espeak.say(run.text, run.language, profile["base_voices"][run.language]["variant"])
-                output.append(conversions[run.language].apply(base))
-                output.append(np.zeros(int(PAUSE_SECONDS["run"] * RATE)))
-            output.append(np.zeros(int(PAUSE_SECONDS["sentence"] * RATE)))
-            progress(100 * (index + 1) / len(pieces), f"Spoke {index + 1}/{len(pieces)} sentences")
-        samples = np.concatenate(output) if output else np.zeros(0)
-        if not np.any(np.abs(samples) > 1e-3):
-            raise VoiceError("The text contains nothing that can be spoken.")
-        write_wav(output_wav, samples)
-
-
-def _clipped_fraction(path: Path) -> float:
-    """Share of samples stuck at the top of the range (the decoded copy keeps the original rate)."""
-    samples = load_mono(path, rate=_rate_of(path))
-    if samples.size == 0:
-        return 0.0
-    return float(np.mean(np.abs(samples) >= 0.999))
-
-
-def _rate_of(path: Path) -> int:
-    import soundfile
-
-    return soundfile.info(str(path)).samplerate
-
-
-def _best_segment(regions: list[tuple[float, float]], total: float) -> tuple[float, float]:
-    """The 3–9.5 s window, cut at pauses, holding the most speech (GPT-SoVITS's prompt)."""
-    best: tuple[float, float, float] | None = None
-    for first in range(len(regions)):
-        start = max(regions[first][0] - 0.1, 0.0)
-        speech = 0.0
-        for last in range(first, len(regions)):
-            end = min(regions[last][1] + 0.1, total)
-            if end - start > SEGMENT_MAX_SECONDS:
-                if last == first:  # one long stretch of speech: cut it at the limit
-                    end = start + SEGMENT_MAX_SECONDS
-                    speech = end - start
-                    best = max(best or (0, 0, 0), (speech, start, end))
-                break
-            speech += regions[last][1] - regions[last][0]
-            if end - start >= SEGMENT_MIN_SECONDS and (best is None or speech > best[0]):
-                best = (speech, start, end)
-    if best is None:  # all speech spans less than 3 s with pauses: widen around it
-        start = max(regions[0][0] - 0.1, 0.0)
-        return start, min(max(regions[-1][1] + 0.1, start + SEGMENT_MIN_SECONDS), total)
-    return best[1], best[2]
-
-
-def _write_segment(original_wav: Path, output: Path, start: float, end: float) -> None:
-    import soundfile
-
-    rate = _rate_of(original_wav)
-    samples, _ = soundfile.read(str(original_wav), dtype="float32", start=int(start * rate), stop=int(end * rate))
-    soundfile.write(str(output), samples, rate, subtype="PCM_16", format="WAV")
+        WorldClone(self.blend, self.neighbours).synthesize(text, speaker_dir, profile, output_wav, progress)

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 
 from avatar_site.lib.engines import EngineUnavailable
-from voices.engines.world_voice import load_mono
 
 # espeak-ng voice per language; Mandarin reads tone-numbered pinyin (its "cmn" voice is broken).
 LANGUAGE_VOICES = {"en": "en-us", "zh": "cmn-latn-pinyin"}
@@ -26,6 +25,8 @@ def binary() -> str:
 
 def say(text: str, language: str, variant: str = "") -> np.ndarray:
     """16 kHz mono samples of ``text`` read by espeak-ng in ``language`` with voice ``variant``."""
+    from voices.engines.world_voice import load_mono  # scipy and WORLD: not in web processes
+
     voice = LANGUAGE_VOICES[language] + (f"+{variant}" if variant else "")
     with tempfile.TemporaryDirectory(prefix="espeak-") as folder:
         output = Path(folder) / "say.wav"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from voices.cloning import wav_seconds
 from voices.engines import remote
-from voices.engines.world_voice import wav_seconds
 
 
 class GPTSoVITS(remote.RemoteVoice):

@@ -267,8 +267,3 @@ def embedding(samples: np.ndarray) -> np.ndarray:
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
-
-
-def wav_seconds(path) -> float:
-    info = soundfile.info(str(path))
-    return info.frames / float(info.samplerate)
