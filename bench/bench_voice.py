@@ -178,7 +178,8 @@ def main() -> None:
         engine.synthesize(TEXT, folder, profile, folder / "out.wav", quiet)
         synth_s = time.perf_counter() - started
         outputs[name] = load_mono(folder / "out.wav")
-        base = espeak.say(TEXT, "en", profile["base_voices"]["en"]["variant"])
+        base_voice = profile["base_voices"]["en"]
+        base = espeak.say(TEXT, "en", base_voice["variant"], base_voice.get("words_per_minute"))
         rows.append((name, profile, extract_s, synth_s, base))
     names = list(embeddings)
     print(
@@ -215,7 +216,7 @@ def main() -> None:
             )
         )
     print(
-        f"\nmargin = own - raw espeak (the base variant unconverted); target >= {MARGIN_TARGET}; WER by {asr.name}, {len(words(TEXT))} words"
+        f"\nmargin = own - raw espeak (the base variant at its rate, unconverted); target >= {MARGIN_TARGET}; WER by {asr.name}, {len(words(TEXT))} words"
     )
     print(f"{'speaker':>11}{'own':>7}{'best other':>20}{'raw':>7}{'margin':>8}{'WER conv':>10}{'WER raw':>9}{'RTF':>6}")
     for name, own, (other, other_name), raw, wer_conv, wer_raw, rtf, profile, extract_s in table:
@@ -223,6 +224,7 @@ def main() -> None:
         print(
             f"{name:>11}{own:7.3f}{other:9.3f} {other_name:>10}{raw:7.3f}{own - raw:+8.3f}{'' if own - raw >= MARGIN_TARGET else ' <':2}"
             f"{wer_conv:8.2f}{wer_raw:9.2f}{rtf:6.2f}   variant={base_voice['variant'] or 'default'}"
+            f" wpm={base_voice.get('words_per_minute', espeak.WORDS_PER_MINUTE['en'])}"
             f" alpha={base_voice['alpha']:.2f} f0={profile['f0']['mean_hz']}Hz extract={extract_s:.1f}s"
         )
     if table:

@@ -23,8 +23,12 @@ def binary() -> str:
     return path
 
 
-def say(text: str, language: str, variant: str = "") -> np.ndarray:
-    """16 kHz mono samples of ``text`` read by espeak-ng in ``language`` with voice ``variant``."""
+def say(text: str, language: str, variant: str = "", words_per_minute: int | None = None) -> np.ndarray:
+    """16 kHz mono samples of ``text`` read by espeak-ng in ``language`` with voice ``variant``.
+
+    ``words_per_minute`` defaults to the language's rate in ``WORDS_PER_MINUTE``.
+    """
+    rate = words_per_minute or WORDS_PER_MINUTE[language]
     from voices.engines.world_voice import load_mono  # scipy and WORLD: not in web processes
 
     voice = LANGUAGE_VOICES[language] + (f"+{variant}" if variant else "")
@@ -32,7 +36,7 @@ def say(text: str, language: str, variant: str = "") -> np.ndarray:
         output = Path(folder) / "say.wav"
         # Text goes through stdin, never the command line: it cannot be read as an option.
         subprocess.run(
-            [binary(), "-v", voice, "-s", str(WORDS_PER_MINUTE[language]), "-b", "1", "--stdin", "-w", str(output)],
+            [binary(), "-v", voice, "-s", str(rate), "-b", "1", "--stdin", "-w", str(output)],
             input=text.encode("utf-8"), check=True, capture_output=True, timeout=120,
         )
         return load_mono(output)

@@ -11,6 +11,7 @@ from tests.media import shared_media, silent_wav
 from voices.cloning import VoiceError
 from voices.engines import espeak
 from voices.engines.builtin import BuiltinVoice
+from voices.engines.world_clone import ENGLISH_RATES
 from voices.engines.world_voice import cosine, embedding, load_mono
 
 pytestmark = pytest.mark.slow
@@ -53,6 +54,7 @@ def test_it_extracts_embedding_pitch_envelope_and_best_segment(cloned):
     assert 3 <= seconds(folder / "best_segment.wav") <= 10
     assert 3 <= profile["best_segment"]["seconds"] <= 10
     assert set(profile["base_voices"]) == {"en", "zh"}
+    assert profile["base_voices"]["en"]["words_per_minute"] in ENGLISH_RATES
     assert 3 < profile["speech_seconds"] <= 8.8
 
 
@@ -65,6 +67,25 @@ def test_it_speaks_english(cloned, tmp_path):
     assert soundfile.info(str(output)).subtype == "PCM_16"
     assert 2 < seconds(output) < 8
     assert np.sqrt(np.mean(load_mono(output) ** 2)) > 0.02
+
+
+def test_it_speaks_with_a_profile_made_before_rate_calibration(cloned, tmp_path):
+    folder, profile = cloned
+    older = {**profile, "base_voices": {
+        language: {key: value for key, value in base.items() if key != "words_per_minute"}
+        for language, base in profile["base_voices"].items()
+    }}
+    output = tmp_path / "old.wav"
+
+    BuiltinVoice().synthesize("The weather is lovely today.", folder, older, output, quiet)
+
+    assert 1 < seconds(output) < 5
+
+
+def test_a_slower_rate_speaks_longer():
+    text = "The weather is lovely today, so we will walk to the park."
+
+    assert len(espeak.say(text, "en", words_per_minute=120)) > 1.15 * len(espeak.say(text, "en"))
 
 
 def test_it_speaks_chinese_with_numbers(cloned, tmp_path):
