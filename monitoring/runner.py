@@ -191,8 +191,9 @@ def _finish(task: Task, progress: Progress, status: str, message: str, result: d
     if status == Task.Status.FAILED:
         # A full disk surfaces as whatever broke first (ffmpeg, libsndfile, an engine): name the
         # cause, and answer as the server's fault, not the input's.
-        if media_disk_full():
+        disk_full = media_disk_full()
+        if disk_full:
             message = f"{disk_full_message()} The job ended with: {message}"
-        if media_disk_full() or "No space left on device" in message:
+        if disk_full or "No space left on device" in message:
             result = {**(result or {}), "http_status": 503}
     task.finish(status, message, result)
