@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import psutil
-from django.conf import settings
 
 from avatar_site.lib.gpus import gpu_stats
+from avatar_site.lib.storage import media_folder_or_above
 
 
 def system_status() -> dict:
@@ -19,14 +18,7 @@ def system_status() -> dict:
         "memory_percent": memory.percent,
         "memory_used": memory.total - memory.available,
         "memory_total": memory.total,
-        "disk_percent": psutil.disk_usage(str(_existing_folder(settings.MEDIA_ROOT))).percent,
+        "disk_percent": psutil.disk_usage(str(media_folder_or_above())).percent,
         "gpus": gpu_stats(),
         "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
-
-
-def _existing_folder(path: Path) -> Path:
-    """The media folder, or the nearest folder above it that exists (before the first upload)."""
-    while not path.is_dir() and path != path.parent:
-        path = path.parent
-    return path

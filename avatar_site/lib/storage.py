@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 from django.conf import settings
 
@@ -13,13 +14,18 @@ class MediaDiskFull(ServiceUnavailable):
     pass
 
 
+def media_folder_or_above() -> Path:
+    """The media folder, or the nearest folder above it that exists (before the first upload)."""
+    path = Path(settings.MEDIA_ROOT)
+    while not path.is_dir() and path != path.parent:
+        path = path.parent
+    return path
+
+
 def media_free_bytes() -> int | None:
     """Bytes free for this process on the media folder's disk (None if it cannot be read)."""
-    path = settings.MEDIA_ROOT
-    while not path.exists() and path != path.parent:  # before the first upload
-        path = path.parent
     try:
-        return shutil.disk_usage(path).free
+        return shutil.disk_usage(media_folder_or_above()).free
     except OSError:
         return None
 
