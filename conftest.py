@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django_q.conf import Conf
 from rest_framework.test import APIClient
 
@@ -33,6 +34,13 @@ def media_root(settings, tmp_path):
 @pytest.fixture
 def input_root(media_root):
     return media_root.parent / "inputs"
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Cached history counts and token lookups must not outlive the rows of the test that made them."""
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

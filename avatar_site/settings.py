@@ -91,10 +91,14 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "avatar_site.wsgi.application"
 
+# Connections are kept (one per web thread) and checked before reuse: opening one cost ~1 ms per
+# request with SQLite here and more with PostgreSQL. Each web process may then hold as many
+# PostgreSQL connections as it has threads (16): size max_connections for workers × 16 + queues.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -214,7 +218,7 @@ ZHIPUAI_API_KEY = env_str("ZHIPUAI_API_KEY", "")
 REST_FRAMEWORK = {
     # Token first: unauthenticated requests then get 401 with a WWW-Authenticate header, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "avatar_site.lib.auth.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -305,6 +309,9 @@ STATUS_CHART_MINUTES = env_float("STATUS_CHART_MINUTES", 5.0)
 # (counting 100 000 rows on every page is what made the endpoint slow; see monitoring/paging.py).
 HISTORY_COUNT_CACHE_MIN_ROWS = env_int("HISTORY_COUNT_CACHE_MIN_ROWS", 10_000, minimum=0)
 HISTORY_COUNT_CACHE_SECONDS = env_float("HISTORY_COUNT_CACHE_SECONDS", 10.0)
+# API tokens: a token's user is remembered this many seconds per web process instead of queried on
+# every request (see avatar_site/lib/auth.py for what that means for a deleted token); 0 = off.
+AUTH_TOKEN_CACHE_SECONDS = env_float("AUTH_TOKEN_CACHE_SECONDS", 10.0)
 
 # Voice cloning engines (issue 4): external clone servers; empty URL = engine unavailable (503).
 GPT_SOVITS_URL = env_str("GPT_SOVITS_URL", "")
