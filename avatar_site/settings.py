@@ -117,6 +117,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["avatar_site.lib.auth.CachedModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -309,9 +310,9 @@ STATUS_CHART_MINUTES = env_float("STATUS_CHART_MINUTES", 5.0)
 # (counting 100 000 rows on every page is what made the endpoint slow; see monitoring/paging.py).
 HISTORY_COUNT_CACHE_MIN_ROWS = env_int("HISTORY_COUNT_CACHE_MIN_ROWS", 10_000, minimum=0)
 HISTORY_COUNT_CACHE_SECONDS = env_float("HISTORY_COUNT_CACHE_SECONDS", 10.0)
-# API tokens: a token's user is remembered this many seconds per web process instead of queried on
-# every request (see avatar_site/lib/auth.py for what that means for a deleted token); 0 = off.
-AUTH_TOKEN_CACHE_SECONDS = env_float("AUTH_TOKEN_CACHE_SECONDS", 10.0)
+# An API token's or a session's user is remembered this many seconds per web process instead of
+# queried on every request (see avatar_site/lib/auth.py for what that means for a deleted token).
+AUTH_CACHE_SECONDS = env_float("AUTH_CACHE_SECONDS", 10.0)
 
 # Voice cloning engines (issue 4): external clone servers; empty URL = engine unavailable (503).
 GPT_SOVITS_URL = env_str("GPT_SOVITS_URL", "")

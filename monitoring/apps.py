@@ -11,9 +11,10 @@ class MonitoringConfig(AppConfig):
         from django_q.signals import post_spawn
         from rest_framework.authtoken.models import Token
 
-        from avatar_site.lib.auth import forget_token, forget_tokens_of_user
+        from avatar_site.lib.auth import forget_token, forget_user
         from monitoring.recovery import on_worker_spawn
 
         post_spawn.connect(on_worker_spawn, dispatch_uid="monitoring.fail_orphaned_tasks")
         post_delete.connect(forget_token, sender=Token, dispatch_uid="auth.forget_token")
-        post_save.connect(forget_tokens_of_user, sender=get_user_model(), dispatch_uid="auth.forget_user_tokens")
+        post_save.connect(forget_user, sender=get_user_model(), dispatch_uid="auth.forget_saved_user")
+        post_delete.connect(forget_user, sender=get_user_model(), dispatch_uid="auth.forget_deleted_user")

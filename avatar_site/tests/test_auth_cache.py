@@ -50,8 +50,8 @@ def test_a_deleted_user_is_refused_at_once(anonymous_api, token, user):
     assert _status(anonymous_api, token.key).status_code == 401
 
 
-def test_the_cache_can_be_turned_off(anonymous_api, token, settings):
-    settings.AUTH_TOKEN_CACHE_SECONDS = 0
+def test_the_token_cache_can_be_turned_off(anonymous_api, token, settings):
+    settings.AUTH_CACHE_SECONDS = 0
     _status(anonymous_api, token.key)
 
     with CaptureQueriesContext(connection) as queries:
@@ -67,3 +67,49 @@ def test_a_refused_key_is_not_remembered_as_refused(anonymous_api, user):
     Token.objects.create(user=user, key=key)
 
     assert _status(anonymous_api, key).status_code == 200
+
+
+def _user_queries(queries):
+    return [q for q in queries if 'FROM "auth_user"' in q["sql"]]
+
+
+def test_it_does_not_query_the_session_user_again_within_the_cache_time(client, user):
+    client.force_login(user)
+    client.get("/api/status")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/status")
+
+    assert response.status_code == 200
+    assert not _user_queries(queries)
+
+
+def test_a_deactivated_session_user_is_refused_at_once(client, user):
+    client.force_login(user)
+    client.get("/api/status")
+
+    user.is_active = False
+    user.save()
+
+    assert client.get("/api/status").status_code == 401
+
+
+def test_a_new_password_ends_other_sessions_at_once(client, user):
+    client.force_login(user)
+    client.get("/api/status")
+
+    user.set_password("another-pw-456")
+    user.save()
+
+    assert client.get("/api/status").status_code == 401
+
+
+def test_the_session_user_cache_can_be_turned_off(client, user, settings):
+    settings.AUTH_CACHE_SECONDS = 0
+    client.force_login(user)
+    client.get("/api/status")
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/api/status")
+
+    assert _user_queries(queries)
