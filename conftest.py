@@ -38,7 +38,7 @@ def input_root(media_root):
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Cached history counts and token lookups must not outlive the rows of the test that made them."""
+    """Cached history counts and remembered users must not outlive the rows of the test that made them."""
     yield
     cache.clear()
 
