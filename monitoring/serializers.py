@@ -26,7 +26,7 @@ class TaskSerializer(serializers.Serializer):
 
 
 class HistoryItemSerializer(serializers.Serializer):
-    """The shape of an /api/history item, for the OpenAPI schema (HistoryRecord.as_listed builds it)."""
+    """The shape of an /api/history item, for the OpenAPI schema (HistoryRecordQuerySet.listed builds it)."""
 
     id = serializers.CharField(help_text="record_<n>")
     timestamp = serializers.CharField(help_text="YYYY-MM-DD HH:MM:SS")

@@ -71,7 +71,7 @@ class HistoryView(APIView):
         return Response(
             {
                 "status": "success",
-                "history": [record.as_listed() for record in page.object_list],
+                "history": page.object_list.listed(),
                 "total_count": paginator.count,
                 "page": page.number,
                 "page_size": paginator.per_page,

@@ -48,7 +48,7 @@ class AudioCloneSerializer(JobRequestSerializer):
 
 
 class ClonedAudioSerializer(serializers.Serializer):
-    """The shape of an /api/cloned-audios item, for the OpenAPI schema (Speaker.as_listed builds it)."""
+    """The shape of an /api/cloned-audios item, for the OpenAPI schema (SpeakerQuerySet.listed builds it)."""
 
     id = serializers.CharField()
     name = serializers.CharField()

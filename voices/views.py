@@ -87,7 +87,5 @@ class AudioCloneView(RecordsHistoryOnError, APIView):
 class ClonedAudioListView(APIView):
     @extend_schema(responses=list_response_serializer("ClonedAudioList", "audios", ClonedAudioSerializer))
     def get(self, request):
-        # Profiles hold embeddings and envelope statistics (kilobytes of JSON each) the list never shows.
-        listed = Speaker.objects.visible_to(request.user).ready().defer("profile")
-        speakers = [speaker.as_listed() for speaker in listed]
+        speakers = Speaker.objects.visible_to(request.user).ready().listed()
         return Response({"status": "success", "audios": speakers, "total_count": len(speakers)})

@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import pytest
 
 from monitoring.models import HistoryRecord
@@ -26,6 +28,16 @@ def test_it_lists_history_in_the_spec_shape(api, records):
     assert set(item) >= {"id", "timestamp", "parameters", "result", "status"}
     assert item["id"].startswith("record_")
     assert item["parameters"] == {"n": 24}
+
+
+def test_it_shows_times_in_the_site_time_zone(api, user, settings):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    HistoryRecord.objects.create(type="video_generation", status="completed", owner=user,
+                                 created_at=datetime(2026, 1, 2, 23, 30, tzinfo=UTC))
+
+    item = api.get("/api/history/video_generation").json()["history"][0]
+
+    assert item["timestamp"] == "2026-01-03 07:30:00"
 
 
 def test_it_pages_history(api, records):

@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import pytest
 
 from monitoring.models import HistoryRecord
@@ -46,6 +48,17 @@ def test_it_lists_cloned_voices(api, media_root):
     assert audio["name"] == "speaker_1"
     assert audio["status"] == "已提取特征"
     assert audio["reference_audio"] == "/media/voices/speakers/speaker_1/reference.wav"
+
+
+def test_it_lists_voices_with_their_time_in_the_site_time_zone(api, user, settings):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    Speaker.objects.create(id="v1", name="v1", engine="builtin", status="ready", owner=user,
+                           created_at=datetime(2026, 1, 2, 23, 30, tzinfo=UTC))
+
+    audio = api.get("/api/cloned-audios").json()["audios"][0]
+
+    assert audio["created_at"] == "2026-01-03 07:30:00"
+    assert audio["reference_audio"] == "unknown"
 
 
 def test_it_generates_speech_in_a_cloned_voice(api, media_root):
