@@ -17,15 +17,18 @@ def request_parameters(request) -> dict:
     except Exception:  # the body itself was refused (too large, malformed)
         return {}
     if not hasattr(data, "keys"):  # a JSON body that is not an object
-        return {"body": str(data)[:MAX_PARAMETER_LENGTH]}
+        return {"body": _storable(str(data)[:MAX_PARAMETER_LENGTH])}
     parameters = {}
     for key in data:
         value = data.get(key)
-        if isinstance(value, UploadedFile):
-            parameters[key] = f"(upload) {value.name}"
-        else:
-            parameters[key] = str(value)[:MAX_PARAMETER_LENGTH]
+        text = f"(upload) {value.name}" if isinstance(value, UploadedFile) else str(value)[:MAX_PARAMETER_LENGTH]
+        parameters[_storable(str(key))] = _storable(text)
     return parameters
+
+
+def _storable(text: str) -> str:
+    """The text with NUL and unpaired surrogates replaced: a failed request's row must still list."""
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
 
 
 class RecordsHistoryOnError:

@@ -9,16 +9,20 @@ from collections.abc import Callable
 from django.conf import settings
 
 from avatar_site.lib.errors import ApiError, ServiceUnavailable
-from avatar_site.lib.storage import check_media_space
+from avatar_site.lib.storage import disk_full_message, media_disk_full
 from monitoring.models import HistoryRecord, Task
 
 logger = logging.getLogger(__name__)
 
 
-class QueueUnavailable(ServiceUnavailable):
+class TaskNotQueued(ServiceUnavailable):
     """The task (and its history row) exist and are marked failed; the request needs no other row."""
 
     history_written = True
+
+
+class QueueUnavailable(TaskNotQueued):
+    pass
 
 
 def queue_for(gpu_choice: str) -> str:
@@ -37,7 +41,6 @@ def submit(
     gpu: str = "",
 ) -> Task:
     """Create the Task and its history row, then hand the task to its queue."""
-    check_media_space()
     handler = job if isinstance(job, str) else f"{job.__module__}.{job.__qualname__}"
     task = Task.create_with_unique_id(
         kind,
@@ -50,6 +53,10 @@ def submit(
     HistoryRecord.objects.create(
         type=kind, parameters=parameters, status=HistoryRecord.Status.QUEUED, task=task, owner=task.owner
     )
+    if media_disk_full():
+        # Failed like any job, so what the view made for it (a speaker, an avatar) is released too.
+        task.finish(Task.Status.FAILED, disk_full_message(), {"http_status": 503})
+        raise TaskNotQueued(task.message)
     enqueue(task)
     task.refresh_from_db()
     return task

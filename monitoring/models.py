@@ -5,9 +5,10 @@ from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
+from avatar_site.lib.ids import create_with_free_id
 from avatar_site.lib.ownership import OwnedQuerySet
 from monitoring.signals import task_finished
 
@@ -79,17 +80,7 @@ class Task(models.Model):
     def create_with_unique_id(cls, kind: str, now: datetime | None = None, **fields) -> Task:
         """Create a task named like the spec (``train_20251218_054414``), suffixed when taken."""
         stamp = timezone.localtime(now or timezone.now()).strftime("%Y%m%d_%H%M%S")
-        base = f"{TASK_ID_PREFIX[kind]}_{stamp}"
-        for attempt in range(1, 1000):
-            task_id = base if attempt == 1 else f"{base}_{attempt}"
-            if cls.objects.filter(pk=task_id).exists():
-                continue
-            try:
-                with transaction.atomic():
-                    return cls.objects.create(id=task_id, kind=kind, **fields)
-            except IntegrityError:
-                continue
-        raise RuntimeError(f"No free task id for {base}")
+        return create_with_free_id(cls, f"{TASK_ID_PREFIX[kind]}_{stamp}", 1000, kind=kind, **fields)
 
     @property
     def is_finished(self) -> bool:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 import zipfile
+import zlib
 from pathlib import PurePosixPath
 
 from django.conf import settings
 
 from avatar_site.lib.errors import ApiError, Unprocessable, UnsupportedMedia
+from avatar_site.lib.parsers import unstorable_text
 from training.models import Avatar
 
 MAX_MEMBERS = 20000
@@ -29,14 +31,9 @@ def import_avatar(uploaded, engine: str, owner) -> Avatar:
     with zipfile.ZipFile(uploaded) as archive:
         members = [member for member in archive.infolist() if not member.is_dir()]
         prefix = _checked_prefix(members)
-        try:
-            manifest = json.loads(archive.read(prefix + "manifest.json"))
-        except (KeyError, ValueError):
-            raise ApiError("model_param: the archive has no readable manifest.json.") from None
-        if manifest.get("engine") != engine:
-            raise ApiError(f"model_param: the archive holds a {manifest.get('engine')!r} avatar, not {engine}.")
+        manifest = _checked_manifest(archive, prefix, engine)
         avatar = Avatar.create_with_unique_id(
-            engine=engine, source_video="(imported archive)", epochs=int(manifest.get("epochs") or 1),
+            engine=engine, source_video="(imported archive)", epochs=manifest.get("epochs") or 1,
             params=manifest.get("params") or {}, metrics={"imported": True}, owner=owner,
         )
         try:
@@ -49,6 +46,25 @@ def import_avatar(uploaded, engine: str, owner) -> Avatar:
     avatar.status = Avatar.Status.READY
     avatar.save(update_fields=["status"])
     return avatar
+
+
+def _checked_manifest(archive: zipfile.ZipFile, prefix: str, engine: str) -> dict:
+    try:
+        manifest = json.loads(archive.read(prefix + "manifest.json"))
+    except (KeyError, ValueError, zipfile.BadZipFile, zlib.error, EOFError):
+        raise ApiError("model_param: the archive has no readable manifest.json.") from None
+    if not isinstance(manifest, dict):
+        raise ApiError("model_param: manifest.json is not a JSON object.")
+    if reason := unstorable_text(manifest):
+        raise ApiError(f"model_param: manifest.json: {reason}.")
+    if manifest.get("engine") != engine:
+        raise ApiError(f"model_param: the archive holds a {manifest.get('engine')!r} avatar, not {engine}.")
+    epochs = manifest.get("epochs")
+    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or not 0 <= epochs < 2**31):
+        raise ApiError(f"model_param: manifest.json: epochs {epochs!r} is not a whole number of epochs.")
+    if not isinstance(manifest.get("params") or {}, dict):
+        raise ApiError("model_param: manifest.json: params is not a JSON object.")
+    return manifest
 
 
 def _checked_prefix(members: list[zipfile.ZipInfo]) -> str:
@@ -75,13 +91,18 @@ def _unpack(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], prefix: st
         target = (folder / relative).resolve()
         if not target.is_relative_to(folder.resolve()):
             raise ApiError("model_param: the archive has entries outside its folder.")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with archive.open(member) as source, open(target, "wb") as sink:
-            while chunk := source.read(CHUNK):
-                written += len(chunk)
-                if written > settings.MAX_AVATAR_ARCHIVE_BYTES:
-                    raise Unprocessable("model_param: the archive unpacks to more than the allowed size.")
-                sink.write(chunk)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(member) as source, open(target, "wb") as sink:
+                while chunk := source.read(CHUNK):
+                    written += len(chunk)
+                    if written > settings.MAX_AVATAR_ARCHIVE_BYTES:
+                        raise Unprocessable("model_param: the archive unpacks to more than the allowed size.")
+                    sink.write(chunk)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise Unprocessable(f"model_param: the archive is damaged ({exc}).") from None
+        except (FileExistsError, NotADirectoryError, IsADirectoryError):
+            raise ApiError(f"model_param: {relative!r} is both a file and a folder in the archive.") from None
 
 
 def pack_avatar(avatar: Avatar, target) -> None:

@@ -4,9 +4,10 @@ import shutil
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import models
 from django.utils import timezone
 
+from avatar_site.lib.ids import create_with_free_id
 from avatar_site.lib.ownership import OwnedQuerySet
 
 
@@ -60,17 +61,7 @@ class Avatar(models.Model):
     @classmethod
     def create_with_unique_id(cls, **fields) -> Avatar:
         """Name it like the spec's speaker_id, ``user_YYYYMMDD``, with ``_2``, ``_3``… when taken."""
-        base = f"user_{timezone.localtime():%Y%m%d}"
-        for attempt in range(1, 10000):
-            avatar_id = base if attempt == 1 else f"{base}_{attempt}"
-            if cls.objects.filter(pk=avatar_id).exists():
-                continue
-            try:
-                with transaction.atomic():
-                    return cls.objects.create(id=avatar_id, **fields)
-            except IntegrityError:
-                continue
-        raise RuntimeError(f"No free avatar id for {base}")
+        return create_with_free_id(cls, f"user_{timezone.localtime():%Y%m%d}", 10000, **fields)
 
     @property
     def folder(self) -> Path:

@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -75,6 +81,11 @@ def api_exception_handler(exc, context):
         exc = NotFound(str(exc) or "Not found.")
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        exc = ApiError(str(exc))
+    elif isinstance(exc, SuspiciousOperation):  # Django answers these 400 too; the detail stays in the log
+        logging.getLogger("django.security").warning("%s: %s", type(exc).__name__, exc)
+        exc = ApiError("Bad request.")
 
     response = exception_handler(exc, context)
     if response is None:

@@ -11,11 +11,16 @@ from rest_framework import serializers
 class PathOrFileField(serializers.Field):
     """A form field that takes either a server path (string) or an uploaded file."""
 
-    default_error_messages = {"invalid": "Give a path or upload a file."}
+    default_error_messages = {
+        "invalid": "Give a path or upload a file.",
+        "null_characters": "NUL characters are not allowed.",
+    }
 
     def to_internal_value(self, data):
         if isinstance(data, UploadedFile):
             return data
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("null_characters")  # before the value reaches a query: PostgreSQL refuses NUL
         if isinstance(data, str) and data.strip():
             return data.strip()
         self.fail("invalid")

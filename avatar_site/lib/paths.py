@@ -28,6 +28,10 @@ def confine(raw: str, roots: list[Path] | None = None, field: str = "path") -> P
         raise PathNotAllowed(f"{field}: empty path.")
     if "\x00" in raw:
         raise PathNotAllowed(f"{field}: NUL byte in path.")
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PathNotAllowed(f"{field}: the path is not valid Unicode.") from None
     if len(raw) > MAX_PATH_LENGTH:
         raise PathNotAllowed(f"{field}: path longer than {MAX_PATH_LENGTH} characters.")
     text = raw.strip().replace("\\", "/")

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# At most 18 digits: no file is that large, and int() refuses numbers of over 4 300 digits. A
+# header that does not match is ignored (the whole file is sent), as RFC 9110 allows.
+_RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
 CHUNK = 64 * 1024
 
 

@@ -52,6 +52,26 @@ def test_a_job_that_cannot_write_fails_with_a_system_error(api, media_root, sett
     assert task.result["http_status"] == 503
 
 
+def test_work_refused_for_a_full_disk_keeps_no_speaker_or_avatar_half_made(api, media_root, settings):
+    from monitoring.models import HistoryRecord, Task
+    from training.models import Avatar
+    from voices.models import Speaker
+
+    settings.MEDIA_MIN_FREE_MB = 2**40  # more than any disk has: the media disk counts as full
+
+    clone = clone_voice(api, media_root, "speaker_1")
+    training = train_avatar(api, media_root)
+
+    assert clone.status_code == training.status_code == 503
+    assert "No space left" in clone.json()["message"]
+    assert not Speaker.objects.exists()  # the audio_id is free again, not stuck "extracting"
+    assert Avatar.objects.get().status == Avatar.Status.FAILED
+    assert set(Task.objects.values_list("status", flat=True)) == {Task.Status.FAILED}
+    assert HistoryRecord.objects.filter(status=HistoryRecord.Status.FAILED).count() == 2  # one per request
+    settings.MEDIA_MIN_FREE_MB = 1
+    assert clone_voice(api, media_root, "speaker_1").status_code == 200
+
+
 @pytest.fixture
 def small_disk(settings, tmp_path):
     """The media folder on its own 8 MB file system (a tmpfs: needs root; skipped otherwise)."""

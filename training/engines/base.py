@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +60,9 @@ class TalkingHeadEngine(ABC):
                     converted[key] = value.lower() in ("1", "true", "yes")
                 else:
                     converted[key] = kind(value)
-            except (TypeError, ValueError):
+                if kind is float and not math.isfinite(converted[key]):
+                    raise ValueError
+            except (TypeError, ValueError, OverflowError):
                 raise ValueError(f"{key}={value!r} is not a valid {kind.__name__}") from None
         return converted
 

@@ -83,3 +83,47 @@ def test_it_refuses_an_upload_that_is_not_a_zip(api):
     response = generate(api, upload)
 
     assert response.status_code == 415
+
+
+@pytest.mark.parametrize("manifest", [
+    b"[1, 2]",
+    b'"builtin"',
+    b'{"engine": "builtin", "epochs": "abc"}',
+    b'{"engine": "builtin", "epochs": -3}',
+    b'{"engine": "builtin", "epochs": 1e999}',
+    b'{"engine": "builtin", "params": [1]}',
+    b'{"engine": "builtin", "note": "\\ud800"}',
+])
+def test_it_refuses_a_manifest_it_cannot_store(api, manifest):
+    response = generate(api, zip_upload({"manifest.json": manifest, "still.png": b"x"}))
+
+    assert response.status_code == 400, response.content
+    assert "manifest.json" in response.json()["message"]
+    assert not Avatar.objects.exists()
+
+
+def test_it_refuses_a_damaged_archive_and_keeps_nothing(api, media_root):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("manifest.json", b'{"engine": "builtin"}')
+        archive.writestr("frames.bin", b"A" * 1000)
+    damaged = buffer.getvalue().replace(b"A" * 10, b"B" * 10, 1)  # the member's CRC no longer matches
+    upload = io.BytesIO(damaged)
+    upload.name = "avatar.zip"
+
+    response = generate(api, upload)
+
+    assert response.status_code == 422
+    assert "damaged" in response.json()["message"]
+    assert not Avatar.objects.exists()
+    assert not list((media_root / "avatars").glob("*"))
+
+
+def test_it_refuses_a_name_that_is_both_file_and_folder(api):
+    upload = zip_upload({"manifest.json": b'{"engine": "builtin"}', "a": b"file", "a/b": b"inside"})
+
+    response = generate(api, upload)
+
+    assert response.status_code == 400
+    assert "both a file and a folder" in response.json()["message"]
+    assert not Avatar.objects.exists()

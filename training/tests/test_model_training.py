@@ -34,6 +34,18 @@ def test_it_gives_each_avatar_a_unique_id(api, media_root):
     assert second == f"{first}_2"
 
 
+def test_a_refused_row_is_not_retried_under_the_next_id(django_assert_max_num_queries):
+    from django.db import IntegrityError
+
+    Avatar.create_with_unique_id(engine="builtin", source_video="a.mp4", epochs=1)
+
+    # A negative epoch count breaks a check constraint, not the id: one read of the taken ids,
+    # one insert (in a savepoint) and one check that the id is still free, not 9 999 attempts.
+    with django_assert_max_num_queries(6), pytest.raises(IntegrityError):
+        Avatar.create_with_unique_id(engine="builtin", source_video="b.mp4", epochs=-1)
+    assert Avatar.objects.count() == 1
+
+
 def test_it_lists_trained_avatars(api, media_root):
     avatar_id = train_avatar(api, media_root).json()["avatar_id"]
 

@@ -1,0 +1,42 @@
+"""Request parsers: JSON whose strings the database and the response renderer can hold."""
+
+from __future__ import annotations
+
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+
+
+def unstorable_text(value) -> str | None:
+    """Why a string inside ``value`` cannot be stored and sent back, or None when all can.
+
+    JSON may escape lone UTF-16 surrogates (``"\\ud800"``) and NUL: Python accepts both, but the
+    response renderer cannot encode a surrogate and PostgreSQL refuses NUL in text and jsonb, so
+    a value saved with either breaks every later listing of it.
+    """
+    pending = [value]
+    while pending:  # not recursive: JSON nests as deep as the decoder allows
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return "NUL characters are not allowed"
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "unpaired surrogate characters (\\ud800–\\udfff) are not allowed"
+    return None
+
+
+class StrictJSONParser(JSONParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply.") from None
+        if reason := unstorable_text(data):
+            raise ParseError(f"JSON parse error - {reason}.")
+        return data

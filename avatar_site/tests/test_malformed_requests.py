@@ -1,0 +1,92 @@
+"""Request bodies and headers that are well-formed HTTP but not something the site can store or parse."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from monitoring.models import HistoryRecord, Task
+from tests.flows import train_avatar
+from training.models import Avatar
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("double_engines")]
+
+
+def post_json(api, path: str, body: str):
+    return api.post(path, body.encode(), content_type="application/json")
+
+
+@pytest.mark.parametrize("escape", ["\\ud800", "\\udfff", "\\u0000"])
+@pytest.mark.parametrize("field", ["audio_id", "original_audio_path"])
+def test_json_strings_the_database_cannot_hold_are_refused(api, field, escape):
+    fields = {"audio_id": "speaker_x", "original_audio_path": "reference.wav"}
+    body = json.dumps(fields).replace(fields[field], fields[field] + escape)
+
+    response = post_json(api, "/audio_clone", body)
+    listing = api.get("/api/history/audio_clone")
+
+    assert response.status_code == 400
+    assert "not allowed" in response.json()["message"]
+    assert listing.status_code == 200  # the failed request's history row still renders
+    assert listing.json()["history"][0]["status"] == HistoryRecord.Status.FAILED
+
+
+def test_json_nested_beyond_the_decoder_is_refused(api):
+    response = post_json(api, "/audio_clone", "[" * 100_000 + "]" * 100_000)
+
+    assert response.status_code == 400
+    assert response.json()["status"] == "error"
+
+
+def test_nul_in_a_form_path_is_refused_before_any_lookup(api):
+    response = api.post("/video_generation", {"model_name": "builtin", "model_param": "user_1\x00",
+                                              "ref_audio_id": "s", "gpu_choice": "GPU0", "target_text": "hi"})
+    listing = api.get("/api/history/video_generation")
+
+    assert response.status_code == 400
+    assert "NUL" in response.json()["message"]
+    assert listing.status_code == 200
+    assert "\x00" not in json.dumps(listing.json())
+
+
+def test_too_many_form_fields_is_a_bad_request(api, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 50
+    fields = {f"extra_{index}": "x" for index in range(60)}
+
+    response = api.post("/video_generation", {"model_name": "builtin", "model_param": "x", **fields})
+
+    assert response.status_code == 400
+    assert "DATA_UPLOAD_MAX_NUMBER_FIELDS" in response.json()["message"]
+
+
+def test_too_many_files_is_a_bad_request(api, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 5
+    files = {f"file_{index}": SimpleUploadedFile(f"{index}.wav", b"RIFF") for index in range(6)}
+
+    response = api.post("/save_audio", files, format="multipart")
+
+    assert response.status_code == 400
+    assert "DATA_UPLOAD_MAX_NUMBER_FILES" in response.json()["message"]
+
+
+@pytest.mark.parametrize("custom_params", ["lr=nan", "lr=inf", '{"lr": 1e999}', '{"batch_size": 1e999}'])
+def test_custom_params_that_are_no_finite_number_are_refused(api, media_root, custom_params):
+    response = train_avatar(api, media_root, model_choice="SyncTalk", custom_params=custom_params)
+
+    assert response.status_code == 400, response.content
+    assert "is not a valid" in response.json()["message"]
+    assert not Avatar.objects.exists() and not Task.objects.exists()
+
+
+def test_a_range_header_with_an_absurd_number_is_ignored(api, media_root, user):
+    user.is_staff = True
+    user.save()
+    (media_root / "videos").mkdir()
+    (media_root / "videos" / "clip.mp4").write_bytes(b"0123456789")
+
+    response = api.get("/video/clip.mp4", HTTP_RANGE="bytes=" + "9" * 5000 + "-")
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"0123456789"
