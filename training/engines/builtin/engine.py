@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -58,6 +59,33 @@ def head_poses(tracks) -> np.ndarray:
     transforms = tracks["transforms"]
     aligned = np.einsum("npk,njk->npj", points, transforms[:, :, :2]) + transforms[:, None, :, 2]
     return (aligned - tracks["canonical"][None]).reshape(len(points), -1).astype(np.float32)
+
+
+@dataclass
+class MouthPlan:
+    """What rendering a recording will show, before any pixel is drawn."""
+
+    tracks: dict
+    predicted: np.ndarray  # mouth code per output frame
+    base_range: tuple[int, int]  # the reference frames the idle motion loops over
+    base_index: np.ndarray  # base frame per output frame
+    chosen: np.ndarray  # reference frame whose mouth each output frame shows
+
+
+def plan_mouths(avatar: Path, manifest: dict, samples: np.ndarray, steps: int) -> MouthPlan:
+    with np.load(avatar / "tracks.npz") as archive:
+        tracks = dict(archive)
+    net = load_net(avatar / "mouth_net.pt")
+    windows = features.frame_windows(features.log_mel(samples), steps, net.config["window"])
+    predicted = mouth_codes(net, windows, features.pause_weights(samples, steps), tracks["rest"], float(tracks["gain"]))
+    valid = tracks["valid"]
+    candidates = np.flatnonzero(valid)
+    start, end = manifest.get("base_frames", [0, int(valid.sum())])
+    base_index = ping_pong(start, end, steps)
+    with np.load(avatar / "mouth_basis.npz") as basis:
+        poses = head_poses(tracks) / float(basis["scale"])
+    chosen = select_mouths(predicted, candidates, tracks["codes"][candidates], poses[base_index], poses[candidates])
+    return MouthPlan(tracks, predicted, (int(start), int(end)), base_index, chosen)
 
 
 def _tick(progress, percent: float, message: str | None = None) -> None:
@@ -338,19 +366,9 @@ class MouthTransplant:
         steps = max(1, int(round(len(samples) / (features.SAMPLE_RATE / FPS))))
         _tick(progress, 2, "Predicting mouth shapes")
 
-        with np.load(avatar / "tracks.npz") as archive:
-            tracks = dict(archive)
-        net = load_net(avatar / "mouth_net.pt")
-        windows = features.frame_windows(features.log_mel(samples), steps, net.config["window"])
-        predicted = mouth_codes(net, windows, features.pause_weights(samples, steps), tracks["rest"],
-                                float(tracks["gain"]))
-        valid = tracks["valid"]
-        candidates = np.flatnonzero(valid)
-        start, end = job.manifest.get("base_frames", [0, int(valid.sum())])
-        base_index = ping_pong(start, end, steps)
-        with np.load(avatar / "mouth_basis.npz") as basis:
-            poses = head_poses(tracks) / float(basis["scale"])
-        chosen = select_mouths(predicted, candidates, tracks["codes"][candidates], poses[base_index], poses[candidates])
+        plan = plan_mouths(avatar, job.manifest, samples, steps)
+        tracks, base_index, chosen = plan.tracks, plan.base_index, plan.chosen
+        start, end = plan.base_range
         _tick(progress, 8, "Loading the reference frames")
         base_frames = []
         for i, frame in enumerate(faces.read_frames(avatar / "frames.mp4", size, size)):
