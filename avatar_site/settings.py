@@ -30,12 +30,15 @@ def _secret_key() -> str:
     if key:
         return key
     key_file = VAR_DIR / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
+    if key_file.exists() and (key := key_file.read_text().strip()):
+        return key
+    # Written whole or not at all (an empty file from a crash would stop every later start).
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(50)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
+    partial = key_file.with_name(f".secret_key.{os.getpid()}")
+    with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        handle.write(key)
+    os.replace(partial, key_file)
     return key
 
 

@@ -13,7 +13,8 @@ class TaskAdmin(admin.ModelAdmin):
     search_fields = ["id", "message", "owner__username"]
     date_hierarchy = "created_at"
     readonly_fields = ["created_at", "started_at", "finished_at", "q_task_id", "worker_pid"]
-    actions = ["cancel_tasks", "retry_tasks", "delete_with_files"]
+    # Django's "Delete selected" (with its confirmation page) goes through delete_queryset below.
+    actions = ["cancel_tasks", "retry_tasks"]
 
     @admin.action(description="Cancel selected tasks")
     def cancel_tasks(self, request, queryset):
@@ -25,16 +26,32 @@ class TaskAdmin(admin.ModelAdmin):
         retried = [jobs.retry(task).pk for task in queryset.filter(status__in=[Task.Status.FAILED, Task.Status.CANCELLED])]
         self.message_user(request, f"Queued again as {', '.join(retried) or 'nothing'}.")
 
-    @admin.action(description="Delete selected tasks and their output files")
-    def delete_with_files(self, request, queryset):
-        running = queryset.filter(status=Task.Status.RUNNING).count()
-        if running:
-            self.message_user(request, f"{running} task(s) still running: cancel them first.", messages.ERROR)
-            return
-        for task in queryset:
-            task.delete_result_files()
-            task.delete()
-        self.message_user(request, "Deleted.")
+    def has_delete_permission(self, request, obj=None):
+        # A running job still writes its files and rows: cancel it first.
+        return super().has_delete_permission(request, obj) and not (obj and obj.status == Task.Status.RUNNING)
+
+    def delete_model(self, request, obj):
+        if not self._delete(obj):
+            self.message_user(request, f"{obj.pk} is running: cancel it first.", messages.ERROR)
+
+    def delete_queryset(self, request, queryset):
+        kept = [task.pk for task in queryset if not self._delete(task)]
+        if kept:
+            self.message_user(request, f"Still running, not deleted: {', '.join(kept)}. Cancel them first.", messages.ERROR)
+
+    @staticmethod
+    def _delete(task: Task) -> bool:
+        """Delete a task and its output files; a queued one is cancelled first, so what it reserved
+        (an audio_id, a training avatar) and its history row end as for any cancel."""
+        if task.status == Task.Status.RUNNING:
+            return False
+        task.request_cancel()
+        task.refresh_from_db()
+        if task.status == Task.Status.RUNNING:  # it started meanwhile, and has now been asked to stop
+            return False
+        task.delete_result_files()
+        task.delete()
+        return True
 
 
 @admin.register(HistoryRecord)
@@ -44,13 +61,23 @@ class HistoryRecordAdmin(admin.ModelAdmin):
     search_fields = ["task__id", "owner__username"]
     date_hierarchy = "created_at"
     raw_id_fields = ["task"]
-    actions = ["delete_with_files"]
+    # Django's "Delete selected" goes through delete_queryset: a record goes with its finished task
+    # and that task's output files; records of queued or running tasks stay until the task ends.
 
-    @admin.action(description="Delete selected records and their task's output files")
-    def delete_with_files(self, request, queryset):
-        for record in queryset.select_related("task"):
-            if record.task and record.task.is_finished:
+    def has_delete_permission(self, request, obj=None):
+        unfinished = obj is not None and obj.task is not None and not obj.task.is_finished
+        return super().has_delete_permission(request, obj) and not unfinished
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, HistoryRecord.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        unfinished = [Task.Status.QUEUED, Task.Status.RUNNING]
+        kept = queryset.filter(task__status__in=unfinished).count()
+        for record in queryset.exclude(task__status__in=unfinished).select_related("task"):
+            if record.task:
                 record.task.delete_result_files()
                 record.task.delete()
             record.delete()
-        self.message_user(request, "Deleted.")
+        if kept:
+            self.message_user(request, f"Kept {kept} record(s) of unfinished tasks: cancel the tasks first.", messages.ERROR)

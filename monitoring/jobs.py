@@ -63,14 +63,19 @@ def submit(
 
 
 def enqueue(task: Task) -> None:
-    from django_q.tasks import async_task
-
+    """Hand a new task to its queue; if the broker refuses, the task fails (503) at once."""
     try:
-        q_id = async_task("monitoring.runner.run_task", task.pk, cluster=task.queue, task_name=task.pk)
+        send(task)
     except Exception as exc:
         logger.exception("Could not enqueue task %s", task.pk)
         task.finish(Task.Status.FAILED, f"The job queue is unavailable: {exc}")
         raise QueueUnavailable(f"The job queue is unavailable: {exc}") from None
+
+
+def send(task: Task) -> None:
+    from django_q.tasks import async_task
+
+    q_id = async_task("monitoring.runner.run_task", task.pk, cluster=task.queue, task_name=task.pk)
     Task.objects.filter(pk=task.pk).update(q_task_id=q_id or "")
 
 

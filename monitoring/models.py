@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ TASK_ID_PREFIX = {
 }
 
 LOG_TAIL_LINES = 200
+LOG_LINE_CHARS = 2000  # the tail is sent with every poll of the task
 
 
 
@@ -141,7 +143,9 @@ class Task(models.Model):
         self.refresh_from_db()
         return bool(changed)
 
-    def finish(self, status: str, message: str = "", result: dict | None = None) -> None:
+    def finish(self, status: str, message: str = "", result: dict | None = None, *, if_running: bool = False) -> bool:
+        """End the task and its history row. ``if_running``: only if it is still running (False when
+        it had ended meanwhile, as when recovery and a worker finishing at that moment meet)."""
         self.status = status
         self.message = message
         if result is not None:
@@ -149,10 +153,18 @@ class Task(models.Model):
         if status == self.Status.SUCCEEDED:
             self.progress = 100
         self.finished_at = timezone.now()
+        fields = ["status", "message", "result", "progress", "finished_at"]
         with transaction.atomic():  # readers never see a finished task with an unfinished history row
-            self.save(update_fields=["status", "message", "result", "progress", "finished_at"])
+            if if_running:
+                still_running = Task.objects.filter(pk=self.pk, status=self.Status.RUNNING)
+                if not still_running.update(**{field: getattr(self, field) for field in fields}):
+                    self.refresh_from_db()
+                    return False
+            else:
+                self.save(update_fields=fields)
             self._sync_history()
         task_finished.send(sender=Task, task=self)
+        return True
 
     def _sync_history(self) -> None:
         history_status = {
@@ -176,16 +188,22 @@ class Task(models.Model):
                 path.unlink(missing_ok=True)
 
     def remove_scratch(self) -> None:
-        """Remove what a job that died left half-done. Jobs name their partial outputs
-        ``<folder>/.<task id>_…`` and their scratch folders ``tmp/<task id>_…`` for this."""
+        """Remove what a job that died left half-done. Jobs name their outputs ``<task id>_<12 hex>``
+        (videos/gen_…_3f2a9c0b1d4e.mp4), partial outputs ``<folder>/.<that name>…`` and scratch
+        folders ``tmp/<that name>_…``. The 12 hex digits matter: ``gen_X_*`` alone also matches
+        ``gen_X_2_…``, the files of another task created in the same second."""
         media = settings.MEDIA_ROOT
+        own = re.compile(rf"\.?{re.escape(self.pk)}_[0-9a-f]{{12}}([._].*)?")
         for path in [*media.glob(f"tmp/{self.pk}_*"), *media.glob(f"*/.{self.pk}_*")]:
+            if not own.fullmatch(path.name):
+                continue
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink(missing_ok=True)
 
     def append_log(self, lines: list[str]) -> None:
+        lines = [line if len(line) <= LOG_LINE_CHARS else line[:LOG_LINE_CHARS] + " …" for line in lines]
         kept = (self.log_tail.splitlines() + lines)[-LOG_TAIL_LINES:]
         self.log_tail = "\n".join(kept)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from datetime import datetime
 
 import psutil
 
@@ -14,9 +15,17 @@ logger = logging.getLogger(__name__)
 ORPHAN_MESSAGE = "The worker running this job stopped before it finished (killed or crashed). Run it again."
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, claimed_at: datetime | None) -> bool:
+    """Whether the worker that claimed a task at ``claimed_at`` still runs.
+
+    A process with that pid created after the claim is another one: containers restart with the
+    same pids, so a new worker can carry the dead one's number.
+    """
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return claimed_at is None or process.create_time() <= claimed_at.timestamp() + 1.0
     except psutil.NoSuchProcess:
         return False
 
@@ -30,9 +39,14 @@ def fail_orphaned_tasks() -> list[str]:
     host = socket.gethostname()
     orphaned = []
     for task in Task.objects.filter(status=Task.Status.RUNNING, worker_host=host):
-        if task.worker_pid and not _alive(task.worker_pid):
-            task.remove_scratch()  # first: whoever sees the task failed finds no half-written files
-            task.finish(Task.Status.FAILED, ORPHAN_MESSAGE, {**task.result, "http_status": 500})
+        if not task.worker_pid or _alive(task.worker_pid, task.started_at):
+            continue
+        # Read again: the worker may have finished the task, and exited, since the query.
+        task.refresh_from_db()
+        if task.status != Task.Status.RUNNING:
+            continue
+        task.remove_scratch()  # first: whoever sees the task failed finds no half-written files
+        if task.finish(Task.Status.FAILED, ORPHAN_MESSAGE, {**task.result, "http_status": 500}, if_running=True):
             orphaned.append(task.pk)
     if orphaned:
         logger.warning("Marked orphaned tasks failed: %s", ", ".join(orphaned))
@@ -43,13 +57,18 @@ def resend_queued_tasks(queue: str) -> list[str]:
     """Hand the broker again every task of ``queue`` our table still has as queued.
 
     A broker can lose its messages (Redis restarted without persistence, a flushed list); our
-    Task table cannot. Sending a task twice is harmless: only one worker can claim it.
+    Task table cannot. Sending a task twice is harmless: only one worker can claim it. A broker
+    that refuses now leaves the tasks queued (the next worker start sends them again).
     """
-    from monitoring.jobs import enqueue
+    from monitoring.jobs import send
 
     resent = []
     for task in Task.objects.filter(status=Task.Status.QUEUED, queue=queue).order_by("created_at"):
-        enqueue(task)
+        try:
+            send(task)
+        except Exception:
+            logger.exception("Could not send queued task %s to %s again; it stays queued", task.pk, queue)
+            break
         resent.append(task.pk)
     if resent:
         logger.info("Sent queued tasks to %s again: %s", queue, ", ".join(resent))

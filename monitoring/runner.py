@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 import soundfile
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils.module_loading import import_string
 from django_q.exceptions import TimeoutException
 from rest_framework.exceptions import APIException
@@ -171,6 +172,9 @@ def run_task(task_id: str) -> None:
         logger.exception("Task %s hit a system error", task_id)
         message = f"System error: {exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename else "")
         _finish(task, progress, Task.Status.FAILED, message, {"http_status": 503})
+    except ObjectDoesNotExist as exc:  # a speaker, avatar or recording deleted while the job was queued
+        message = f"Something this job needs was deleted before it ran ({exc}); send the request again."
+        _finish(task, progress, Task.Status.FAILED, message, {"http_status": 410})
     except soundfile.LibsndfileError as exc:  # libsndfile hides the errno of a failed write
         logger.exception("Task %s could not write audio", task_id)
         free_mb = (media_free_bytes() or 0) / 2**20

@@ -10,12 +10,15 @@ from monitoring.runner import JobFailed
 def count_job(task, progress) -> dict:
     """Counts to ``steps`` with a pause per step, reporting progress and a log line each time."""
     steps = task.parameters.get("steps", 10)
-    if task.parameters.get("scratch"):  # what a render leaves while it works
+    if task.parameters.get("scratch"):  # what a render leaves while it works, named as renders name it
         from django.conf import settings
 
-        (settings.MEDIA_ROOT / "videos").mkdir(parents=True, exist_ok=True)
-        (settings.MEDIA_ROOT / "videos" / f".{task.pk}_out.partial.mp4").write_bytes(b"half")
-        (settings.MEDIA_ROOT / "tmp" / f"{task.pk}_work").mkdir(parents=True, exist_ok=True)
+        from generation.renderer import video_output_path
+
+        output = video_output_path(task.pk)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.with_name(f".{output.stem}.partial.mp4").write_bytes(b"half")
+        (settings.MEDIA_ROOT / "tmp" / f"{output.stem}_work").mkdir(parents=True, exist_ok=True)
     for step in range(1, steps + 1):
         time.sleep(task.parameters.get("pause", 0.1))
         progress.log(f"step {step}")

@@ -11,7 +11,9 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    """The variable's value; set but empty counts as unset (``MEDIA_ROOT=`` must not mean the cwd)."""
+    value = os.environ.get(name, "")
+    return value if value.strip() else default
 
 
 def env_choice(name: str, default: str, choices: list[str]) -> str:

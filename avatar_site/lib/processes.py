@@ -12,6 +12,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+MAX_LINE_BYTES = 2000
+
 
 class CommandFailed(Exception):
     def __init__(self, returncode: int, tail: list[str]):
@@ -25,7 +27,11 @@ class CommandCancelled(Exception):
 
 
 def _split_lines(stream, on_line: Callable[[str], None], log) -> None:
-    """Read a byte stream and hand over each line; tqdm's carriage returns end a line too."""
+    """Read a byte stream and hand over each line; tqdm's carriage returns end a line too.
+
+    Lines are cut at MAX_LINE_BYTES (the log file keeps them whole): a process that writes
+    megabytes without a newline must not fill the worker's memory or the task's log tail.
+    """
     buffer = b""
     while chunk := stream.read1(4096):
         if log is not None:
@@ -33,8 +39,11 @@ def _split_lines(stream, on_line: Callable[[str], None], log) -> None:
             log.flush()
         buffer += chunk
         *lines, buffer = buffer.replace(b"\r", b"\n").split(b"\n")
+        if len(buffer) > MAX_LINE_BYTES:
+            lines.append(buffer)
+            buffer = b""
         for line in lines:
-            text = line.decode(errors="replace").rstrip()
+            text = line[:MAX_LINE_BYTES].decode(errors="replace").rstrip()
             if text:
                 on_line(text)
     if buffer.strip():
@@ -42,17 +51,34 @@ def _split_lines(stream, on_line: Callable[[str], None], log) -> None:
 
 
 def kill_group(process: subprocess.Popen, grace: float = 5.0) -> None:
-    """SIGTERM the whole process group, then SIGKILL what is left after ``grace`` seconds."""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, grace)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    """SIGTERM the whole process group, then SIGKILL what is left after ``grace`` seconds.
+
+    The SIGKILL is sent however the wait ends: django-q's guard stops a timed-out worker with its
+    own SIGTERM 3 s after the job's alarm, which interrupts the wait, and an engine left running
+    would keep its GPU busy. Children that ignored SIGTERM go too, even after the leader exited.
+    """
+    if not _signal_group(process, signal.SIGTERM):
+        return
+    try:
+        _wait(process, grace)
+    finally:
+        _signal_group(process, signal.SIGKILL)
+        _wait(process, grace)
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> bool:
+    try:
+        os.killpg(process.pid, sig)
+        return True
+    except ProcessLookupError:  # nothing left in the group
+        return False
+
+
+def _wait(process: subprocess.Popen, seconds: float) -> None:
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        pass
 
 
 def run_command(

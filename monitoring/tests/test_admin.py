@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import call_command
+from rest_framework.test import APIClient
 
 from monitoring import jobs
 from monitoring.models import HistoryRecord, HistoryType, Task
@@ -34,12 +35,59 @@ def test_the_admin_lists_with_filters_and_search(staff_client, finished_task, mo
     assert finished_task[0].pk.encode() in response.content or b"video_generation" in response.content
 
 
-def test_delete_with_files_removes_outputs(staff_client, finished_task):
+def delete_selected(client, model: str, *pks):
+    return client.post(f"/admin/monitoring/{model}/",
+                       {"action": "delete_selected", "_selected_action": list(pks), "post": "yes"})
+
+
+def test_deleting_a_task_removes_its_outputs(staff_client, finished_task):
     task, output = finished_task
 
-    staff_client.post("/admin/monitoring/task/", {"action": "delete_with_files", "_selected_action": [task.pk]})
+    delete_selected(staff_client, "task", task.pk)
 
     assert not Task.objects.filter(pk=task.pk).exists()
+    assert not output.exists()
+
+
+def test_deleting_a_queued_clone_releases_its_audio_id_and_history_row(staff_client, user, media_root, monkeypatch):
+    from tests.flows import clone_voice
+    from voices.models import Speaker
+
+    monkeypatch.setattr(jobs, "enqueue", lambda task: None)
+    api = APIClient()
+    api.force_authenticate(user)
+    task_id = clone_voice(api, media_root, "speaker_1").json()["task_id"]
+
+    delete_selected(staff_client, "task", task_id)
+
+    assert not Task.objects.filter(pk=task_id).exists()
+    assert not Speaker.objects.filter(pk="speaker_1").exists()
+    assert HistoryRecord.objects.get(type="audio_clone").status == HistoryRecord.Status.CANCELLED
+
+
+def test_a_running_task_and_its_history_row_are_not_deleted(staff_client, finished_task):
+    task, output = finished_task
+    Task.objects.filter(pk=task.pk).update(status=Task.Status.RUNNING)
+    record = HistoryRecord.objects.get(task=task)
+
+    delete_selected(staff_client, "task", task.pk)
+    delete_selected(staff_client, "historyrecord", record.pk)
+    one_by_one = staff_client.post(f"/admin/monitoring/task/{task.pk}/delete/", {"post": "yes"})
+
+    assert one_by_one.status_code == 403
+    assert Task.objects.filter(pk=task.pk).exists()
+    assert HistoryRecord.objects.filter(pk=record.pk).exists()
+    assert output.exists()
+
+
+def test_deleting_history_rows_takes_their_finished_tasks_along(staff_client, finished_task):
+    task, output = finished_task
+    taskless = HistoryRecord.objects.create(type="video_generation", status="failed")
+
+    delete_selected(staff_client, "historyrecord", HistoryRecord.objects.get(task=task).pk, taskless.pk)
+
+    assert not HistoryRecord.objects.exists()
+    assert not Task.objects.exists()
     assert not output.exists()
 
 
@@ -64,6 +112,28 @@ def test_prune_deletes_old_history_tasks_and_files(finished_task):
     assert not Task.objects.exists()
     assert not HistoryRecord.objects.exists()
     assert not output.exists()
+
+
+def test_prune_keeps_what_a_live_task_still_uses(media_root):
+    import os
+
+    from django.core.management import CommandError
+
+    task = Task.create_with_unique_id(HistoryType.VIDEO_GENERATION, handler="tests.jobs.count_job", queue="GPU0")
+    HistoryRecord.objects.create(type=task.kind, status="running", task=task)
+    Task.objects.update(status=Task.Status.RUNNING, created_at="2000-01-01T00:00:00Z")
+    HistoryRecord.objects.update(created_at="2000-01-01T00:00:00Z")
+    scratch = media_root / "tmp" / f"{task.pk}_0123456789ab_x1" / "speech.wav"
+    scratch.parent.mkdir(parents=True)
+    scratch.write_bytes(b"RIFF")
+    os.utime(scratch, (0, 0))
+
+    call_command("prune", "--days", "1")
+
+    assert HistoryRecord.objects.filter(task=task).exists()
+    assert scratch.exists()
+    with pytest.raises(CommandError, match="1 or more"):
+        call_command("prune", "--days", "0")
 
 
 def test_ensure_admin_creates_one_account_once(django_user_model, monkeypatch):

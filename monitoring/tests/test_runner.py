@@ -112,3 +112,84 @@ def test_task_ids_stay_unique_within_one_second(no_queue):
 
     assert len(ids) == 3
     assert all(task_id.startswith("gen_") for task_id in ids)
+
+
+def test_cleaning_up_a_task_leaves_the_files_of_the_next_id_alone(media_root):
+    from django.utils import timezone
+
+    now = timezone.now()
+    first, second = (Task.create_with_unique_id(HistoryType.VIDEO_GENERATION, now=now, handler="x", queue="GPU0")
+                     for _ in range(2))
+    assert second.pk == f"{first.pk}_2"
+    (media_root / "tmp").mkdir()
+    (media_root / "videos").mkdir()
+    files = {
+        task: [media_root / "tmp" / f"{task.pk}_0123456789ab_k3j2", media_root / "videos" / f".{task.pk}_0123456789ab.partial.mp4"]
+        for task in (first, second)
+    }
+    for task in files:
+        files[task][0].mkdir()
+        files[task][1].write_bytes(b"half")
+
+    first.remove_scratch()
+
+    assert not any(path.exists() for path in files[first])
+    assert all(path.exists() for path in files[second])
+
+
+@pytest.mark.parametrize(("claimed", "orphaned"), [("now", False), ("before this process started", True)])
+def test_a_running_task_is_orphaned_when_its_pid_now_belongs_to_a_newer_process(claimed, orphaned):
+    import os
+    import socket
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from monitoring.recovery import fail_orphaned_tasks
+
+    task = Task.create_with_unique_id(HistoryType.VIDEO_GENERATION, handler="x", queue="GPU0")
+    started = timezone.now() if claimed == "now" else timezone.now() - timedelta(days=365)
+    Task.objects.filter(pk=task.pk).update(status=Task.Status.RUNNING, started_at=started,
+                                           worker_pid=os.getpid(), worker_host=socket.gethostname())
+
+    assert (task.pk in fail_orphaned_tasks()) is orphaned
+
+
+def test_a_conditional_finish_never_overwrites_a_task_that_ended_meanwhile():
+    task = Task.create_with_unique_id(HistoryType.VIDEO_GENERATION, handler="x", queue="GPU0")
+    HistoryRecord.objects.create(type=task.kind, status="running", task=task)
+    stale = Task.objects.get(pk=task.pk)
+    task.finish(Task.Status.SUCCEEDED, "Done.", {"video_path": "/video/x.mp4"})
+
+    assert stale.finish(Task.Status.FAILED, "worker gone", if_running=True) is False
+
+    task.refresh_from_db()
+    assert task.status == stale.status == Task.Status.SUCCEEDED
+    assert HistoryRecord.objects.get(task=task).status == HistoryRecord.Status.COMPLETED
+
+
+def test_a_job_whose_inputs_were_deleted_while_queued_fails_with_a_clear_message(no_queue):
+    task = jobs.submit(HistoryType.VIDEO_GENERATION, "generation.tasks.generate_video",
+                       {"avatar_id": "deleted_avatar", "ref_audio_id": "deleted_speaker"}, queue="GPU0")
+
+    run_task(task.pk)
+
+    task.refresh_from_db()
+    assert task.status == Task.Status.FAILED
+    assert task.message.startswith("Something this job needs was deleted before it ran")
+    assert task.result["http_status"] == 410
+
+
+def test_queued_tasks_stay_queued_when_the_broker_refuses_them_at_a_worker_start(no_queue, monkeypatch):
+    from monitoring.recovery import resend_queued_tasks
+
+    task = submit("count_job")
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr("django_q.tasks.async_task", broker_down)
+
+    assert resend_queued_tasks("GPU0") == []
+    task.refresh_from_db()
+    assert task.status == Task.Status.QUEUED

@@ -171,3 +171,30 @@ def test_a_failed_training_leaves_no_half_written_avatar(api, input_root):
     history = HistoryRecord.objects.get(task=task)
     assert history.status == "failed"
     assert history.result["message"] == "The reference video has no audio track."
+
+
+def test_retrying_a_failed_training_again_leaves_the_avatar_an_earlier_retry_trained(api, media_root, monkeypatch):
+    from monitoring import jobs
+    from tests import doubles
+
+    working_train = doubles.StillTalkingHead.train
+    outcomes = iter(["fail", "train", "fail"])
+
+    def flaky(self, job, progress):
+        if next(outcomes) == "fail":
+            raise doubles.EngineError("transient GPU error")
+        return working_train(self, job, progress)
+
+    monkeypatch.setattr(doubles.StillTalkingHead, "train", flaky)
+    original = Task.objects.get(pk=train_avatar(api, media_root).json()["task_id"])
+    avatar = Avatar.objects.get(pk=original.parameters["avatar_id"])
+    assert avatar.status == Avatar.Status.FAILED
+
+    first_retry = jobs.retry(original)
+    second_retry = jobs.retry(original)
+
+    avatar.refresh_from_db()
+    assert first_retry.status == Task.Status.SUCCEEDED
+    assert second_retry.status == Task.Status.FAILED
+    assert "already trained" in second_retry.message
+    assert avatar.status == Avatar.Status.READY and avatar.manifest_path.is_file()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from argparse import ArgumentTypeError
 from datetime import timedelta
 
 from django.conf import settings
@@ -13,19 +14,28 @@ from monitoring.models import HistoryRecord, Task
 from monitoring.signals import prune_requested
 
 SCRATCH_FOLDERS = ["uploads", "tmp", "chat/uploads"]
+LIVE = [Task.Status.QUEUED, Task.Status.RUNNING]
+
+
+def _at_least_one_day(text: str) -> int:
+    days = int(text)
+    if days < 1:
+        raise ArgumentTypeError("--days must be 1 or more (0 would delete what running jobs are writing)")
+    return days
 
 
 class Command(BaseCommand):
     help = "Delete history rows, finished tasks (with their output files) and orphan uploads older than --days."
 
     def add_arguments(self, parser):
-        parser.add_argument("--days", type=int, default=30)
+        parser.add_argument("--days", type=_at_least_one_day, default=30)
         parser.add_argument("--dry-run", action="store_true")
 
     def handle(self, *args, days: int, dry_run: bool, **options):
         cutoff = timezone.now() - timedelta(days=days)
         old_tasks = Task.objects.filter(created_at__lt=cutoff, status__in=Task.FINISHED)
-        old_history = HistoryRecord.objects.filter(created_at__lt=cutoff)
+        # A queued or running task's row stays, however old: the task still reports into it.
+        old_history = HistoryRecord.objects.filter(created_at__lt=cutoff).exclude(task__status__in=LIVE)
         self.stdout.write(f"{old_tasks.count()} task(s) and {old_history.count()} history row(s) before {cutoff:%Y-%m-%d}")
         if not dry_run:
             for task in old_tasks:
@@ -37,13 +47,19 @@ class Command(BaseCommand):
             self.stdout.write(f"{removed} {getattr(receiver, 'pruned_what', 'rows')}")
 
         referenced = self._referenced_paths()
+        live = tuple(f"{pk}_" for pk in Task.objects.filter(status__in=LIVE).values_list("pk", flat=True))
         removed = 0
         for folder in SCRATCH_FOLDERS:
             root = settings.MEDIA_ROOT / folder
             if not root.is_dir():
                 continue
             for path in root.rglob("*"):
-                if path.is_file() and path.stat().st_mtime < time.time() - days * 86400 and str(path) not in referenced:
+                if (
+                    path.is_file()
+                    and path.stat().st_mtime < time.time() - days * 86400
+                    and str(path) not in referenced
+                    and not (live and path.relative_to(root).parts[0].startswith(live))  # a running job's scratch
+                ):
                     removed += 1
                     if not dry_run:
                         path.unlink(missing_ok=True)

@@ -1,0 +1,70 @@
+"""External engine processes: stopped for good, and their output kept to a bounded size."""
+
+from __future__ import annotations
+
+import io
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from avatar_site.lib.processes import MAX_LINE_BYTES, _split_lines, kill_group
+
+STUBBORN = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"
+
+
+def stubborn_process() -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-c", STUBBORN], stdout=subprocess.PIPE, start_new_session=True)
+    assert process.stdout.readline() == b"ready\n"  # its SIGTERM handler is in place
+    return process
+
+
+def test_a_process_that_ignores_sigterm_is_killed():
+    process = stubborn_process()
+
+    kill_group(process, grace=0.2)
+
+    assert process.returncode == -signal.SIGKILL
+
+
+def test_the_kill_follows_even_when_the_wait_is_interrupted():
+    """As when django-q's guard sends the timed-out worker its own SIGTERM during the grace period."""
+    process = stubborn_process()
+
+    def interrupt(signum, frame):
+        raise RuntimeError("worker stopping")
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    try:
+        with pytest.raises(RuntimeError, match="worker stopping"):
+            kill_group(process, grace=30)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+    assert process.wait(timeout=5) == -signal.SIGKILL
+
+
+def test_output_without_newlines_is_cut_into_bounded_lines():
+    lines = []
+
+    _split_lines(io.BufferedReader(io.BytesIO(b"x" * 1_000_000 + b"\nlast line\n")), lines.append, None)
+
+    assert lines[-1] == "last line"
+    assert all(len(line) <= MAX_LINE_BYTES for line in lines)
+    assert sum(len(line) for line in lines[:-1]) <= 1_000_000
+
+
+@pytest.mark.django_db
+def test_a_tasks_log_tail_stays_small_however_long_the_lines():
+    from monitoring.models import LOG_LINE_CHARS, LOG_TAIL_LINES, HistoryType, Task
+
+    task = Task.create_with_unique_id(HistoryType.VIDEO_GENERATION, handler="x", queue="GPU0")
+
+    task.append_log(["y" * 5_000_000] * 3)
+    task.append_log(["short"])
+
+    assert len(task.log_tail) < (LOG_LINE_CHARS + 3) * LOG_TAIL_LINES
+    assert task.log_tail.splitlines()[-1] == "short"
