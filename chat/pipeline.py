@@ -47,7 +47,17 @@ def chat_turn(
     timings["llm"] = round(time.monotonic() - started, 3)
     if not answer:
         raise ChatError("The language model gave an empty answer.", http_status=502)
+    answer = _speakable_length(answer, settings.MAX_TEXT_CHARS)
 
     render_speech(avatar, speaker, answer, gpu, output, progress.scaled(30, 100), timings)
     Turn.objects.create(conversation=conversation, question=question, answer=answer)
     return {"transcript": question, "response": answer, "timings": timings}
+
+
+def _speakable_length(answer: str, limit: int) -> str:
+    """An answer longer than the speech limit, cut after its last whole sentence that fits."""
+    if len(answer) <= limit:
+        return answer
+    head = answer[:limit]
+    cut = max(head.rfind(mark) for mark in ".!?。！？\n")
+    return head[: cut + 1].strip() if cut > limit // 2 else head

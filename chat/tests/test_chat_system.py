@@ -95,3 +95,23 @@ def test_save_audio_requires_the_audio_field(api):
 
     assert response.status_code == 400
     assert "audio" in response.json()["message"]
+
+
+def test_an_answer_longer_than_the_speech_limit_is_cut_not_refused(api, avatar_id, tmp_path, settings):
+    settings.MAX_TEXT_CHARS = 20  # the stand-in model's answer is about 40 characters
+
+    response = ask(api, avatar_id, tone_wav(tmp_path / "input.wav", seconds=2))
+
+    assert response.status_code == 200, response.json()
+    assert 0 < len(response.json()["response"]) <= 20
+    assert Turn.objects.get().answer == response.json()["response"]
+
+
+def test_a_long_answer_is_cut_after_its_last_whole_sentence():
+    from chat.pipeline import _speakable_length
+
+    answer = "First sentence. Second one is here. " + "x" * 100
+
+    assert _speakable_length(answer, 60) == "First sentence. Second one is here."
+    assert _speakable_length("无标点" * 30, 40) == ("无标点" * 30)[:40]
+    assert _speakable_length("short.", 60) == "short."

@@ -22,8 +22,6 @@ class CosyVoice(remote.RemoteVoice):
     url_setting = "COSYVOICE_URL"
 
     def synthesize(self, text: str, speaker_dir: Path, profile: dict, output_wav: Path, progress) -> None:
-        from voices.cloning import VoiceError
-
         # Zero-shot cloning follows the prompt transcript closely: with a transcript, send the whole
         # trimmed reference it describes (CosyVoice takes up to 30 s); without, the best segment.
         prompt_text = profile.get("prompt_text", "")
@@ -33,14 +31,16 @@ class CosyVoice(remote.RemoteVoice):
             prompt_text = prompt_text if profile["best_segment"].get("covers_all_speech") else ""
         progress(10, "Asking CosyVoice to speak")
         with open(prompt_wav, "rb") as prompt:
-            response = remote.post(
+            answer = remote.post(
                 self.url + "/inference_zero_shot", self.name, settings.VOICE_SERVER_TIMEOUT_S,
                 data={"tts_text": text, "prompt_text": prompt_text},
                 files={"prompt_wav": ("prompt.wav", prompt, "audio/wav")},
             )
-        pcm = response.content
-        if len(pcm) < 2 or len(pcm) % 2:
-            raise VoiceError("CosyVoice answered with no audio.")
+        # Raw PCM comes with no content type (or octet-stream); text or JSON is an error page.
+        if answer.content_type.startswith(("text/", "application/json")):
+            raise remote.bad_answer(self.name, f"{answer.content_type} instead of audio", answer)
+        pcm = answer.content[: len(answer.content) // 2 * 2]
+        remote.check_speech(len(pcm) / 2 / settings.COSYVOICE_SAMPLE_RATE, self.name)
         with wave.open(str(output_wav), "wb") as wav:
             wav.setnchannels(1)
             wav.setsampwidth(2)

@@ -35,8 +35,14 @@ def say(text: str, language: str, variant: str = "", words_per_minute: int | Non
     with tempfile.TemporaryDirectory(prefix="espeak-") as folder:
         output = Path(folder) / "say.wav"
         # Text goes through stdin, never the command line: it cannot be read as an option.
-        subprocess.run(
-            [binary(), "-v", voice, "-s", str(rate), "-b", "1", "--stdin", "-w", str(output)],
-            input=text.encode("utf-8"), check=True, capture_output=True, timeout=120,
-        )
+        try:
+            subprocess.run(
+                [binary(), "-v", voice, "-s", str(rate), "-b", "1", "--stdin", "-w", str(output)],
+                input=text.encode("utf-8"), check=True, capture_output=True, timeout=120,
+            )
+        except subprocess.TimeoutExpired:
+            raise EngineUnavailable("espeak-ng did not finish speaking within 120 s.") from None
+        except subprocess.CalledProcessError as exc:  # e.g. a build without the cmn-latn-pinyin voice
+            reason = exc.stderr.decode(errors="replace").strip()[:300] or f"exit code {exc.returncode}"
+            raise EngineUnavailable(f"espeak-ng could not speak with the voice {voice}: {reason}") from None
         return load_mono(output)

@@ -7,8 +7,10 @@ be 3–10 s long: the builtin extraction writes such a ``best_segment.wav``.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import soundfile
 from django.conf import settings
 
 from voices.cloning import wav_seconds
@@ -40,10 +42,13 @@ class GPTSoVITS(remote.RemoteVoice):
             "speed_factor": 1.0,
         }
         progress(10, "Asking GPT-SoVITS to speak")
-        response = remote.post(self.url + "/tts", self.name, settings.VOICE_SERVER_TIMEOUT_S, json=payload)
-        if response.content[:4] != b"RIFF":
-            raise VoiceError("GPT-SoVITS answered with something that is not a WAV file.")
-        output_wav.write_bytes(response.content)
+        answer = remote.post(self.url + "/tts", self.name, settings.VOICE_SERVER_TIMEOUT_S, json=payload)
+        try:
+            info = soundfile.info(io.BytesIO(answer.content))
+        except RuntimeError:  # soundfile.LibsndfileError: not audio it can read
+            raise remote.bad_answer(self.name, "something that is not a WAV file", answer) from None
+        remote.check_speech(info.frames / info.samplerate, self.name)
+        output_wav.write_bytes(answer.content)
         progress(100, "Speech received")
 
     @staticmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import requests
 from django.conf import settings
@@ -11,6 +12,14 @@ from avatar_site.lib.engines import EngineUnavailable
 from voices.engines.builtin import BuiltinVoice
 
 CONNECT_TIMEOUT_S = 5
+MAX_ANSWER_BYTES = 200 * 2**20  # ~70 minutes of 24 kHz 16-bit speech
+MIN_SPEECH_SECONDS = 0.1
+
+
+@dataclass
+class Answer:
+    content: bytes
+    content_type: str
 
 
 def base_url(url: str, setting: str, engine: str) -> str:
@@ -27,20 +36,42 @@ def check_reachable(url: str, engine: str) -> None:
         raise EngineUnavailable(f"The {engine} server at {url} cannot be reached ({_reason(exc)}).") from None
 
 
-def post(url: str, engine: str, timeout_s: float, **kwargs) -> requests.Response:
+def post(url: str, engine: str, timeout_s: float, **kwargs) -> Answer:
     from voices.cloning import VoiceError
 
     try:
-        response = requests.post(url, timeout=(CONNECT_TIMEOUT_S, timeout_s), **kwargs)
+        response = requests.post(url, timeout=(CONNECT_TIMEOUT_S, timeout_s), stream=True, **kwargs)
+        with response:
+            if response.status_code >= 500:
+                raise EngineUnavailable(f"The {engine} server failed (HTTP {response.status_code}): {_message(response)}")
+            if response.status_code != 200:
+                raise VoiceError(
+                    f"The {engine} server refused the request (HTTP {response.status_code}): {_message(response)}"
+                )
+            body = bytearray()
+            for chunk in response.iter_content(65536):
+                body += chunk
+                if len(body) > MAX_ANSWER_BYTES:
+                    raise bad_answer(engine, f"more than {MAX_ANSWER_BYTES // 2**20} MB")
+            return Answer(bytes(body), response.headers.get("Content-Type", ""))
     except requests.Timeout:
         raise EngineUnavailable(f"The {engine} server at {url} did not answer within {timeout_s:.0f} s.") from None
     except requests.RequestException as exc:
         raise EngineUnavailable(f"The {engine} server at {url} cannot be reached ({_reason(exc)}).") from None
-    if response.status_code >= 500:
-        raise EngineUnavailable(f"The {engine} server failed (HTTP {response.status_code}): {_message(response)}")
-    if response.status_code != 200:
-        raise VoiceError(f"The {engine} server refused the request (HTTP {response.status_code}): {_message(response)}")
-    return response
+
+
+def bad_answer(engine: str, what: str, answer: Answer | None = None):
+    """The server said 200 but sent no usable speech: its fault, not the request's (502)."""
+    from voices.cloning import VoiceError
+
+    if answer is not None and answer.content_type.startswith(("text/", "application/json")):
+        what += f": {answer.content[:200].decode(errors='replace')}"
+    return VoiceError(f"The {engine} server answered with {what}.", http_status=502)
+
+
+def check_speech(seconds: float, engine: str) -> None:
+    if seconds < MIN_SPEECH_SECONDS:
+        raise bad_answer(engine, f"{seconds:.2f} s of audio")
 
 
 def text_language(text: str) -> str:

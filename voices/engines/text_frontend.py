@@ -7,13 +7,17 @@ is turned into pinyin with ``pypinyin`` and read by the ``cmn-latn-pinyin`` voic
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from pypinyin import Style, lazy_pinyin
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Sentence ends in both scripts; a chunk never ends inside a sentence unless the sentence is huge.
-SENTENCE_END = re.compile(r"(?<=[.!?;。！？；…\n])\s*")
+# Latin marks end a sentence only before a space ("3.14", "example.com" and "e.g." stay whole).
+SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；…\n])\s*")
+# Markdown marks (an LLM's **bold**, # headings, `code`) and espeak-ng's [[phoneme]] brackets.
+MARKUP = re.compile(r"[*#_~`]|\[\[|\]\]")
 TOKEN = re.compile(rf"(?P<han>[{HAN}]+)|(?P<num>\d+(?:[.,]\d+)*%?)|(?P<word>[A-Za-z][A-Za-z'\-]*)|(?P<other>.)", re.S)
 CHINESE_PUNCTUATION = str.maketrans({
     "，": ",", "。": ".", "！": "!", "？": "?", "；": ";", "：": ":", "、": ",", "（": "(", "）": ")",
@@ -50,6 +54,8 @@ def chunks(text: str, limit: int = 220) -> list[str]:
 
 def language_runs(text: str) -> list[Run]:
     """Consecutive stretches of one language; numbers and punctuation join their neighbours."""
+    # NFKC: fullwidth digits and letters (１２３, ＡＢＣ) as espeak reads them, markup as spaces.
+    text = MARKUP.sub(" ", unicodedata.normalize("NFKC", text))
     tokens = [(match.lastgroup, match.group()) for match in TOKEN.finditer(text)]
     languages = [{"han": "zh", "word": "en"}.get(kind) for kind, _ in tokens]
     # Numbers and punctuation take the language of the nearest word before them (else after).
@@ -75,17 +81,17 @@ def language_runs(text: str) -> list[Run]:
 
 def to_pinyin(text: str) -> str:
     """Chinese (with digits) as tone-numbered pinyin syllables separated by spaces."""
-    text = re.sub(r"\d+(?:\.\d+)?%?", lambda m: chinese_number(m.group()), text)
+    text = re.sub(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?%?|\d+(?:\.\d+)?%?", lambda m: chinese_number(m.group()), text)
     syllables = lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True, errors=lambda s: [s])
     spoken = " ".join(s.translate(CHINESE_PUNCTUATION) for s in syllables)
     return re.sub(r"\s+([,.!?;:])", r"\1", spoken)
 
 
 def chinese_number(token: str) -> str:
-    """Read digits the Chinese way: 2024 → 二千零二十四, 3.5 → 三点五, 50% → 百分之五十."""
+    """Read digits the Chinese way: 2024 → 二千零二十四, 3.5 → 三点五, 50% → 百分之五十, 1,000 → 一千."""
     if token.endswith("%"):
         return "百分之" + chinese_number(token[:-1])
-    whole, _, fraction = token.partition(".")
+    whole, _, fraction = token.replace(",", "").partition(".")
     spoken = _integer(int(whole)) if len(whole) <= 12 else "".join(DIGITS[int(d)] for d in whole)
     if fraction:
         spoken += "点" + "".join(DIGITS[int(d)] for d in fraction)

@@ -206,9 +206,13 @@ def _best_segment(regions: list[tuple[float, float]], total: float) -> tuple[flo
             speech += regions[last][1] - regions[last][0]
             if end - start >= SEGMENT_MIN_SECONDS and (best is None or speech > best[0]):
                 best = (speech, start, end)
-    if best is None:  # all speech spans less than 3 s with pauses: widen around it
-        start = max(regions[0][0] - 0.1, 0.0)
-        return start, min(max(regions[-1][1] + 0.1, start + SEGMENT_MIN_SECONDS), total)
+    if best is None:
+        # No 3 s window fits between long pauses: the longest stretch of speech with the audio
+        # around it up to 3 s (spanning from the first speech to the last could exceed 10 s).
+        speech_start, speech_end = max(regions, key=lambda region: region[1] - region[0])
+        start = max(speech_start - 0.1, 0.0)
+        end = min(max(speech_end + 0.1, start + SEGMENT_MIN_SECONDS), total, start + SEGMENT_MAX_SECONDS)
+        return max(0.0, min(start, end - SEGMENT_MIN_SECONDS)), end  # at the end of the file, pad before
     return best[1], best[2]
 
 

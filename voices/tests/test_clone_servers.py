@@ -181,3 +181,37 @@ def test_generate_mode_speaks_through_gpt_sovits(api, user, gpt_sovits, media_ro
     assert response.status_code == 200, response.json()
     assert response.json()["cloned_audio_path"].startswith("/media/voices/generated/g1_")
     assert gpt_sovits.requests[0]["ref_audio_path"].endswith("voices/speakers/remote/best_segment.wav")
+
+
+def empty_wav() -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    soundfile.write(buffer, np.zeros(0, np.int16), 32000, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("engine", "body", "content_type", "reason"), [
+    (GPTSoVITS, b'{"message": "tts failed"}', "application/json", "not a WAV file: {\"message\": \"tts failed\"}"),
+    (GPTSoVITS, b"RIFF" + b"\0" * 40, "audio/wav", "not a WAV file"),
+    (GPTSoVITS, empty_wav(), "audio/wav", "0.00 s of audio"),
+    (CosyVoice, b"<html><body>Internal error</body></html>", "text/html", "text/html instead of audio"),
+    (CosyVoice, b"\0" * 16, "application/octet-stream", "0.00 s of audio"),
+])
+def test_an_answer_that_is_no_speech_is_the_servers_fault(settings, tmp_path, engine, body, content_type, reason):
+    from voices.tests.standins.clone_servers import _Handler
+
+    class Broken(_Handler):
+        def do_POST(self):
+            self._body()
+            self._answer(200, body, content_type)
+
+    folder, profile = speaker_folder(tmp_path / "speaker")
+    with StandInServer(Broken) as server:
+        settings.GPT_SOVITS_URL = settings.COSYVOICE_URL = server.url
+        with pytest.raises(VoiceError) as refused:
+            engine().synthesize("hello there", folder, profile, tmp_path / "out.wav", quiet)
+
+    assert refused.value.http_status == 502
+    assert reason in str(refused.value)
+    assert not (tmp_path / "out.wav").exists()

@@ -1,4 +1,4 @@
-from voices.engines.text_frontend import chinese_number, chunks, language_runs, to_pinyin
+from voices.engines.text_frontend import Run, chinese_number, chunks, language_runs, to_pinyin
 
 
 def test_it_splits_mixed_text_into_language_runs():
@@ -48,3 +48,16 @@ def test_it_cuts_a_sentence_longer_than_the_limit_at_a_comma():
 
 def test_it_drops_runs_with_nothing_to_say():
     assert language_runs("…… !!") == []
+
+
+def test_decimal_points_and_dotted_names_do_not_end_a_sentence():
+    assert chunks("Pi is 3.14 today. Visit example.com now!", limit=25) == ["Pi is 3.14 today.", "Visit example.com now!"]
+    assert language_runs("增长了3.5%") == [Run("zh", "zeng1 zhang3 le5 bai3 fen1 zhi1 san1 dian3 wu3")]
+
+
+def test_fullwidth_digits_thousands_and_markup_are_read_as_meant():
+    assert language_runs("I have １２３ apples") == [Run("en", "I have 123 apples")]
+    assert language_runs("共1,000元") == [Run("zh", "gong4 yi1 qian1 yuan2")]
+    spoken = language_runs("**Really** [[h@l'oU]] # done")[0].text
+    assert not set("*#[]") & set(spoken)
+    assert spoken.split() == ["Really", "h@l'oU", "done"]
