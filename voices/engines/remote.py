@@ -29,9 +29,15 @@ def base_url(url: str, setting: str, engine: str) -> str:
 
 
 def check_reachable(url: str, engine: str) -> None:
-    """Any HTTP answer (even 404) proves the server is up; only a network failure makes it unavailable."""
+    """Any HTTP answer (even 404) proves the server is up; only a network failure makes it unavailable.
+
+    A server that accepts the connection but does not answer in time is up and busy: GPT-SoVITS's
+    api_v2 speaks inside its event loop, so it answers nothing else while another job's text runs.
+    """
     try:
         requests.get(url + "/", timeout=CONNECT_TIMEOUT_S)
+    except requests.ReadTimeout:
+        return
     except requests.RequestException as exc:
         raise EngineUnavailable(f"The {engine} server at {url} cannot be reached ({_reason(exc)}).") from None
 

@@ -215,3 +215,18 @@ def test_an_answer_that_is_no_speech_is_the_servers_fault(settings, tmp_path, en
     assert refused.value.http_status == 502
     assert reason in str(refused.value)
     assert not (tmp_path / "out.wav").exists()
+
+
+def test_a_server_that_accepts_but_is_busy_speaking_counts_as_up(monkeypatch):
+    """GPT-SoVITS's api_v2 answers nothing while it speaks another job's text."""
+    from voices.engines import remote
+
+    monkeypatch.setattr(remote, "CONNECT_TIMEOUT_S", 0.3)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()  # connections complete, nothing ever answers
+
+        remote.check_reachable(f"http://127.0.0.1:{busy.getsockname()[1]}", "gpt-sovits")
+
+    with pytest.raises(EngineUnavailable, match="cannot be reached"):
+        remote.check_reachable(closed_port_url(), "gpt-sovits")
