@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 
 from monitoring import jobs
-from monitoring.models import HistoryRecord, Task
+from monitoring.models import HistoryRecord, HistoryType, Task
 
 
 @admin.register(Task)
@@ -23,8 +23,18 @@ class TaskAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry selected failed or cancelled tasks")
     def retry_tasks(self, request, queryset):
-        retried = [jobs.retry(task).pk for task in queryset.filter(status__in=[Task.Status.FAILED, Task.Status.CANCELLED])]
+        retried, refused = [], []
+        for task in queryset.filter(status__in=[Task.Status.FAILED, Task.Status.CANCELLED]):
+            if task.kind == HistoryType.AUDIO_CLONE and task.parameters.get("mode") == "clone":
+                # Its speaker was released when it ended; a retry could only take over a newer
+                # clone of the same audio_id. The reference has to be sent to /audio_clone anew.
+                refused.append(task.pk)
+            else:
+                retried.append(jobs.retry(task).pk)
         self.message_user(request, f"Queued again as {', '.join(retried) or 'nothing'}.")
+        if refused:
+            self.message_user(request, f"Not retried (send the reference to /audio_clone anew): {', '.join(refused)}.",
+                              messages.WARNING)
 
     def has_delete_permission(self, request, obj=None):
         # A running job still writes its files and rows: cancel it first.

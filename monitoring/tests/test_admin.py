@@ -160,3 +160,16 @@ def test_prune_deletes_old_recordings(media_root):
 
     assert list(Recording.objects.values_list("file", flat=True)) == ["chat/recordings/new.wav"]
     assert not old.exists()
+
+
+def test_a_failed_clone_is_not_retried_onto_a_newer_clone_of_its_audio_id(staff_client, monkeypatch):
+    monkeypatch.setattr(jobs, "enqueue", lambda task: None)
+    clone = Task.create_with_unique_id(HistoryType.AUDIO_CLONE, handler="voices.tasks.extract_voice", queue="CPU",
+                                       parameters={"mode": "clone", "audio_id": "speaker_1"})
+    clone.finish(Task.Status.FAILED, "no speech")
+
+    response = staff_client.post("/admin/monitoring/task/", {"action": "retry_tasks", "_selected_action": [clone.pk]},
+                                 follow=True)
+
+    assert Task.objects.count() == 1
+    assert "send the reference to /audio_clone anew" in response.content.decode()
