@@ -32,6 +32,7 @@ def import_avatar(uploaded, engine: str, owner) -> Avatar:
         members = [member for member in archive.infolist() if not member.is_dir()]
         prefix = _checked_prefix(members)
         manifest = _checked_manifest(archive, prefix, engine)
+        _check_training_data(manifest, owner)
         avatar = Avatar.create_with_unique_id(
             engine=engine, source_video="(imported archive)", epochs=manifest.get("epochs") or 1,
             params=manifest.get("params") or {}, metrics={"imported": True}, owner=owner,
@@ -65,6 +66,20 @@ def _checked_manifest(archive: zipfile.ZipFile, prefix: str, engine: str) -> dic
     if not isinstance(manifest.get("params") or {}, dict):
         raise ApiError("model_param: manifest.json: params is not a JSON object.")
     return manifest
+
+
+def _check_training_data(manifest: dict, owner) -> None:
+    """SyncTalk/ER-NeRF avatars render from ``data/<data_id>`` in the engine's checkout, which the
+    archive does not hold: only an avatar the uploader may use can lend it (else anyone could
+    render with another user's footage by naming its id)."""
+    data_id = manifest.get("data_id")
+    if data_id is None:
+        return
+    if not isinstance(data_id, str) or not Avatar.objects.visible_to(owner).filter(pk=data_id).exists():
+        raise ApiError(
+            f"model_param: the archive's training data (data/{data_id}) belongs to no avatar of yours on this "
+            "site; SyncTalk and ER-NeRF avatars move only together with their checkout's data."
+        )
 
 
 def _checked_prefix(members: list[zipfile.ZipInfo]) -> str:

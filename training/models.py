@@ -6,6 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from avatar_site.lib.ids import create_with_free_id
 from avatar_site.lib.ownership import OwnedQuerySet
@@ -73,6 +74,11 @@ class Avatar(models.Model):
 
     def delete_files(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+        engine_class = settings.TALKING_HEAD_ENGINES.get(self.engine)
+        if engine_class:  # the class only: an engine need not be runnable here to clean up after it
+            outside = import_string(engine_class)().training_data(self.id)
+            if outside is not None:
+                shutil.rmtree(outside, ignore_errors=True)
 
     def delete(self, *args, **kwargs):
         self.delete_files()

@@ -94,17 +94,31 @@ def probe(path: Path) -> MediaInfo:
     if audio is None and format_name in image_formats:
         raise MediaError("The file is a still image, not a video.")
     duration = float(fmt.get("duration") or (video or audio).get("duration") or 0.0)
+    width, height = (int(video.get("width", 0)), int(video.get("height", 0))) if video else (0, 0)
+    if video and _rotation(video) % 180 == 90:  # a phone's portrait video: ffmpeg decodes it upright
+        width, height = height, width
     return MediaInfo(
         duration=duration,
         has_audio=audio is not None,
         has_video=video is not None,
-        width=int(video.get("width", 0)) if video else 0,
-        height=int(video.get("height", 0)) if video else 0,
+        width=width,
+        height=height,
         fps=_fraction(video.get("avg_frame_rate", "0/1")) if video else 0.0,
         audio_rate=int(audio.get("sample_rate", 0)) if audio else 0,
         audio_channels=int(audio.get("channels", 0)) if audio else 0,
         format_name=format_name,
     )
+
+
+def _rotation(stream: dict) -> int:
+    """Degrees the player turns the stored frames: the display matrix, else the old ``rotate`` tag."""
+    for side_data in stream.get("side_data_list", []):
+        if "rotation" in side_data:
+            return int(round(float(side_data["rotation"])))
+    try:
+        return int(stream.get("tags", {}).get("rotate", 0))
+    except ValueError:
+        return 0
 
 
 def check_limits(info: MediaInfo) -> None:

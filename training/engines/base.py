@@ -44,6 +44,10 @@ class TalkingHeadEngine(ABC):
     def check_available(self) -> None:
         """Raise avatar_site.lib.engines.EngineUnavailable when the engine cannot run here."""
 
+    def training_data(self, avatar_id: str) -> Path | None:
+        """A folder outside the avatar's own that belongs to it (deleted with it), if any."""
+        return None
+
     def validate_params(self, params: dict) -> dict:
         """Whitelist and convert custom_params; raise ValueError with the reason."""
         unknown = sorted(set(params) - set(self.allowed_params))

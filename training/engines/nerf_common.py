@@ -48,6 +48,17 @@ FPS = 25
 FRAME_SIZE = 512
 #: Share of the training progress bar given to preprocessing; the rest follows iterations.
 PREPROCESS_SHARE = 15.0
+HEAD_CHECKPOINT = "<the head's latest checkpoint>"
+
+
+def latest_checkpoint(workspace: Path) -> Path:
+    """The newest ``ngp_ep####.pth`` (a pattern that exists nowhere when there is none).
+
+    Upstream saves one every epoch and renders with the latest; its ``ngp.pth`` (the "best") is
+    written only when it evaluates, every 5 000 / frames epochs, so short runs never have one.
+    """
+    saved = sorted((workspace / "checkpoints").glob("ngp_ep*.pth"))
+    return saved[-1] if saved else workspace / "checkpoints" / "ngp_ep*.pth"
 
 
 @dataclass(frozen=True)
@@ -166,6 +177,13 @@ class NeRFEngine(TalkingHeadEngine):
     def python(self) -> str:
         return getattr(settings, self.python_setting)
 
+    def training_data(self, avatar_id: str) -> Path | None:
+        """The preprocessed ``data/<avatar id>`` in the checkout (thousands of frames per avatar)."""
+        configured = getattr(settings, self.home_setting)
+        if not configured or not re.fullmatch(r"[A-Za-z0-9_-]+", avatar_id):
+            return None
+        return Path(configured) / "data" / avatar_id
+
     def check_available(self) -> None:
         configured = getattr(settings, self.home_setting)
         install = f"install {self.repository} with its environment (README, 'GPU engines')"
@@ -262,10 +280,9 @@ class NeRFEngine(TalkingHeadEngine):
             stages.append((Stage("lips", ["main.py", data_rel, "--workspace", str(workspace), *common,
                                           "--iters", str(head_iters + lips_extra), "--finetune_lips",
                                           "--patch_size", str(patch)]), lips_extra))
-        head_checkpoint = workspace / "checkpoints" / "ngp.pth"
-        if torso and torso_iters:
+        if torso and torso_iters:  # --head_ckpt is filled in once the head (and lips) stages have run
             stages.append((Stage("torso", ["main.py", data_rel, "--workspace", str(torso_workspace), *common,
-                                           "--torso", "--head_ckpt", str(head_checkpoint),
+                                           "--torso", "--head_ckpt", HEAD_CHECKPOINT,
                                            "--iters", str(torso_iters)]), torso_iters))
 
         total = sum(weight for _, weight in stages)
@@ -273,11 +290,14 @@ class NeRFEngine(TalkingHeadEngine):
         for number, (stage, weight) in enumerate(stages, start=2):
             share = (100 - PREPROCESS_SHARE) / total
             scaled = progress.scaled(PREPROCESS_SHARE + share * done, PREPROCESS_SHARE + share * (done + weight))
+            if HEAD_CHECKPOINT in stage.args:  # upstream's README: the head's latest checkpoint
+                head = latest_checkpoint(workspace)
+                stage = Stage(stage.name, [str(head) if arg == HEAD_CHECKPOINT else arg for arg in stage.args])
             runner.run(stage, scaled, f"stage {number}/{count}: {stage.name} training")
             # main.py exits non-zero when a stage fails (unlike process.py); a lips stage whose
             # iterations add no epoch legitimately leaves the head's checkpoint as it was.
             stage_workspace = torso_workspace if stage.name == "torso" else workspace
-            self.expect(stage_workspace / "checkpoints" / "ngp.pth", stage.name, runner)
+            self.expect(latest_checkpoint(stage_workspace), stage.name, runner)
             done += weight
         progress(100, f"{self.name}: trained")
 
@@ -290,7 +310,7 @@ class NeRFEngine(TalkingHeadEngine):
             "data_dir": str(data_dir),
             "workspace": final_workspace.name,
             "head_workspace": workspace.name,
-            "checkpoint": str((final_workspace / "checkpoints" / "ngp.pth").relative_to(job.avatar_dir)),
+            "checkpoint": str(latest_checkpoint(final_workspace).relative_to(job.avatar_dir)),
             "asr_model": asr,
             "torso": bool(torso and torso_iters),
             "portrait": not (torso and torso_iters),
@@ -345,6 +365,10 @@ class NeRFEngine(TalkingHeadEngine):
         self.check_available()
         manifest = job.manifest
         asr = manifest["asr_model"]
+        # Both become paths: plain names only (a manifest may come from an uploaded archive).
+        for key in ("data_id", "workspace"):
+            if not re.fullmatch(r"[A-Za-z0-9_-]+", str(manifest.get(key, ""))):
+                raise EngineError(f"{self.name}: the avatar's manifest has an unusable {key} {manifest.get(key)!r}.")
         data_rel = f"data/{manifest['data_id']}"
         checkpoints = job.avatar_dir / manifest["workspace"] / "checkpoints"
         if not checkpoints.is_dir():

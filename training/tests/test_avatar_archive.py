@@ -1,4 +1,5 @@
 import io
+import json
 import zipfile
 
 import pytest
@@ -127,3 +128,16 @@ def test_it_refuses_a_name_that_is_both_file_and_folder(api):
     assert response.status_code == 400
     assert "both a file and a folder" in response.json()["message"]
     assert not Avatar.objects.exists()
+
+
+def test_a_nerf_archive_cannot_lend_another_users_training_data(api, other_user):
+    victim = Avatar.create_with_unique_id(engine="SyncTalk", source_video="x.mp4", epochs=1, owner=other_user,
+                                          status=Avatar.Status.READY)
+    manifest = json.dumps({"engine": "SyncTalk", "workspace": "workspace", "data_id": victim.id,
+                           "asr_model": "ave", "torso": False}).encode()
+
+    response = generate(api, zip_upload({"manifest.json": manifest}), model_name="SyncTalk")
+
+    assert response.status_code == 400
+    assert "belongs to no avatar of yours" in response.json()["message"]
+    assert Avatar.objects.count() == 1

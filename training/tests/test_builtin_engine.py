@@ -304,3 +304,45 @@ def test_a_cancelled_training_stops_and_leaves_nothing(tmp_path):
         BuiltinTalkingHead().train(job, Cancelled())
 
     assert list(avatar_dir.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_it_trains_from_a_portrait_phone_video_stored_sideways(tmp_path):
+    """Phones store portrait video as landscape frames plus a rotation for the player."""
+    sideways, video = tmp_path / "sideways.mp4", tmp_path / "phone.mp4"
+    ffmpeg("-i", str(shared_media(REAL_VIDEO)), "-t", "4", "-vf", "scale=360:-2,pad=360:640:0:(oh-ih)/2,transpose=2",
+           "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", str(sideways))
+    # Debian's ffmpeg 5 turns the rotate tag into the display matrix (newer builds dropped the tag).
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(sideways), "-c", "copy", "-metadata:s:v:0", "rotate=90",
+                    str(video)], check=True)
+    stored = next(s for s in ffprobe(video)["streams"] if s["codec_type"] == "video")
+    assert (stored["width"], stored["height"]) == (640, 360) and stored.get("side_data_list")
+
+    manifest = BuiltinTalkingHead().train(
+        TrainingJob(avatar_id="phone", source_video=video, avatar_dir=tmp_path / "avatar", epochs=2), Recorder())
+
+    x, y, side = manifest["crop"]
+    assert x + side <= 360 and y + side <= 640  # inside the upright frame
+    assert manifest["tracked_frames"] >= 0.9 * manifest["frames"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("key", "value"), [("size", 2048), ("size", "512"), ("base_frames", [0, 100_000]),
+                                            ("base_frames", "all")])
+def test_it_refuses_to_render_a_manifest_that_would_blow_up_memory(trained, tmp_path, key, value):
+    job, manifest, _ = trained
+    speech = tmp_path / "speech.wav"
+    ffmpeg("-i", str(shared_media(SPEECH)), "-t", "1", "-ac", "1", "-ar", "16000", str(speech))
+
+    with pytest.raises(EngineError, match=f"unusable {'frame size' if key == 'size' else key}"):
+        BuiltinTalkingHead().render(RenderJob(avatar_dir=job.avatar_dir, manifest={**manifest, key: value},
+                                              audio_wav=speech, output_mp4=tmp_path / "out.mp4", work_dir=tmp_path),
+                                    Recorder())
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_features_of_speech_shorter_than_one_analysis_window():
+    from training.engines.builtin import features
+
+    for length in (0, 100, features.N_FFT):
+        assert features.log_mel(np.zeros(length, np.float32)).shape[1] == features.N_MELS

@@ -40,6 +40,7 @@ FPS = 25
 DETECT_SIDE = 640  # frames are scaled to at most this for the first, face-finding pass
 HELD_OUT = 0.2  # the tail of the video kept out of training to measure generalisation
 CODES = 8
+MIN_SIZE = 64
 AVATAR_FILES = ["frames.mp4", "audio.wav", "tracks.npz", "mouths.mp4", "mouth_net.pt", "mouth_basis.npz"]
 
 
@@ -80,7 +81,15 @@ def plan_mouths(avatar: Path, manifest: dict, samples: np.ndarray, steps: int) -
     predicted = mouth_codes(net, windows, features.pause_weights(samples, steps), tracks["rest"], float(tracks["gain"]))
     valid = tracks["valid"]
     candidates = np.flatnonzero(valid)
-    start, end = manifest.get("base_frames", [0, int(valid.sum())])
+    # The manifest may come from an uploaded archive: these frames are decoded into memory.
+    base_frames = manifest.get("base_frames", [0, int(valid.sum())])
+    try:
+        start, end = (int(value) for value in base_frames)
+        usable = 0 <= start < end <= len(valid) and end - start <= settings.BUILTIN_TH_BASE_SECONDS * FPS + 1
+    except (TypeError, ValueError):
+        usable = False
+    if not usable:
+        raise EngineError(f"The avatar's manifest has unusable base_frames {base_frames!r}; train it again.")
     base_index = ping_pong(start, end, steps)
     with np.load(avatar / "mouth_basis.npz") as basis:
         poses = head_poses(tracks) / float(basis["scale"])
@@ -356,7 +365,9 @@ class MouthTransplant:
         missing = [name for name in AVATAR_FILES if not (avatar / name).is_file()]
         if missing:
             raise EngineError(f"The avatar is incomplete (missing {', '.join(missing)}); train it again.")
-        size = int(job.manifest.get("size", settings.BUILTIN_TH_SIZE))
+        size = job.manifest.get("size", settings.BUILTIN_TH_SIZE)
+        if not isinstance(size, int) or not MIN_SIZE <= size <= max(settings.BUILTIN_TH_SIZE, 512):
+            raise EngineError(f"The avatar's manifest has an unusable frame size {size!r}; train it again.")
         speech = Path(job.work_dir) / "speech_16k.wav"
         try:
             to_wav(Path(job.audio_wav), speech)

@@ -50,7 +50,9 @@ def log_mel(samples: np.ndarray) -> np.ndarray:
     the features roughly independent of microphone, gain and voice, while loud speech still
     stands out from pauses (a single spread keeps the relative loudness).
     """
-    wave = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))
+    # torch.stft's reflection padding needs more than N_FFT / 2 samples: pad a very short clip with silence.
+    samples = np.pad(np.asarray(samples, dtype=np.float32), (0, max(0, N_FFT - len(samples))))
+    wave = torch.from_numpy(np.ascontiguousarray(samples))
     spec = torch.stft(wave, N_FFT, hop_length=HOP, win_length=400, window=torch.hann_window(400),
                       center=True, return_complex=True).abs() ** 2
     mel = torch.log(_mel_filters() @ spec + 1e-6).T.numpy()

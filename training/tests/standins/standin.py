@@ -113,7 +113,9 @@ def main(opt, audio_file: str) -> None:
         print(f"\n==> Finished Epoch {epoch}.", flush=True)
         state = {"epoch": epoch, "iters": opt.iters, "torso": opt.torso, "lips": opt.finetune_lips}
         (checkpoints / f"ngp_ep{epoch:04d}.pth").write_text(json.dumps(state))
-        (checkpoints / "ngp.pth").write_text(json.dumps(state))
+        # Upstream writes its "best" ngp.pth only when it evaluates, every 5000 / frames epochs.
+        if epoch % max(1, 5000 // frames) == 0:
+            (checkpoints / "ngp.pth").write_text(json.dumps(state))
 
 
 def render(opt, epoch: int, audio_file: str) -> None:
