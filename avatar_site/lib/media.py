@@ -141,10 +141,16 @@ def run_ffmpeg(args: list[str], timeout: float = 3600) -> None:
         raise MediaError(f"ffmpeg failed: {lines[-1] if lines else 'exit code ' + str(result.returncode)}")
 
 
-def to_wav(source: Path, target: Path, rate: int = 16000, channels: int = 1) -> Path:
-    """Decode any audio (or a video's audio track) to 16-bit PCM WAV."""
+def to_wav(source: Path, target: Path, rate: int = 16000, channels: int = 1, in_sync: bool = False) -> Path:
+    """Decode any audio (or a video's audio track) to 16-bit PCM WAV.
+
+    ``in_sync``: a track that starts after the file does (a video's late audio) gets silence in
+    front, so that sample 0 is the moment of the first video frame, not the first sound.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    run_ffmpeg(["-i", str(source), "-vn", "-ac", str(channels), "-ar", str(rate), "-c:a", "pcm_s16le", str(target)])
+    sync = ["-af", "aresample=async=1:first_pts=0"] if in_sync else []
+    run_ffmpeg(["-i", str(source), "-vn", *sync, "-ac", str(channels), "-ar", str(rate), "-c:a", "pcm_s16le",
+                str(target)])
     return target
 
 

@@ -165,6 +165,14 @@ def short_real_video(folder):
     return clip(shared_media(REAL_VIDEO), folder / "short.mp4", 2)
 
 
+def little_audio_video(folder):
+    """Six seconds of face with the first 0.6 s of its sound."""
+    target = folder / "little_audio.mp4"
+    ffmpeg("-i", str(shared_media(REAL_VIDEO)), "-t", "6", "-af", "atrim=0:0.6", "-c:v", "libx264",
+           "-preset", "ultrafast", "-c:a", "aac", str(target))
+    return target
+
+
 def two_faces_video(folder):
     half = clip(shared_media(REAL_VIDEO), folder / "one.mp4", 4)
     target = folder / "two.mp4"
@@ -185,6 +193,7 @@ def text_file(folder):
     (two_faces_video, "Several faces"),
     (silent_real_video, "no audio track"),
     (short_real_video, "at least 3 s"),
+    (little_audio_video, "audio lasts 0.6 s"),
     (text_file, "not a readable video"),
 ])
 def test_it_refuses_unusable_references_and_leaves_nothing(tmp_path, make, expected):

@@ -143,10 +143,14 @@ class MouthTransplant:
                         f"fps={FPS},crop={side}:{side}:{x}:{y},scale={size}:{size}:flags=lanczos",
                         "-c:v", "libx264", "-preset", "veryfast", "-crf", "14", "-pix_fmt", "yuv420p",
                         str(frames_mp4)])
-            to_wav(job.source_video, out / "audio.wav")
+            to_wav(job.source_video, out / "audio.wav", in_sync=True)
         except MediaError as error:
             raise EngineError(f"Could not normalise the reference video: {error}") from None
         samples = features.read_wav(out / "audio.wav")
+        audio_seconds = len(samples) / features.SAMPLE_RATE
+        if audio_seconds < settings.BUILTIN_TH_MIN_SECONDS:
+            raise EngineError(f"The reference video's audio lasts {audio_seconds:.1f} s; "
+                              f"at least {settings.BUILTIN_TH_MIN_SECONDS:g} s of it are needed.")
 
         _tick(progress, 20, "Tracking the face")
         landmarks, valid = self._track(frames_mp4, size, progress)
