@@ -161,6 +161,9 @@ FFPROBE_BINARY = env_str("FFPROBE_BINARY", "ffprobe")
 
 # Queues: one per GPU, each running one job at a time, and one for light CPU work.
 GPU_QUEUES = env_list("GPU_QUEUES", ["GPU0"])
+# Per host: which CUDA device runs a GPU queue ("GPU1=0" on a host whose one GPU serves GPU1);
+# a queue not listed uses its own number.
+GPU_DEVICES = env_list("GPU_DEVICES", [])
 CPU_QUEUE = "CPU"
 CPU_QUEUE_WORKERS = env_int("CPU_QUEUE_WORKERS", 1, minimum=1)
 JOB_TIMEOUT = env_int("JOB_TIMEOUT", 6 * 3600, minimum=10)

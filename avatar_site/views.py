@@ -59,7 +59,7 @@ class MediaFileView(APIView):
         hidden = any(part.startswith(".") for part in relative.parts)  # partial outputs, scratch files
         if hidden or not target.is_file() or not may_read(request.user, relative):
             raise NotFound("No such file.")
-        return ranged_file_response(request.headers.get("Range"), target)
+        return ranged_file_response(request.headers.get("Range"), target, request.headers.get("If-Range"))
 
 
 # Paths that API clients call: their errors answer JSON in the spec's shape, even when no route matched.

@@ -44,11 +44,14 @@ class HistoryQuerySerializer(serializers.Serializer):
 
 
 class GpuSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="NVML's index of the GPU")
     name = serializers.CharField()
     load = serializers.FloatField()
     memory_used = serializers.IntegerField()
     memory_total = serializers.IntegerField()
     temperature = serializers.IntegerField()
+    unreported = serializers.ListField(child=serializers.CharField(), required=False,
+                                       help_text="figures this GPU does not report (given as 0), e.g. load in MIG mode")
 
 
 class SystemStatusSerializer(serializers.Serializer):

@@ -9,6 +9,10 @@ import psutil
 from avatar_site.lib.gpus import gpu_stats
 from avatar_site.lib.storage import media_folder_or_above
 
+# The first call only starts the measurement (it answers 0.0): made here, so a web process's first
+# status poll reports the load since the process started.
+psutil.cpu_percent(interval=None)
+
 
 def system_status() -> dict:
     memory = psutil.virtual_memory()

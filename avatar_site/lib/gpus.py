@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import time
 
+from django.conf import settings
+
 logger = logging.getLogger(__name__)
 
 
@@ -26,23 +28,12 @@ def gpu_stats() -> list[dict]:
     gpus = []
     try:
         for index in range(pynvml.nvmlDeviceGetCount()):
-            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
-            name = pynvml.nvmlDeviceGetName(handle)
-            memory = pynvml.nvmlDeviceGetMemoryInfo(handle)
-            utilization = pynvml.nvmlDeviceGetUtilizationRates(handle)
-            gpus.append(
-                {
-                    "name": name.decode() if isinstance(name, bytes) else name,
-                    "load": float(utilization.gpu),
-                    "memory_used": int(memory.used),
-                    "memory_total": int(memory.total),
-                    "temperature": int(
-                        pynvml.nvmlDeviceGetTemperature(handle, pynvml.NVML_TEMPERATURE_GPU)
-                    ),
-                }
-            )
+            try:
+                gpus.append(_reading(pynvml, index))
+            except Exception:  # one lost GPU, or a query it does not support, must not hide the others
+                logger.warning("Reading GPU %s through NVML failed", index, exc_info=True)
     except Exception:
-        logger.warning("Reading GPU %s through NVML failed", len(gpus), exc_info=True)
+        logger.warning("Counting GPUs through NVML failed", exc_info=True)
     finally:
         try:
             pynvml.nvmlShutdown()
@@ -51,7 +42,41 @@ def gpu_stats() -> list[dict]:
     return gpus
 
 
+def _reading(pynvml, index: int) -> dict:
+    """One GPU's figures. A figure it does not report (MIG mode: utilisation) is 0, so clients
+    written to the spec's numbers keep working, and named in ``unreported``."""
+    handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+    name = pynvml.nvmlDeviceGetName(handle)
+    memory = pynvml.nvmlDeviceGetMemoryInfo(handle)
+    unreported = []
+
+    def optional(field, read):
+        try:
+            return read()
+        except pynvml.NVMLError:
+            unreported.append(field)
+            return 0
+
+    reading = {
+        "index": index,
+        "name": name.decode() if isinstance(name, bytes) else name,
+        "load": float(optional("load", lambda: pynvml.nvmlDeviceGetUtilizationRates(handle).gpu)),
+        "memory_used": int(memory.used),
+        "memory_total": int(memory.total),
+        "temperature": int(
+            optional("temperature", lambda: pynvml.nvmlDeviceGetTemperature(handle, pynvml.NVML_TEMPERATURE_GPU))
+        ),
+    }
+    if unreported:
+        reading["unreported"] = unreported
+    return reading
+
+
 def cuda_device_index(gpu_choice: str) -> str:
-    """'GPU1' → '1', the value for CUDA_VISIBLE_DEVICES."""
+    """The CUDA_VISIBLE_DEVICES value for a GPU queue on this host: its GPU_DEVICES entry
+    ("GPU1=0": a host whose one GPU serves the site's GPU1), else the queue's number."""
+    mapped = dict(entry.split("=", 1) for entry in settings.GPU_DEVICES if "=" in entry)
+    if gpu_choice in mapped:
+        return mapped[gpu_choice].strip()
     digits = "".join(ch for ch in gpu_choice if ch.isdigit())
     return digits or "0"

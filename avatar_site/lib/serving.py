@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import mimetypes
+import os
 import re
 from pathlib import Path
 
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+
+from avatar_site.lib.errors import NotFound, error_response
 
 # At most 18 digits: no file is that large, and int() refuses numbers of over 4 300 digits. A
 # header that does not match is ignored (the whole file is sent), as RFC 9110 allows.
@@ -14,8 +17,8 @@ _RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
 CHUNK = 64 * 1024
 
 
-def _read_range(path: Path, start: int, length: int):
-    with open(path, "rb") as handle:
+def _read_range(handle, start: int, length: int):
+    with handle:
         handle.seek(start)
         remaining = length
         while remaining > 0:
@@ -26,29 +29,39 @@ def _read_range(path: Path, start: int, length: int):
             yield chunk
 
 
-def ranged_file_response(range_header: str | None, path: Path) -> HttpResponse:
-    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    size = path.stat().st_size
-    match = _RANGE.match((range_header or "").strip())
-    if not match or not any(match.groups()):
-        response = FileResponse(open(path, "rb"), content_type=content_type)
-        response["Accept-Ranges"] = "bytes"
-        return response
+def ranged_file_response(range_header: str | None, path: Path, if_range: str | None = None) -> HttpResponse:
+    """The file, or the one byte range asked for (206).
 
-    first, last = match.groups()
+    The file is opened before anything is answered, so one deleted meanwhile is a 404, not a
+    response that breaks off after its headers. Anything but a single satisfiable range (several
+    ranges, a backwards one, an ``If-Range``: no validators are sent to compare it with) gets the
+    whole file, as RFC 9110 allows; a range wholly past the end is 416.
+    """
+    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        raise NotFound("No such file.") from None
+    size = os.fstat(handle.fileno()).st_size
+    match = _RANGE.match((range_header or "").strip())
+    first, last = match.groups() if match else ("", "")
     if first:
         start = int(first)
         end = min(int(last), size - 1) if last else size - 1
-    else:  # "bytes=-N": the last N bytes
-        start = max(size - int(last), 0)
-        end = size - 1
+    elif last:  # "bytes=-N": the last N bytes
+        start, end = max(size - int(last), 0), size - 1
+    if if_range or not (first or last) or (first and last and int(last) < int(first)):
+        response = FileResponse(handle, content_type=content_type)
+        response["Accept-Ranges"] = "bytes"
+        return response
     if start >= size or start > end:
-        response = HttpResponse(status=416)
+        handle.close()
+        response = error_response("The requested range lies outside the file.", 416)
         response["Content-Range"] = f"bytes */{size}"
         return response
 
     length = end - start + 1
-    response = StreamingHttpResponse(_read_range(path, start, length), status=206, content_type=content_type)
+    response = StreamingHttpResponse(_read_range(handle, start, length), status=206, content_type=content_type)
     response["Content-Length"] = str(length)
     response["Content-Range"] = f"bytes {start}-{end}/{size}"
     response["Accept-Ranges"] = "bytes"

@@ -44,6 +44,45 @@ def test_it_refuses_an_unsatisfiable_range(api, video):
     response = api.get("/video/clip.mp4", HTTP_RANGE="bytes=999999-")
 
     assert response.status_code == 416
+    assert response["Content-Range"] == f"bytes */{video.stat().st_size}"
+    assert response.json()["status"] == "error"
+
+
+@pytest.mark.parametrize("headers", [
+    {"HTTP_RANGE": "bytes=5-3"},  # backwards: ignored, as RFC 9110 says
+    {"HTTP_RANGE": "bytes=0-1,5-6"},  # several ranges: the whole file is allowed
+    {"HTTP_RANGE": "bytes=0-9", "HTTP_IF_RANGE": '"some-etag"'},  # nothing to validate it against
+])
+def test_a_range_it_does_not_serve_as_asked_gets_the_whole_file(api, video, headers):
+    response = api.get("/video/clip.mp4", **headers)
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == video.read_bytes()
+
+
+def test_a_file_deleted_before_it_is_opened_is_not_found(api, video, monkeypatch):
+    from avatar_site.lib import serving
+
+    real_open = open
+
+    def deleted_meanwhile(path, *args, **kwargs):
+        video.unlink()
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(serving, "open", deleted_meanwhile, raising=False)
+
+    response = api.get("/video/clip.mp4", HTTP_RANGE="bytes=0-9")
+
+    assert response.status_code == 404
+
+
+def test_a_range_keeps_its_bytes_when_the_file_is_deleted_while_streaming(api, video):
+    response = api.get("/video/clip.mp4", HTTP_RANGE="bytes=0-9")
+    expected = video.read_bytes()[:10]
+    video.unlink()
+
+    assert response.status_code == 206
+    assert b"".join(response.streaming_content) == expected
 
 
 @pytest.mark.parametrize("name", ["../secret.txt", "..%2fsecret.txt", "%2e%2e/secret.txt", "missing.mp4"])

@@ -20,3 +20,47 @@ def test_it_requires_authentication(anonymous_api, db):
 
     assert response.status_code in (401, 403)
     assert response.json()["status"] == "error"
+
+
+def test_a_gpu_that_fails_a_query_or_entirely_does_not_hide_the_others(monkeypatch):
+    import sys
+    import types
+
+    from avatar_site.lib import gpus
+
+    class NVMLError(Exception):
+        pass
+
+    def handle(index):
+        if index == 2:
+            raise NVMLError("GPU is lost")
+        return index
+
+    def utilization(index):
+        if index == 0:
+            raise NVMLError("Not Supported")  # MIG mode
+        return types.SimpleNamespace(gpu=42)
+
+    fake = types.SimpleNamespace(
+        NVMLError=NVMLError, NVML_TEMPERATURE_GPU=0, nvmlInit=lambda: None, nvmlShutdown=lambda: None,
+        nvmlDeviceGetCount=lambda: 4, nvmlDeviceGetHandleByIndex=handle, nvmlDeviceGetName=lambda h: f"GPU-{h}",
+        nvmlDeviceGetMemoryInfo=lambda h: types.SimpleNamespace(used=1, total=2),
+        nvmlDeviceGetUtilizationRates=utilization, nvmlDeviceGetTemperature=lambda h, sensor: 60,
+    )
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    monkeypatch.setattr(gpus, "_NO_NVML_UNTIL", 0.0)
+
+    readings = gpus.gpu_stats()
+
+    assert [gpu["index"] for gpu in readings] == [0, 1, 3]
+    assert readings[0]["load"] == 0.0 and readings[0]["unreported"] == ["load"]
+    assert readings[1]["load"] == 42.0 and "unreported" not in readings[1]
+
+
+def test_a_gpu_queue_uses_its_number_unless_the_host_maps_it(settings):
+    from avatar_site.lib.gpus import cuda_device_index
+
+    settings.GPU_DEVICES = ["GPU1=0"]
+
+    assert cuda_device_index("GPU1") == "0"
+    assert cuda_device_index("GPU2") == "2"

@@ -65,8 +65,8 @@ function update(card, percent, detail, color) {
   draw(card.querySelector("canvas"), points, color);
 }
 
-function gpuCard(index, name) {
-  let card = gpus.children[index];
+function gpuCard(position, index, name) {
+  let card = gpus.children[position];
   if (!card) {
     card = template.content.firstElementChild.cloneNode(true);
     gpus.append(card);
@@ -83,9 +83,12 @@ async function refresh() {
     update(card("memory"), status.memory_percent, `${gib(status.memory_used)} / ${gib(status.memory_total)}`, "#1c8a4a");
     update(card("disk"), status.disk_percent, _("媒体目录所在磁盘"), "#b7791f");
     noGpu.hidden = status.gpus.length > 0;
-    status.gpus.forEach((gpu, index) => {
+    status.gpus.forEach((gpu, position) => {
       const memory = gpu.memory_total ? `${gib(gpu.memory_used)} / ${gib(gpu.memory_total)}` : "";
-      update(gpuCard(index, gpu.name), gpu.load, `${_("显存")} ${memory} · ${gpu.temperature} °C`, "#8e44ad");
+      const unreported = gpu.unreported || [];
+      const temperature = unreported.includes("temperature") ? "" : ` · ${gpu.temperature} °C`;
+      update(gpuCard(position, gpu.index ?? position, gpu.name), gpu.load,
+             `${_("显存")} ${memory}${temperature}`, "#8e44ad");
     });
     while (gpus.children.length > status.gpus.length) gpus.lastElementChild.remove();
     updated.textContent = `${_("更新于")} ${new Date().toLocaleTimeString()}`;
