@@ -355,3 +355,14 @@ def test_features_of_speech_shorter_than_one_analysis_window():
 
     for length in (0, 100, features.N_FFT):
         assert features.log_mel(np.zeros(length, np.float32)).shape[1] == features.N_MELS
+
+
+def test_silence_is_a_pause_even_when_the_whole_recording_is_silent():
+    from training.engines.builtin import features
+
+    rate = features.SAMPLE_RATE
+    tone = 0.3 * np.sin(2 * np.pi * 220 * np.arange(2 * rate) / rate).astype(np.float32)
+
+    assert features.pause_weights(np.zeros(2 * rate, np.float32), 50).min() == 1.0
+    assert features.pause_weights(np.concatenate([np.zeros(rate, np.float32), tone[:rate]]), 50)[5:20].min() == 1.0
+    assert features.pause_weights(tone, 50).max() == 0.0

@@ -73,6 +73,9 @@ def frame_windows(mel: np.ndarray, frames: int, window: int) -> np.ndarray:
     return np.ascontiguousarray(padded[index].transpose(0, 2, 1))
 
 
+SILENCE_DBFS = -60.0
+
+
 def loudness(samples: np.ndarray, frames: int) -> np.ndarray:
     """RMS in dB per 40 ms video frame (for scores and benchmarks)."""
     step = SAMPLE_RATE // 25
@@ -94,6 +97,9 @@ def pause_weights(samples: np.ndarray, frames: int) -> np.ndarray:
     if frames == 0:
         return loud
     level = min(np.percentile(loud, 10) + 12.0, np.percentile(loud, 95) - 15.0)
+    # Whatever the recording's own range, near-digital silence is a pause (all-silent audio has
+    # no loud parts to compare with, and showed the average mouth talking).
+    level = max(level, SILENCE_DBFS)
     gate = np.clip((level - loud) / 6.0 + 0.5, 0.0, 1.0)
     # Softened over 3 frames (120 ms) so the mouth does not snap shut. Short dips are kept: lips do
     # close or narrow between syllables and at stops, and the bench measured it (eroding away dips
