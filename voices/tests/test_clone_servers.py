@@ -230,3 +230,39 @@ def test_a_server_that_accepts_but_is_busy_speaking_counts_as_up(monkeypatch):
 
     with pytest.raises(EngineUnavailable, match="cannot be reached"):
         remote.check_reachable(closed_port_url(), "gpt-sovits")
+
+
+@pytest.mark.parametrize("with_length", [True, False])
+def test_a_server_that_trickles_its_answer_is_cut_off_at_the_time_limit(settings, tmp_path, with_length):
+    import time
+
+    from voices.tests.standins.clone_servers import _Handler
+
+    class Trickling(_Handler):
+        protocol_version = "HTTP/1.0"
+
+        def do_POST(self):
+            self._body()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            if with_length:
+                self.send_header("Content-Length", "100000")
+            self.end_headers()
+            try:
+                for _ in range(100):  # 2 bytes every 0.1 s: each read is quick, the answer never ends
+                    self.wfile.write(b"\0\0")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:
+                pass
+
+    folder, profile = speaker_folder(tmp_path / "speaker")
+    settings.VOICE_SERVER_TIMEOUT_S = 1
+    with StandInServer(Trickling) as server:
+        settings.COSYVOICE_URL = server.url
+        started = time.monotonic()
+        with pytest.raises(EngineUnavailable, match="did not answer within 1 s"):
+            CosyVoice().synthesize("hello there", folder, profile, tmp_path / "out.wav", quiet)
+        elapsed = time.monotonic() - started
+
+    assert elapsed < 4  # the whole answer would take 10 s
