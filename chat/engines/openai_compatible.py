@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import requests
 from django.conf import settings
 
 from avatar_site.lib.engines import EngineUnavailable
+from avatar_site.lib.http import AnswerTooLarge, read_within
 from chat.engines import llm_errors
 from chat.engines.base import LanguageModel
 
 CONNECT_SECONDS = 10.0
+MAX_ANSWER_BYTES = 16 * 2**20
 
 
 class OpenAICompatible(LanguageModel):
@@ -37,16 +41,21 @@ class OpenAICompatible(LanguageModel):
         body = {"model": settings.LLM_OPENAI_MODEL, "messages": messages, "stream": False}
         try:
             response = requests.post(
-                url, json=body, headers=headers, timeout=(CONNECT_SECONDS, settings.LLM_OPENAI_TIMEOUT)
+                url, json=body, headers=headers, timeout=(CONNECT_SECONDS, settings.LLM_OPENAI_TIMEOUT), stream=True
             )
+            with response:
+                answer = read_within(response, settings.LLM_OPENAI_TIMEOUT, MAX_ANSWER_BYTES)
         except requests.Timeout:
             raise llm_errors.timeout_failure(self.service, settings.LLM_OPENAI_TIMEOUT) from None
         except requests.RequestException:
             raise llm_errors.connection_failure(self.service, url) from None
+        except AnswerTooLarge:
+            raise llm_errors.empty_failure(self.service) from None
         if response.status_code != 200:
-            raise llm_errors.status_failure(self.service, response.status_code, response.text, "LLM_OPENAI_API_KEY")
+            text = answer.decode(errors="replace")
+            raise llm_errors.status_failure(self.service, response.status_code, text, "LLM_OPENAI_API_KEY")
         try:
-            content = response.json()["choices"][0]["message"]["content"]
+            content = json.loads(answer)["choices"][0]["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError):
             raise llm_errors.empty_failure(self.service) from None
         if not isinstance(content, str) or not content.strip():

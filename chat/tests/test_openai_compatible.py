@@ -81,6 +81,20 @@ def test_it_gives_up_on_a_slow_answer(server, settings):
     assert "did not answer within 0.3 s" in str(caught.value)
 
 
+def test_it_gives_up_on_an_answer_that_trickles_in(server, settings):
+    import time
+
+    settings.LLM_OPENAI_TIMEOUT = 0.5
+    server.script.trickle = 0.05  # each read well within the limit, the whole answer ~10 s
+
+    started = time.monotonic()
+    with pytest.raises(JobFailed) as caught:
+        get_language_model("openai-compatible").reply(MESSAGES)
+
+    assert caught.value.http_status == 504
+    assert time.monotonic() - started < 3
+
+
 def test_it_reports_an_answer_without_a_reply(server):
     server.script.reply = ""
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import threading
 from dataclasses import dataclass
 
 import requests
 from django.conf import settings
 
 from avatar_site.lib.engines import EngineUnavailable
+from avatar_site.lib.http import AnswerTooLarge, read_within
 from voices.engines.builtin import BuiltinVoice
 
 CONNECT_TIMEOUT_S = 5
@@ -57,40 +55,15 @@ def post(url: str, engine: str, timeout_s: float, **kwargs) -> Answer:
                 raise VoiceError(
                     f"The {engine} server refused the request (HTTP {response.status_code}): {_message(response)}"
                 )
-            # requests' timeout bounds each read, not the answer: a server trickling bytes would
-            # hold the job until JOB_TIMEOUT. At the deadline the socket is shut, ending the read.
-            shut = threading.Event()
-            deadline = threading.Timer(timeout_s, _shut, args=(response, shut))
-            deadline.start()
-            body = bytearray()
             try:
-                for chunk in response.iter_content(65536):
-                    body += chunk
-                    if len(body) > MAX_ANSWER_BYTES:
-                        raise bad_answer(engine, f"more than {MAX_ANSWER_BYTES // 2**20} MB")
-            except requests.RequestException:
-                if not shut.is_set():
-                    raise
-            finally:
-                deadline.cancel()
-            if shut.is_set():  # also when the cut looked like the end of an answer without a length
-                raise requests.Timeout()
-            return Answer(bytes(body), response.headers.get("Content-Type", ""))
+                body = read_within(response, timeout_s, MAX_ANSWER_BYTES)
+            except AnswerTooLarge as exc:
+                raise bad_answer(engine, str(exc)) from None
+            return Answer(body, response.headers.get("Content-Type", ""))
     except requests.Timeout:
         raise EngineUnavailable(f"The {engine} server at {url} did not answer within {timeout_s:.0f} s.") from None
     except requests.RequestException as exc:
         raise EngineUnavailable(f"The {engine} server at {url} cannot be reached ({_reason(exc)}).") from None
-
-
-def _shut(response: requests.Response, shut: threading.Event) -> None:
-    """Shut the answer's socket (through a duplicate of its descriptor: http.client keeps only
-    the file) so that a read blocked on it returns."""
-    shut.set()
-    try:
-        with socket.socket(fileno=os.dup(response.raw.fileno())) as sock:
-            sock.shutdown(socket.SHUT_RDWR)
-    except (OSError, ValueError):  # already closed
-        pass
 
 
 def bad_answer(engine: str, what: str, answer: Answer | None = None):

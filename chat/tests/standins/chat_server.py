@@ -26,6 +26,7 @@ class Script:
     status: int = 200
     error_body: dict | None = None
     delay: float = 0.0
+    trickle: float = 0.0  # seconds between the answer's bytes (each read is quick, the whole is slow)
 
 
 @dataclass
@@ -87,7 +88,12 @@ class ChatServer:
                     self.send_header("Content-Type", "application/json; charset=utf-8")
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
-                    self.wfile.write(payload)
+                    if not script.trickle:
+                        self.wfile.write(payload)
+                    for index in range(len(payload) if script.trickle else 0):
+                        self.wfile.write(payload[index:index + 1])
+                        self.wfile.flush()
+                        time.sleep(script.trickle)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up waiting (the time-out tests)
 
