@@ -417,7 +417,10 @@ class _StageRunner:
     def __init__(self, engine: NeRFEngine, gpu: str, log_dir: Path):
         self.engine = engine
         self.log_dir = log_dir
-        self.env = {**os.environ, "CUDA_VISIBLE_DEVICES": cuda_device_index(gpu), "PYTHONUNBUFFERED": "1"}
+        # PCI order: CUDA's own ("fastest first") may number mixed GPUs unlike NVML and nvidia-smi,
+        # which the status page and GPU_DEVICES go by.
+        self.env = {"CUDA_DEVICE_ORDER": "PCI_BUS_ID", **os.environ,
+                    "CUDA_VISIBLE_DEVICES": cuda_device_index(gpu), "PYTHONUNBUFFERED": "1"}
         self.last_lines: deque[str] = deque()
         self.count = 0
 

@@ -121,6 +121,7 @@ def test_it_trains_synctalk_with_upstream_commands_on_the_chosen_gpu(synctalk_ho
                      "--finetune_lips", "--patch_size", "64"]),
     ]
     assert {c["cuda"] for c in calls(synctalk_home)} == {"1"}
+    assert {c["device_order"] for c in calls(synctalk_home)} == {"PCI_BUS_ID"}  # numbered as NVML numbers them
     assert {c["cwd"] for c in calls(synctalk_home)} == {str(synctalk_home)}
     prepared = probe(synctalk_home / "data/user_1/user_1.mp4")
     assert (prepared.width, prepared.height, round(prepared.fps)) == (512, 512, 25)

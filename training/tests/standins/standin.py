@@ -33,6 +33,7 @@ def start(script: str, argv: list[str]) -> bool:
     """Record the call and act out the requested failure; False: skip the outputs (soft failure)."""
     with open(ROOT / "calls.jsonl", "a") as calls:
         calls.write(json.dumps({"script": script, "argv": argv, "cuda": os.environ.get("CUDA_VISIBLE_DEVICES"),
+                                "device_order": os.environ.get("CUDA_DEVICE_ORDER"),
                                 "cwd": os.getcwd()}) + "\n")
     line = " ".join([script, *argv])
     message = os.environ.get("STANDIN_FAIL_MESSAGE", "RuntimeError: stand-in failure")
