@@ -1,5 +1,7 @@
 import pytest
+from django.contrib.admin.utils import quote
 from django.core.management import call_command
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from monitoring import jobs
@@ -72,7 +74,7 @@ def test_a_running_task_and_its_history_row_are_not_deleted(staff_client, finish
 
     delete_selected(staff_client, "task", task.pk)
     delete_selected(staff_client, "historyrecord", record.pk)
-    one_by_one = staff_client.post(f"/admin/monitoring/task/{task.pk}/delete/", {"post": "yes"})
+    one_by_one = staff_client.post(reverse("admin:monitoring_task_delete", args=[quote(task.pk)]), {"post": "yes"})
 
     assert one_by_one.status_code == 403
     assert Task.objects.filter(pk=task.pk).exists()
