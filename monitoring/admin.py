@@ -41,27 +41,13 @@ class TaskAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj) and not (obj and obj.status == Task.Status.RUNNING)
 
     def delete_model(self, request, obj):
-        if not self._delete(obj):
+        if not obj.discard():
             self.message_user(request, f"{obj.pk} is running: cancel it first.", messages.ERROR)
 
     def delete_queryset(self, request, queryset):
-        kept = [task.pk for task in queryset if not self._delete(task)]
+        kept = [task.pk for task in queryset if not task.discard()]
         if kept:
             self.message_user(request, f"Still running, not deleted: {', '.join(kept)}. Cancel them first.", messages.ERROR)
-
-    @staticmethod
-    def _delete(task: Task) -> bool:
-        """Delete a task and its output files; a queued one is cancelled first, so what it reserved
-        (an audio_id, a training avatar) and its history row end as for any cancel."""
-        if task.status == Task.Status.RUNNING:
-            return False
-        task.request_cancel()
-        task.refresh_from_db()
-        if task.status == Task.Status.RUNNING:  # it started meanwhile, and has now been asked to stop
-            return False
-        task.delete_result_files()
-        task.delete()
-        return True
 
 
 @admin.register(HistoryRecord)
@@ -82,12 +68,10 @@ class HistoryRecordAdmin(admin.ModelAdmin):
         self.delete_queryset(request, HistoryRecord.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        unfinished = [Task.Status.QUEUED, Task.Status.RUNNING]
-        kept = queryset.filter(task__status__in=unfinished).count()
-        for record in queryset.exclude(task__status__in=unfinished).select_related("task"):
+        kept = queryset.filter(task__status__in=Task.UNFINISHED).count()
+        for record in queryset.exclude(task__status__in=Task.UNFINISHED).select_related("task"):
             if record.task:
-                record.task.delete_result_files()
-                record.task.delete()
+                record.task.discard()
             record.delete()
         if kept:
             self.message_user(request, f"Kept {kept} record(s) of unfinished tasks: cancel the tasks first.", messages.ERROR)

@@ -49,6 +49,7 @@ class Task(models.Model):
         CANCELLED = "cancelled"
 
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+    UNFINISHED = (Status.QUEUED, Status.RUNNING)
 
     id = models.CharField(primary_key=True, max_length=64)
     kind = models.CharField(max_length=32, choices=HistoryType.choices, db_index=True)
@@ -178,6 +179,19 @@ class Task(models.Model):
         HistoryRecord.objects.filter(task=self).update(
             status=history_status, result=result, duration=self.duration
         )
+
+    def discard(self) -> bool:
+        """Delete the task and its output files; a queued one is cancelled first, so what it
+        reserved (an audio_id, a training avatar) and its history row end as for any cancel.
+        False, and nothing deleted, while it runs: its job still writes files and rows."""
+        if self.status == self.Status.RUNNING:
+            return False
+        self.request_cancel()
+        if self.status == self.Status.RUNNING:  # it started meanwhile, and has now been asked to stop
+            return False
+        self.delete_result_files()
+        self.delete()
+        return True
 
     def delete_result_files(self) -> None:
         """Remove the output files the job recorded in its result (only inside MEDIA_ROOT)."""

@@ -14,7 +14,6 @@ from monitoring.models import HistoryRecord, Task
 from monitoring.signals import prune_requested
 
 SCRATCH_FOLDERS = ["uploads", "tmp", "chat/uploads"]
-LIVE = [Task.Status.QUEUED, Task.Status.RUNNING]
 
 
 def _at_least_one_day(text: str) -> int:
@@ -35,7 +34,7 @@ class Command(BaseCommand):
         cutoff = timezone.now() - timedelta(days=days)
         old_tasks = Task.objects.filter(created_at__lt=cutoff, status__in=Task.FINISHED)
         # A queued or running task's row stays, however old: the task still reports into it.
-        old_history = HistoryRecord.objects.filter(created_at__lt=cutoff).exclude(task__status__in=LIVE)
+        old_history = HistoryRecord.objects.filter(created_at__lt=cutoff).exclude(task__status__in=Task.UNFINISHED)
         self.stdout.write(f"{old_tasks.count()} task(s) and {old_history.count()} history row(s) before {cutoff:%Y-%m-%d}")
         if not dry_run:
             for task in old_tasks:
@@ -47,7 +46,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{removed} {getattr(receiver, 'pruned_what', 'rows')}")
 
         referenced = self._referenced_paths()
-        live = tuple(f"{pk}_" for pk in Task.objects.filter(status__in=LIVE).values_list("pk", flat=True))
+        live = tuple(f"{pk}_" for pk in Task.objects.filter(status__in=Task.UNFINISHED).values_list("pk", flat=True))
         removed = 0
         for folder in SCRATCH_FOLDERS:
             root = settings.MEDIA_ROOT / folder
