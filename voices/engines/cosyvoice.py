@@ -1,5 +1,8 @@
-"""CosyVoice zero-shot cloning through its FastAPI server (``POST /inference_zero_shot``).
+"""CosyVoice zero-shot cloning through its FastAPI server.
 
+``POST /inference_zero_shot`` when the prompt's transcript is known; without one,
+``POST /inference_cross_lingual``, which clones from the audio alone (the zero-shot endpoint
+requires ``prompt_text``, and FastAPI counts an empty form field as missing: 422).
 The server answers raw 16-bit mono PCM with no header, at the model's rate (22050 Hz for
 CosyVoice 1, 24000 Hz for CosyVoice 2: ``COSYVOICE_SAMPLE_RATE``); we add the WAV header.
 """
@@ -9,6 +12,7 @@ from __future__ import annotations
 import wave
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 
 from voices.cloning import wav_seconds
@@ -30,17 +34,20 @@ class CosyVoice(remote.RemoteVoice):
             prompt_wav = speaker_dir / profile["best_segment"]["file"]
             prompt_text = prompt_text if profile["best_segment"].get("covers_all_speech") else ""
         progress(10, "Asking CosyVoice to speak")
+        if prompt_text:
+            endpoint, form = "/inference_zero_shot", {"tts_text": text, "prompt_text": prompt_text}
+        else:
+            endpoint, form = "/inference_cross_lingual", {"tts_text": text}
         with open(prompt_wav, "rb") as prompt:
             answer = remote.post(
-                self.url + "/inference_zero_shot", self.name, settings.VOICE_SERVER_TIMEOUT_S,
-                data={"tts_text": text, "prompt_text": prompt_text},
-                files={"prompt_wav": ("prompt.wav", prompt, "audio/wav")},
+                self.url + endpoint, self.name, settings.VOICE_SERVER_TIMEOUT_S,
+                data=form, files={"prompt_wav": ("prompt.wav", prompt, "audio/wav")},
             )
         # Raw PCM comes with no content type (or octet-stream); text or JSON is an error page.
         if answer.content_type.startswith(("text/", "application/json")):
             raise remote.bad_answer(self.name, f"{answer.content_type} instead of audio", answer)
         pcm = answer.content[: len(answer.content) // 2 * 2]
-        remote.check_speech(len(pcm) / 2 / settings.COSYVOICE_SAMPLE_RATE, self.name)
+        remote.check_speech(np.frombuffer(pcm, "<i2") / 32768.0, settings.COSYVOICE_SAMPLE_RATE, self.name)
         with wave.open(str(output_wav), "wb") as wav:
             wav.setnchannels(1)
             wav.setsampwidth(2)

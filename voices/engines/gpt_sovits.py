@@ -44,10 +44,10 @@ class GPTSoVITS(remote.RemoteVoice):
         progress(10, "Asking GPT-SoVITS to speak")
         answer = remote.post(self.url + "/tts", self.name, settings.VOICE_SERVER_TIMEOUT_S, json=payload)
         try:
-            info = soundfile.info(io.BytesIO(answer.content))
+            samples, rate = soundfile.read(io.BytesIO(answer.content), dtype="float32")
         except RuntimeError:  # soundfile.LibsndfileError: not audio it can read
             raise remote.bad_answer(self.name, "something that is not a WAV file", answer) from None
-        remote.check_speech(info.frames / info.samplerate, self.name)
+        remote.check_speech(samples, rate, self.name)
         output_wav.write_bytes(answer.content)
         progress(100, "Speech received")
 

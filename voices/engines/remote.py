@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import requests
 from django.conf import settings
 
@@ -15,6 +16,7 @@ from voices.engines.builtin import BuiltinVoice
 CONNECT_TIMEOUT_S = 5
 MAX_ANSWER_BYTES = 200 * 2**20  # ~70 minutes of 24 kHz 16-bit speech
 MIN_SPEECH_SECONDS = 0.1
+SILENCE_PEAK = 2**-12  # of full scale (-72 dBFS): no speech ever stays under it
 
 
 @dataclass
@@ -75,9 +77,17 @@ def bad_answer(engine: str, what: str, answer: Answer | None = None):
     return VoiceError(f"The {engine} server answered with {what}.", http_status=502)
 
 
-def check_speech(seconds: float, engine: str) -> None:
+def check_speech(samples: np.ndarray, rate: int, engine: str) -> None:
+    """Refuse an answer that is too short to be speech, or silent.
+
+    GPT-SoVITS answers 200 with one second of zeros when its synthesis fails (TTS.run yields
+    silence, then raises where api_v2 no longer looks); the reason is only in the server's log.
+    """
+    seconds = len(samples) / rate
     if seconds < MIN_SPEECH_SECONDS:
         raise bad_answer(engine, f"{seconds:.2f} s of audio")
+    if np.abs(samples).max() < SILENCE_PEAK:
+        raise bad_answer(engine, f"{seconds:.2f} s of silence (its synthesis failed; see the server's log)")
 
 
 def text_language(text: str) -> str:
@@ -91,7 +101,10 @@ def _message(response: requests.Response) -> str:
     except ValueError:
         return response.text[:300]
     if isinstance(body, dict):
-        return str(body.get("message") or body.get("detail") or body)[:300]
+        message = str(body.get("message") or body.get("detail") or body)
+        if body.get("Exception"):  # GPT-SoVITS api_v2: {"message": "tts failed", "Exception": the reason}
+            message += f": {body['Exception']}"
+        return message[:300]
     return str(body)[:300]
 
 

@@ -89,7 +89,8 @@ def test_gpt_sovits_maps_media_root_to_the_servers_mount(gpt_sovits, settings, t
     settings.GPT_SOVITS_MEDIA_ROOT = "/srv/avatar-media"
     folder, profile = speaker_folder(tmp_path / "voices" / "speakers" / "s1")
 
-    with pytest.raises(VoiceError, match="HTTP 400"):  # the stand-in cannot see /srv: the server's answer
+    # The stand-in cannot see /srv: api_v2 answers {"message": "tts failed", "Exception": why}.
+    with pytest.raises(VoiceError, match="HTTP 400\\): tts failed: .*/srv/avatar-media"):
         GPTSoVITS().synthesize("Hello.", folder, profile, tmp_path / "out.wav", quiet)
 
     assert gpt_sovits.requests[0]["ref_audio_path"] == "/srv/avatar-media/voices/speakers/s1/best_segment.wav"
@@ -136,14 +137,27 @@ def test_cosyvoice_sends_the_form_and_wraps_raw_pcm_in_a_wav(cosyvoice, settings
     assert np.abs(samples).max() > 5000
 
 
-def test_cosyvoice_uses_the_segment_when_there_is_no_transcript(cosyvoice, tmp_path):
+def test_cosyvoice_clones_from_the_segment_alone_when_there_is_no_transcript(cosyvoice, tmp_path):
+    """/inference_zero_shot requires prompt_text (FastAPI refuses an empty form field with 422)."""
     folder, profile = speaker_folder(tmp_path / "speaker", prompt_text="")
 
     CosyVoice().synthesize("Hello.", folder, profile, tmp_path / "out.wav", quiet)
 
     fields = cosyvoice.requests[0]
+    assert fields["endpoint"] == "/inference_cross_lingual"
     assert fields["prompt_wav"] == (folder / "best_segment.wav").read_bytes()
-    assert fields["prompt_text"] == ""
+    assert "prompt_text" not in fields
+    assert (tmp_path / "out.wav").exists()
+
+
+def test_cosyvoice_sends_no_transcript_that_does_not_match_the_segment(cosyvoice, tmp_path):
+    folder, profile = speaker_folder(tmp_path / "speaker", covers_all_speech=False)
+    tone_wav(folder / "trimmed.wav", seconds=31)  # over CosyVoice's 30 s: the segment goes instead
+
+    CosyVoice().synthesize("Hello.", folder, profile, tmp_path / "out.wav", quiet)
+
+    assert cosyvoice.requests[0]["endpoint"] == "/inference_cross_lingual"
+    assert cosyvoice.requests[0]["prompt_wav"] == (folder / "best_segment.wav").read_bytes()
 
 
 def test_cosyvoice_is_unavailable_when_the_server_is_down(settings, tmp_path):
@@ -183,21 +197,24 @@ def test_generate_mode_speaks_through_gpt_sovits(api, user, gpt_sovits, media_ro
     assert gpt_sovits.requests[0]["ref_audio_path"].endswith("voices/speakers/remote/best_segment.wav")
 
 
-def empty_wav() -> bytes:
+def silent_wav(samples: int, rate: int) -> bytes:
     import io
 
     buffer = io.BytesIO()
-    soundfile.write(buffer, np.zeros(0, np.int16), 32000, format="WAV", subtype="PCM_16")
+    soundfile.write(buffer, np.zeros(samples, np.int16), rate, format="WAV", subtype="PCM_16")
     return buffer.getvalue()
 
 
 @pytest.mark.parametrize(("engine", "body", "content_type", "reason"), [
     (GPTSoVITS, b'{"message": "tts failed"}', "application/json", "not a WAV file: {\"message\": \"tts failed\"}"),
     (GPTSoVITS, b"RIFF" + b"\0" * 40, "audio/wav", "not a WAV file"),
-    (GPTSoVITS, empty_wav(), "audio/wav", "0.00 s of audio"),
+    (GPTSoVITS, silent_wav(0, 32000), "audio/wav", "0.00 s of audio"),
     (CosyVoice, b"<html><body>Internal error</body></html>", "text/html", "text/html instead of audio"),
     (CosyVoice, b"\0" * 16, "application/octet-stream", "0.00 s of audio"),
-])
+    # What GPT-SoVITS answers when its synthesis fails: one second of zeros, HTTP 200.
+    (GPTSoVITS, silent_wav(16000, 16000), "audio/wav", "1.00 s of silence"),
+    (CosyVoice, b"\0\0" * 22050, "application/octet-stream", "1.00 s of silence"),
+], ids=["json", "damaged-wav", "empty-wav", "html", "16-bytes", "silent-wav", "silent-pcm"])
 def test_an_answer_that_is_no_speech_is_the_servers_fault(settings, tmp_path, engine, body, content_type, reason):
     from voices.tests.standins.clone_servers import _Handler
 

@@ -2,8 +2,9 @@
 
 They check requests the way the real servers do (required fields, languages, the 3–10 s reference
 on disk, multipart form fields) and answer in the same shapes: a WAV body or a 400 JSON message
-for GPT-SoVITS, raw 16-bit PCM or a 422 JSON detail for CosyVoice. The audio is a tone whose
-length follows the text, so the client's handling of real bytes is exercised.
+for GPT-SoVITS (``{"message": "tts failed", "Exception": …}`` when synthesis fails, as api_v2
+answers), raw 16-bit PCM or a 422 JSON detail for CosyVoice. The audio is a tone whose length
+follows the text, so the client's handling of real bytes is exercised.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ class GPTSoVITSHandler(_Handler):
         problem = self._check(request)
         if problem:
             return self._json(400, {"message": problem})
+        failure = self._synthesis_failure(request)
+        if failure:
+            return self._json(400, {"message": "tts failed", "Exception": failure})
         buffer = io.BytesIO()
         soundfile.write(buffer, tone(0.08 * len(request["text"]), 32000), 32000, format="WAV", subtype="PCM_16")
         self._answer(200, buffer.getvalue(), "audio/wav")
@@ -81,20 +85,30 @@ class GPTSoVITSHandler(_Handler):
             return f"media_type: {request['media_type']} is not supported"
         if request.get("streaming_mode") not in (False, None):
             return "the stand-in only answers non-streaming requests"
+        return ""
+
+    @staticmethod
+    def _synthesis_failure(request: dict) -> str:
+        """What TTS.run raises (api_v2 answers it as "tts failed" with the exception's text)."""
         try:
             info = soundfile.info(request["ref_audio_path"])
         except Exception as exc:  # the real server fails on a path it cannot read
-            return f"tts failed, Exception: {exc}"
+            return str(exc)
         if not 3 <= info.frames / info.samplerate <= 10:
-            return "tts failed, Exception: 参考音频在3~10秒范围外，请更换！"
+            return "参考音频在3~10秒范围外，请更换！"
         return ""
 
 
 class CosyVoiceHandler(_Handler):
     rate = 22050
+    # Each endpoint's form fields, all required (``Form()`` / ``File()`` without defaults).
+    ENDPOINTS = {
+        "/inference_zero_shot": ("tts_text", "prompt_text", "prompt_wav"),
+        "/inference_cross_lingual": ("tts_text", "prompt_wav"),
+    }
 
     def do_POST(self):
-        if self.path != "/inference_zero_shot":
+        if self.path not in self.ENDPOINTS:
             return self._json(404, {"detail": "Not Found"})
         content_type = self.headers.get("Content-Type", "")
         if not content_type.startswith("multipart/form-data"):
@@ -108,8 +122,9 @@ class CosyVoiceHandler(_Handler):
             for part in message.iter_parts()
         }
         fields.update({name: value.decode("utf-8") for name, value in fields.items() if name != "prompt_wav"})
-        self.requests_seen.append(fields)
-        missing = [name for name in ("tts_text", "prompt_text", "prompt_wav") if name not in fields]
+        self.requests_seen.append({"endpoint": self.path, **fields})
+        # FastAPI counts an empty form field as missing: a required one then fails with 422.
+        missing = [name for name in self.ENDPOINTS[self.path] if fields.get(name) in (None, "", b"")]
         if missing:
             return self._json(422, {"detail": [{"type": "missing", "loc": ["body", name]} for name in missing]})
         samples, rate = soundfile.read(io.BytesIO(fields["prompt_wav"]))  # the real server's load_wav fails on bad audio
