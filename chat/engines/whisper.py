@@ -23,6 +23,17 @@ _models: dict[tuple[str, str, str], object] = {}
 _models_lock = threading.Lock()
 
 
+LANGUAGE_NAMES = {"english": "en", "chinese": "zh", "mandarin": "zh"}
+
+
+def whisper_language(setting: str) -> str | None:
+    """Whisper's code for a language setting: "en-us" and "English" (which pocketsphinx takes) are "en"."""
+    language = setting.strip().lower()
+    if not language:
+        return None
+    return LANGUAGE_NAMES.get(language) or language.replace("_", "-").split("-")[0]
+
+
 class Whisper(SpeechRecognizer):
     name = "whisper"
 
@@ -44,13 +55,21 @@ class Whisper(SpeechRecognizer):
             raise EngineUnavailable(
                 f"WHISPER_MODEL_PATH={folder} is not a CTranslate2 Whisper model folder (no model.bin in it)."
             )
+        from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+        language = whisper_language(settings.WHISPER_LANGUAGE)
+        if language is not None and language not in _LANGUAGE_CODES:
+            raise EngineUnavailable(
+                f"WHISPER_LANGUAGE (or ASR_LANGUAGE) {settings.WHISPER_LANGUAGE!r} is not a language Whisper knows; "
+                "give a code such as en or zh, or leave it empty to detect the language."
+            )
 
     def model_folder(self) -> Path | None:
         raw = settings.WHISPER_MODEL_PATH.strip()
         return Path(raw).expanduser() if raw else None
 
     def transcribe(self, wav_16k_mono: Path) -> str:
-        language = settings.WHISPER_LANGUAGE.strip() or None
+        language = whisper_language(settings.WHISPER_LANGUAGE)
         prompt = settings.WHISPER_INITIAL_PROMPT or DEFAULT_PROMPTS.get(language or "")
         segments, _info = self.model().transcribe(
             str(wav_16k_mono), language=language, initial_prompt=prompt, beam_size=5, vad_filter=True

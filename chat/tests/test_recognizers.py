@@ -83,3 +83,13 @@ def test_whisper_needs_a_model_folder(whisper, settings):
 
     with pytest.raises(EngineUnavailable, match="WHISPER_MODEL_PATH"):
         get_recognizer()
+
+
+@pytest.mark.parametrize(("setting", "code"), [
+    ("en", "en"), ("en-us", "en"), ("English", "en"), ("zh_CN", "zh"), ("Mandarin", "zh"), ("  ", None), ("", None),
+])
+def test_whisper_takes_the_language_settings_pocketsphinx_takes(setting, code):
+    """WHISPER_LANGUAGE defaults to ASR_LANGUAGE, where "en-us" is fine for pocketsphinx; faster-whisper wants "en"."""
+    from chat.engines.whisper import whisper_language
+
+    assert whisper_language(setting) == code

@@ -137,6 +137,9 @@ class StageMonitor:
             self.progress(100 * self.fraction, f"{self.label}: {100 * self.fraction:.0f}%")
 
 
+NUM_RAYS = 65536  # main.py's --num_rays default, which we leave as is
+
+
 class NeRFEngine(TalkingHeadEngine):
     """The common driver; subclasses say how their upstream differs (flags, file names)."""
 
@@ -210,8 +213,10 @@ class NeRFEngine(TalkingHeadEngine):
                 raise ValueError(f"{key} must be 0 or more")
         if "head_iters" in converted and converted["head_iters"] == 0:
             raise ValueError("head_iters must be at least 1")
-        if "patch_size" in converted and converted["patch_size"] < 1:
-            raise ValueError("patch_size must be at least 1")
+        # Upstream's main.py asserts num_rays (65536) % patch_size² == 0, at the lips stage: after
+        # the whole head stage has trained.
+        if "patch_size" in converted and (converted["patch_size"] < 1 or NUM_RAYS % converted["patch_size"] ** 2):
+            raise ValueError("patch_size must be a power of two from 1 to 256 (65536 rays are cut into patch_size² squares)")
         if converted.get("preload", 0) not in (0, 1, 2):
             raise ValueError("preload must be 0 (disk), 1 (CPU) or 2 (GPU)")
         if "asr_model" in converted and converted["asr_model"] not in self.asr_models:
@@ -421,6 +426,10 @@ class _StageRunner:
         # which the status page and GPU_DEVICES go by.
         self.env = {"CUDA_DEVICE_ORDER": "PCI_BUS_ID", **os.environ,
                     "CUDA_VISIBLE_DEVICES": cuda_device_index(gpu), "PYTHONUNBUFFERED": "1"}
+        # Upstream's process.py starts its helper scripts as os.system("python …"): that must be the
+        # engine's interpreter (its conda env), not whatever python the worker's PATH holds.
+        interpreter = shutil.which(engine.python) or engine.python
+        self.env["PATH"] = os.pathsep.join([str(Path(interpreter).parent), self.env.get("PATH", os.defpath)])
         self.last_lines: deque[str] = deque()
         self.count = 0
 

@@ -17,6 +17,7 @@ import glob
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -53,6 +54,16 @@ def start(script: str, argv: list[str]) -> bool:
     return True
 
 
+def python_on_path(*args: str) -> None:
+    """Upstream's process.py starts its helper scripts with os.system('python …'): whatever ``python``
+    PATH finds, not this interpreter. Like os.system, a failure is printed and ignored."""
+    found = shutil.which("python")
+    if not found or Path(found).resolve() != Path(sys.executable).resolve():
+        print(f"sh: 1: python: not the engine's interpreter ({found})", flush=True)
+        return
+    subprocess.run([found, *args], check=False)
+
+
 def ffmpeg(*args: str) -> None:
     subprocess.run([get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
 
@@ -76,7 +87,7 @@ def process(opt, features: dict[str, list[str]]) -> None:
     print(f"[INFO] ===== extract audio from {opt.path} to {wav} =====", flush=True)
     ffmpeg("-i", opt.path, "-f", "wav", "-ar", "16000", wav)
     if opt.asr in features:
-        subprocess.run([sys.executable, *features[opt.asr], wav], check=False)
+        python_on_path(*features[opt.asr], wav)
     frames, _ = count_frames_and_secs(opt.path)
     for done in range(1, frames + 1):
         print(f"\r{100 * done // frames:3d}% {done}/{frames} [00:00<00:00]", end="", flush=True)

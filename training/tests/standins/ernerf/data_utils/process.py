@@ -11,7 +11,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("path", type=str)
     parser.add_argument("--task", type=int, default=-1)
-    parser.add_argument("--asr", type=str, default="deepspeech")
+    parser.add_argument("--asr", type=str, default="wav2vec")
     opt = parser.parse_args()
     if standin.start("data_utils/process.py", sys.argv[1:]):
         standin.process(opt, {
