@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import httpx
 import zhipuai
 from django.conf import settings
 
 from avatar_site.lib.engines import EngineUnavailable
+from avatar_site.lib.http import DeadlineTransport
 from chat.engines import llm_errors
 from chat.engines.base import LanguageModel
 from monitoring.runner import JobFailed
 
 SERVICE = "The Zhipu GLM API"
 DEFAULT_BASE_URL = "https://open.bigmodel.cn/api/paas/v4"
+MAX_ANSWER_BYTES = 16 * 2**20
 
 
 class Zhipu(LanguageModel):
@@ -34,6 +37,9 @@ class Zhipu(LanguageModel):
             base_url=self.base_url(),
             timeout=settings.ZHIPUAI_TIMEOUT,
             max_retries=settings.ZHIPUAI_MAX_RETRIES,
+            # The SDK's timeout bounds each read; the transport bounds the whole answer.
+            http_client=httpx.Client(transport=DeadlineTransport(settings.ZHIPUAI_TIMEOUT, MAX_ANSWER_BYTES),
+                                     timeout=settings.ZHIPUAI_TIMEOUT),
         )
 
     def reply(self, messages: list[dict]) -> str:
@@ -50,9 +56,11 @@ class Zhipu(LanguageModel):
             ) from None
         except zhipuai.ZhipuAIError as exc:
             raise JobFailed(f"{SERVICE} failed: {exc}", 502) from None
+        except (ValueError, httpx.DecodingError):  # a 200 whose body is not the JSON it claims, or too large
+            raise llm_errors.empty_failure(SERVICE) from None
         # The SDK does not validate answers: a missing field would otherwise surface as a crash.
-        choices = getattr(completion, "choices", None) or []
-        message = getattr(choices[0], "message", None) if choices else None
+        choices = getattr(completion, "choices", None)
+        message = getattr(choices[0], "message", None) if isinstance(choices, list) and choices else None
         content = getattr(message, "content", None)
         if not isinstance(content, str) or not content.strip():
             raise llm_errors.empty_failure(SERVICE)

@@ -91,3 +91,29 @@ def test_it_reports_an_unreachable_service(zhipu, settings):
     assert caught.value.http_status == 503
     assert "cannot be reached" in str(caught.value)
     zhipu.start()  # the fixture stops it again
+
+
+def test_it_gives_up_on_an_answer_that_trickles_in(zhipu, settings):
+    """The SDK's timeout bounds each read: a byte every 30 ms would take ~10 s without a deadline."""
+    import time
+
+    settings.ZHIPUAI_TIMEOUT = 1.0
+    zhipu.script.trickle = 0.03
+    started = time.monotonic()
+
+    with pytest.raises(JobFailed) as caught:
+        get_language_model("glm-4-plus").reply(MESSAGES)
+
+    assert time.monotonic() - started < 3
+    assert caught.value.http_status == 504
+
+
+@pytest.mark.parametrize("body", [b'{"choices": [ {"message": ', b"", b'{"choices": {"0": {"message": {}}}}'],
+                         ids=["cut-json", "empty", "choices-not-a-list"])
+def test_a_broken_answer_is_a_bad_gateway(zhipu, body):
+    zhipu.script.raw = body
+
+    with pytest.raises(JobFailed) as caught:
+        get_language_model("glm-4-plus").reply(MESSAGES)
+
+    assert caught.value.http_status == 502

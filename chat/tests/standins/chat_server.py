@@ -27,6 +27,7 @@ class Script:
     error_body: dict | None = None
     delay: float = 0.0
     trickle: float = 0.0  # seconds between the answer's bytes (each read is quick, the whole is slow)
+    raw: bytes | None = None  # sent as the body instead of a completion (a broken answer)
 
 
 @dataclass
@@ -82,7 +83,7 @@ class ChatServer:
                     answer = server.completion(body.get("model", ""))
                 else:
                     answer = script.error_body or {"error": {"code": str(script.status), "message": "scripted"}}
-                payload = json.dumps(answer, ensure_ascii=False).encode()
+                payload = json.dumps(answer, ensure_ascii=False).encode() if script.raw is None else script.raw
                 try:
                     self.send_response(script.status)
                     self.send_header("Content-Type", "application/json; charset=utf-8")
