@@ -13,7 +13,7 @@ from chat.engines import get_language_model, get_recognizer
 from chat.models import Conversation
 from chat.recordings import save_recording
 from chat.serializers import ChatSystemSerializer, SaveAudioSerializer
-from generation.renderer import check_render_inputs
+from generation.renderer import check_render_inputs, discard_if_imported
 from monitoring import jobs
 from monitoring.history import RecordsHistoryOnError
 from monitoring.models import HistoryType
@@ -55,22 +55,23 @@ class ChatSystemView(RecordsHistoryOnError, APIView):
         data = form.validated_data
         gpu = data.get("gpu_choice") or settings.GPU_QUEUES[0]
         queue = jobs.queue_for(gpu)
-        avatar, speaker = check_render_inputs(
-            request.user, data["model_name"], data["model_param"], data["ref_audio_id"], "reply"
-        )
         get_recognizer()
         get_language_model(data["api_choice"])
         conversation = self.existing_conversation(request, data.get("conversation_id"))
-        recording = save_recording(data["audio"], request.user)
-        conversation = conversation or Conversation.objects.create(owner=request.user)
-        task = jobs.submit(
-            HistoryType.CHAT_SYSTEM,
-            tasks.answer_recording,
-            {"model_name": data["model_name"], "model_param": avatar.id, "avatar_id": avatar.id,
-             "ref_audio_id": speaker.id, "api_choice": data["api_choice"], "gpu_choice": gpu,
-             "conversation_id": str(conversation.id), "recording_id": str(recording.id)},
-            owner=request.user, queue=queue, gpu=gpu,
+        avatar, speaker = check_render_inputs(
+            request.user, data["model_name"], data["model_param"], data["ref_audio_id"], "reply"
         )
+        with discard_if_imported(avatar, data["model_param"]):
+            recording = save_recording(data["audio"], request.user)
+            conversation = conversation or Conversation.objects.create(owner=request.user)
+            task = jobs.submit(
+                HistoryType.CHAT_SYSTEM,
+                tasks.answer_recording,
+                {"model_name": data["model_name"], "model_param": avatar.id, "avatar_id": avatar.id,
+                 "ref_audio_id": speaker.id, "api_choice": data["api_choice"], "gpu_choice": gpu,
+                 "conversation_id": str(conversation.id), "recording_id": str(recording.id)},
+                owner=request.user, queue=queue, gpu=gpu,
+            )
         return wait_and_answer(
             task, data["is_async"], "对话生成成功",
             lambda result: {key: result[key] for key in

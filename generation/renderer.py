@@ -6,6 +6,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -30,22 +31,36 @@ def video_url(path: Path) -> str:
 
 
 def check_render_inputs(user, model_name: str, model_param: str, ref_audio_id: str, text: str):
-    """The avatar and speaker a render request names, checked against its engine; 4xx/503 otherwise."""
+    """The avatar and speaker a render request names, checked against its engine; 4xx/503 otherwise.
+
+    An uploaded avatar archive is imported last, once nothing else can refuse the request here
+    (the caller discards it with ``discard_if_imported`` when a later check does).
+    """
     engine = get_talking_head_engine(model_name)
-    if isinstance(model_param, UploadedFile):
-        avatar = import_avatar(model_param, model_name, user)
-    else:
-        avatar = Avatar.objects.visible_to(user).get_by_model_param(model_param)
-    if avatar.status != Avatar.Status.READY:
-        raise ApiError(f"model_param: avatar {avatar.id} is not ready ({avatar.get_status_display()}).")
-    if avatar.engine != model_name:
-        raise ApiError(f"model_param: avatar {avatar.id} was trained with {avatar.engine}, not {model_name}.")
     speaker = Speaker.objects.visible_to(user).ready().filter(pk=ref_audio_id).first()
     if speaker is None:
         raise NotFound(f"ref_audio_id: no cloned voice {ref_audio_id!r}; see /api/cloned-audios.")
     if not text and not engine.text_optional:
         raise ApiError(f"target_text: required for {model_name}.")
+    if isinstance(model_param, UploadedFile):
+        return import_avatar(model_param, model_name, user), speaker
+    avatar = Avatar.objects.visible_to(user).get_by_model_param(model_param)
+    if avatar.status != Avatar.Status.READY:
+        raise ApiError(f"model_param: avatar {avatar.id} is not ready ({avatar.get_status_display()}).")
+    if avatar.engine != model_name:
+        raise ApiError(f"model_param: avatar {avatar.id} was trained with {avatar.engine}, not {model_name}.")
     return avatar, speaker
+
+
+@contextmanager
+def discard_if_imported(avatar: Avatar, model_param):
+    """Delete the avatar imported from this request's archive if the request fails after all."""
+    try:
+        yield
+    except BaseException:
+        if isinstance(model_param, UploadedFile):
+            avatar.delete()
+        raise
 
 
 def render_speech(

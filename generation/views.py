@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 from avatar_site.lib.fields import response_serializer
 from avatar_site.views import MediaFileView
 from generation import tasks
-from generation.renderer import check_render_inputs
+from generation.renderer import check_render_inputs, discard_if_imported
 from generation.serializers import VideoGenerationSerializer
 from monitoring import jobs
 from monitoring.history import RecordsHistoryOnError
@@ -30,13 +30,14 @@ class VideoGenerationView(RecordsHistoryOnError, APIView):
         avatar, speaker = check_render_inputs(
             request.user, data["model_name"], data["model_param"], data["ref_audio_id"], data["target_text"]
         )
-        task = jobs.submit(
-            HistoryType.VIDEO_GENERATION,
-            tasks.generate_video,
-            {"model_name": data["model_name"], "model_param": avatar.id, "avatar_id": avatar.id,
-             "ref_audio_id": speaker.id, "gpu_choice": data["gpu_choice"], "target_text": data["target_text"]},
-            owner=request.user, queue=queue, gpu=data["gpu_choice"],
-        )
+        with discard_if_imported(avatar, data["model_param"]):
+            task = jobs.submit(
+                HistoryType.VIDEO_GENERATION,
+                tasks.generate_video,
+                {"model_name": data["model_name"], "model_param": avatar.id, "avatar_id": avatar.id,
+                 "ref_audio_id": speaker.id, "gpu_choice": data["gpu_choice"], "target_text": data["target_text"]},
+                owner=request.user, queue=queue, gpu=data["gpu_choice"],
+            )
         return wait_and_answer(
             task, data["is_async"], "视频生成成功", lambda result: {"video_path": result["video_path"]}
         )

@@ -51,6 +51,9 @@ class StillTalkingHead(TalkingHeadEngine):
             progress(100 * (epoch + 1) / job.epochs, f"epoch {epoch + 1}/{job.epochs}")
         return {"frames": 1, "fps": 25, "losses": [1.0 / (e + 1) for e in range(job.epochs)]}
 
+    def missing_files(self, avatar_dir: Path, manifest: dict) -> list[str]:
+        return [] if (avatar_dir / "still.png").is_file() else ["still.png"]
+
     def render(self, job: RenderJob, progress):
         still = job.avatar_dir / "still.png"
         run_ffmpeg([

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 import zipfile
@@ -12,6 +13,7 @@ from django.conf import settings
 
 from avatar_site.lib.errors import ApiError, Unprocessable, UnsupportedMedia
 from avatar_site.lib.parsers import unstorable_text
+from training.engines import get_talking_head_engine
 from training.models import Avatar
 
 MAX_MEMBERS = 20000
@@ -28,7 +30,11 @@ def import_avatar(uploaded, engine: str, owner) -> Avatar:
     if not zipfile.is_zipfile(uploaded):
         raise UnsupportedMedia("model_param: upload a .zip of a trained avatar's folder (with its manifest.json).")
     uploaded.seek(0)
-    with zipfile.ZipFile(uploaded) as archive:
+    try:
+        archive = zipfile.ZipFile(uploaded)
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
+        raise Unprocessable(f"model_param: the archive is damaged ({exc}).") from None
+    with archive:
         members = [member for member in archive.infolist() if not member.is_dir()]
         prefix = _checked_prefix(members)
         manifest = _checked_manifest(archive, prefix, engine)
@@ -39,6 +45,9 @@ def import_avatar(uploaded, engine: str, owner) -> Avatar:
         )
         try:
             _unpack(archive, members, prefix, avatar)
+            missing = get_talking_head_engine(engine).missing_files(avatar.folder, manifest)
+            if missing:
+                raise Unprocessable(f"model_param: the archive lacks what rendering needs: {', '.join(missing)}.")
             manifest["avatar_id"] = avatar.id
             avatar.manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
         except BaseException:
@@ -118,6 +127,10 @@ def _unpack(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], prefix: st
             raise Unprocessable(f"model_param: the archive is damaged ({exc}).") from None
         except (FileExistsError, NotADirectoryError, IsADirectoryError):
             raise ApiError(f"model_param: {relative!r} is both a file and a folder in the archive.") from None
+        except OSError as exc:
+            if exc.errno != errno.ENAMETOOLONG:
+                raise
+            raise ApiError(f"model_param: an entry's name in the archive is too long ({relative[:80]!r}…).") from None
 
 
 def pack_avatar(avatar: Avatar, target) -> None:

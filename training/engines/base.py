@@ -48,6 +48,10 @@ class TalkingHeadEngine(ABC):
         """A folder outside the avatar's own that belongs to it (deleted with it), if any."""
         return None
 
+    def missing_files(self, avatar_dir: Path, manifest: dict) -> list[str]:
+        """What rendering needs that ``avatar_dir`` lacks (checked when an archive is imported)."""
+        return []
+
     def validate_params(self, params: dict) -> dict:
         """Whitelist and convert custom_params; raise ValueError with the reason."""
         unknown = sorted(set(params) - set(self.allowed_params))

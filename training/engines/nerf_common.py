@@ -187,6 +187,13 @@ class NeRFEngine(TalkingHeadEngine):
             return None
         return Path(configured) / "data" / avatar_id
 
+    def missing_files(self, avatar_dir: Path, manifest: dict) -> list[str]:
+        workspace = str(manifest.get("workspace", ""))
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", workspace):
+            return ["<workspace>/checkpoints/ngp_ep*.pth"]
+        checkpoint = latest_checkpoint(avatar_dir / workspace)
+        return [] if checkpoint.is_file() else [f"{workspace}/checkpoints/ngp_ep*.pth"]
+
     def check_available(self) -> None:
         configured = getattr(settings, self.home_setting)
         install = f"install {self.repository} with its environment (README, 'GPU engines')"

@@ -1,20 +1,27 @@
 import io
 import json
+import struct
 import zipfile
 
 import pytest
 
 from tests.flows import clone_voice, train_avatar
+from tests.media import silent_wav
 from training.archive import pack_avatar
 from training.models import Avatar
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("double_engines")]
 
 
+@pytest.fixture(autouse=True)
+def speaker(double_engines, api, media_root):
+    """The voice every render below speaks with: requests naming it fail only for their archive."""
+    clone_voice(api, media_root, "speaker_1")
+
+
 @pytest.fixture
 def archive(api, media_root, tmp_path):
     """A trained avatar packed as a zip, and the original deleted: the upload is all there is."""
-    clone_voice(api, media_root, "speaker_1")
     avatar = Avatar.objects.get(pk=train_avatar(api, media_root).json()["avatar_id"])
     target = tmp_path / "avatar.zip"
     pack_avatar(avatar, target)
@@ -141,3 +148,52 @@ def test_a_nerf_archive_cannot_lend_another_users_training_data(api, other_user)
     assert response.status_code == 400
     assert "belongs to no avatar of yours" in response.json()["message"]
     assert Avatar.objects.count() == 1
+
+
+def test_an_archive_is_not_imported_for_a_request_refused_for_another_reason(api, archive):
+    with open(archive, "rb") as handle:
+        response = generate(api, handle, ref_audio_id="nobody")
+
+    assert response.status_code == 404
+    assert not Avatar.objects.exists()
+
+
+def test_the_imported_avatar_goes_when_the_chat_recording_is_refused(api, archive, media_root):
+    silent = media_root / "silent.wav"
+    silent_wav(silent, seconds=2.0)
+    with open(archive, "rb") as handle, open(silent, "rb") as audio:
+        response = api.post("/chat_system", {"audio": audio, "model_name": "builtin", "model_param": handle,
+                                             "ref_audio_id": "speaker_1", "api_choice": "glm-4-plus"})
+
+    assert response.status_code == 422, response.json()
+    assert not Avatar.objects.exists()
+    assert not list((media_root / "avatars").glob("*"))
+
+
+def test_it_refuses_an_archive_without_what_rendering_needs(api, media_root):
+    response = generate(api, zip_upload({"manifest.json": b'{"engine": "builtin"}'}))
+
+    assert response.status_code == 422
+    assert "still.png" in response.json()["message"]
+    assert not Avatar.objects.exists()
+    assert not list((media_root / "avatars").glob("*"))
+
+
+def test_it_refuses_an_archive_whose_directory_is_damaged(api):
+    # Only an end-of-central-directory record, pointing at garbage: is_zipfile() accepts it.
+    upload = io.BytesIO(b"X" * 46 + b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, 1, 1, 46, 0, 0))
+    upload.name = "avatar.zip"
+
+    response = generate(api, upload)
+
+    assert response.status_code == 422
+    assert "damaged" in response.json()["message"]
+
+
+@pytest.mark.parametrize("name", ["a" * 300, "/".join(["b" * 200] * 30)], ids=["long-name", "long-path"])
+def test_it_refuses_entry_names_too_long_for_the_disk(api, name):
+    response = generate(api, zip_upload({"manifest.json": b'{"engine": "builtin"}', name: b"x"}))
+
+    assert response.status_code == 400
+    assert "too long" in response.json()["message"]
+    assert not Avatar.objects.exists()

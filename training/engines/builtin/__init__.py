@@ -6,10 +6,15 @@ OpenCV (``engine.py``, ~350 MB) load only in the worker that trains or renders.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from training.engines.base import RenderJob, TalkingHeadEngine, TrainingJob
 
 DEFAULTS = {"model": "linear", "ridge": 100.0, "lr": 2e-3, "batch_size": 32, "hidden": 64, "window": 16}
 MODELS = ("linear", "cnn")
+# What a trained avatar's folder holds besides manifest.json (defined here, not in engine.py, so
+# that checking an imported archive does not load the engine).
+AVATAR_FILES = ("frames.mp4", "audio.wav", "tracks.npz", "mouths.mp4", "mouth_net.pt", "mouth_basis.npz")
 LIMITS = {"ridge": (0.0, 1e5), "lr": (1e-6, 1.0), "batch_size": (2, 1024), "hidden": (8, 512), "window": (8, 128)}
 
 
@@ -27,6 +32,9 @@ class BuiltinTalkingHead(TalkingHeadEngine):
             if key in LIMITS and not LIMITS[key][0] <= value <= LIMITS[key][1]:
                 raise ValueError(f"{key}={value} is outside {LIMITS[key][0]:g}…{LIMITS[key][1]:g}")
         return converted
+
+    def missing_files(self, avatar_dir: Path, manifest: dict) -> list[str]:
+        return [name for name in AVATAR_FILES if not (avatar_dir / name).is_file()]
 
     def train(self, job: TrainingJob, progress) -> dict:
         from training.engines.builtin.engine import MouthTransplant

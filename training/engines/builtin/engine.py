@@ -16,7 +16,7 @@ from django.conf import settings
 from avatar_site.lib.media import MediaError, probe, run_ffmpeg, to_wav
 from monitoring.runner import JobCancelled
 from training.engines.base import EngineError, RenderJob, TrainingJob
-from training.engines.builtin import DEFAULTS, faces, features
+from training.engines.builtin import AVATAR_FILES, DEFAULTS, BuiltinTalkingHead, faces, features
 from training.engines.builtin.compositor import (
     MouthPaster,
     VideoWriter,
@@ -41,7 +41,6 @@ DETECT_SIDE = 640  # frames are scaled to at most this for the first, face-findi
 HELD_OUT = 0.2  # the tail of the video kept out of training to measure generalisation
 CODES = 8
 MIN_SIZE = 64
-AVATAR_FILES = ["frames.mp4", "audio.wav", "tracks.npz", "mouths.mp4", "mouth_net.pt", "mouth_basis.npz"]
 
 
 def mouth_codes(net, windows: np.ndarray, pauses: np.ndarray, rest: np.ndarray, gain: float = 1.0) -> np.ndarray:
@@ -210,7 +209,7 @@ class MouthTransplant:
             "held_out_frames": int(len(held_index)), "epochs": epochs, "params": params,
             "losses": [h["train"] for h in history], "held_out_losses": [h["held_out"] for h in history],
             "scores": scores, "base_frames": [int(base_start), int(base_end)], "crop": list(map(int, crop)),
-            "files": AVATAR_FILES,
+            "files": list(AVATAR_FILES),
         }
 
     def _check_source(self, path: Path):
@@ -366,7 +365,7 @@ class MouthTransplant:
 
     def render(self, job: RenderJob, progress) -> None:
         avatar = Path(job.avatar_dir)
-        missing = [name for name in AVATAR_FILES if not (avatar / name).is_file()]
+        missing = BuiltinTalkingHead().missing_files(avatar, job.manifest)
         if missing:
             raise EngineError(f"The avatar is incomplete (missing {', '.join(missing)}); train it again.")
         size = job.manifest.get("size", settings.BUILTIN_TH_SIZE)
