@@ -13,6 +13,7 @@ import numpy as np
 from voices.engines import espeak
 from voices.engines.text_frontend import chunks, language_runs, to_pinyin
 from voices.engines.world_voice import (
+    FRAME_PERIOD_MS,
     RATE,
     Conversion,
     SpeakerStats,
@@ -30,6 +31,7 @@ from voices.engines.world_voice import (
 )
 
 MIN_SPEECH_SECONDS = 3.0
+MIN_VOICED_SECONDS = 0.5  # vowels and voiced consonants: the frames the voice is converted toward
 SEGMENT_MIN_SECONDS, SEGMENT_MAX_SECONDS = 3.0, 9.5  # GPT-SoVITS refuses references outside 3–10 s
 CLIPPED_FRACTION = 0.002
 PAUSE_SECONDS = {"sentence": 0.25, "run": 0.05}
@@ -81,6 +83,10 @@ class WorldClone:
 
         progress(50, "Analysing pitch and spectral envelope")
         analysis = analyse(trimmed, robust=True)
+        voiced_seconds = analysis.voiced.sum() * FRAME_PERIOD_MS / 1000
+        if voiced_seconds < MIN_VOICED_SECONDS:
+            raise VoiceError(f"The reference has only {voiced_seconds:.1f} s of voiced speech (vowels); "
+                             f"at least {MIN_VOICED_SECONDS:g} s are needed. Record someone speaking.")
         coded = code(analysis.sp)
         target = SpeakerStats.of(analysis, coded)
         np.save(speaker_dir / "frames.npy", frame_bank(analysis, coded))

@@ -242,10 +242,11 @@ class Conversion:
         bank = self.bank[:, 1:] / scale
         query = frames[:, 1:] / scale
         nearest = np.empty_like(frames)
+        count = min(self.neighbours, len(bank))  # a steady voice (or a tone) may leave very few frames
         for start in range(0, len(query), 512):
             block = query[start:start + 512]
             distances = (block**2).sum(1)[:, None] - 2 * block @ bank.T + (bank**2).sum(1)[None, :]
-            index = np.argpartition(distances, self.neighbours, axis=1)[:, : self.neighbours]
+            index = np.argpartition(distances, count - 1, axis=1)[:, :count]
             nearest[start:start + 512] = self.bank[index].mean(axis=1)
         share = np.full(frames.shape[1], self.blend)
         share[:LOW_COEFFICIENTS] = min(self.blend, LOW_BLEND)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import soundfile
 
 from avatar_site.lib.media import to_wav
-from tests.media import shared_media, silent_wav
+from tests.media import shared_media, silent_wav, tone_wav
 from voices.cloning import VoiceError
 from voices.engines import espeak
 from voices.engines.builtin import BuiltinVoice
 from voices.engines.world_clone import ENGLISH_RATES
-from voices.engines.world_voice import cosine, embedding, load_mono
+from voices.engines.world_voice import Conversion, cosine, embedding, load_mono
 
 pytestmark = pytest.mark.slow
 
@@ -127,6 +129,24 @@ def test_it_refuses_silence(tmp_path):
 
     with pytest.raises(VoiceError, match="no speech"):
         BuiltinVoice().extract(reference, reference, tmp_path, quiet)
+
+
+def test_it_refuses_a_steady_tone_with_no_voiced_speech(tmp_path):
+    """The voice activity detector hears a tone; WORLD finds (almost) no voiced frames to convert toward."""
+    reference = tone_wav(tmp_path / "tone.wav", seconds=4)
+
+    with pytest.raises(VoiceError, match="voiced speech"):
+        BuiltinVoice().extract(reference, reference, tmp_path, quiet)
+
+
+def test_blending_toward_a_bank_of_fewer_frames_than_neighbours_works():
+    frames = np.random.default_rng(0).normal(size=(5, 30)).astype(np.float32)
+    stats = SimpleNamespace(coded_std=np.ones(30, np.float32))  # all that blending reads of the statistics
+    conversion = Conversion(stats, stats, 1.0, frames[:1], blend=0.85, neighbours=2)
+
+    blended = conversion._blend(frames)
+
+    assert blended.shape == frames.shape and np.isfinite(blended).all()
 
 
 def test_it_refuses_less_than_three_seconds_of_speech(tmp_path):
