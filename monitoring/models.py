@@ -108,7 +108,7 @@ class Task(models.Model):
             "gpu": self.gpu,
             "queue": self.queue,
             "parameters": self.parameters,
-            "result": self.result,
+            "result": shown_result(self.result),
             "cancel_requested": self.cancel_requested,
             "created_at": _iso(self.created_at),
             "started_at": _iso(self.started_at),
@@ -222,6 +222,11 @@ class Task(models.Model):
         self.log_tail = "\n".join(kept)
 
 
+def shown_result(result: dict) -> dict:
+    """A job's result as clients see it: without ``files``, the server paths kept for cleaning up."""
+    return {key: value for key, value in result.items() if key != "files"}
+
+
 class HistoryRecordQuerySet(OwnedQuerySet):
     def listed(self) -> list[dict]:
         """The spec's /api/history items, built from plain rows (model instances were a fifth of the request)."""
@@ -231,7 +236,7 @@ class HistoryRecordQuerySet(OwnedQuerySet):
                 "id": f"record_{row['id']}",
                 "timestamp": row["created_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
                 "parameters": row["parameters"],
-                "result": row["result"],
+                "result": shown_result(row["result"]),
                 "status": row["status"],
                 "duration": row["duration"],
                 "task_id": row["task_id"],

@@ -76,7 +76,9 @@ def probe(path: Path) -> MediaInfo:
     )
     if result.returncode != 0:
         reason = result.stderr.decode(errors="replace").strip().splitlines()
-        raise MediaError(f"Not a readable media file ({reason[-1] if reason else 'ffprobe failed'}).")
+        # ffprobe names the file by its full path: clients see only its name.
+        reason = reason[-1].replace(str(path), Path(path).name) if reason else "ffprobe failed"
+        raise MediaError(f"Not a readable media file ({reason}).")
     data = json.loads(result.stdout or b"{}")
     streams = data.get("streams", [])
     fmt = data.get("format", {})
@@ -94,6 +96,8 @@ def probe(path: Path) -> MediaInfo:
     if audio is None and format_name in image_formats:
         raise MediaError("The file is a still image, not a video.")
     duration = float(fmt.get("duration") or (video or audio).get("duration") or 0.0)
+    if duration <= 0:  # written as a stream (e.g. webm piped out of a recorder): the header has no length
+        duration = _packet_duration(path, "a:0" if audio else "v:0")
     width, height = (int(video.get("width", 0)), int(video.get("height", 0))) if video else (0, 0)
     if video and _rotation(video) % 180 == 90:  # a phone's portrait video: ffmpeg decodes it upright
         width, height = height, width
@@ -108,6 +112,25 @@ def probe(path: Path) -> MediaInfo:
         audio_channels=int(audio.get("channels", 0)) if audio else 0,
         format_name=format_name,
     )
+
+
+def _packet_duration(path: Path, stream: str) -> float:
+    """Where the stream's last packet ends, read from the container without decoding."""
+    result = _run(
+        [
+            settings.FFPROBE_BINARY, "-v", "error", "-select_streams", stream,
+            "-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", "--", str(path),
+        ],
+        timeout=60,
+    )
+    end = 0.0
+    for line in result.stdout.decode(errors="replace").splitlines():
+        try:
+            values = [float(value) for value in line.split(",") if value.strip()]
+        except ValueError:  # "N/A"
+            continue
+        end = max(end, sum(values[:2]))
+    return end
 
 
 def _rotation(stream: dict) -> int:

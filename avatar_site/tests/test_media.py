@@ -5,9 +5,10 @@ from __future__ import annotations
 import subprocess
 
 import numpy as np
+import pytest
 import soundfile
 
-from avatar_site.lib.media import probe, to_wav
+from avatar_site.lib.media import MediaError, probe, to_wav
 
 
 def ffmpeg(*args: str) -> None:
@@ -35,3 +36,26 @@ def test_a_late_audio_track_is_padded_to_the_first_frame_when_asked(tmp_path):
 
     assert first_sound(in_sync=False) < 0.1
     assert 0.8 < first_sound(in_sync=True) < 1.0
+
+
+def test_an_unreadable_file_is_named_without_the_servers_folders(tmp_path):
+    damaged = tmp_path / "upload-123.wav"
+    damaged.write_bytes(b"RIFF" + b"\0" * 100)
+
+    with pytest.raises(MediaError) as refused:
+        probe(damaged)
+
+    assert "upload-123.wav" in str(refused.value)
+    assert str(tmp_path) not in str(refused.value)
+
+
+def test_audio_written_as_a_stream_has_its_length_measured(tmp_path):
+    """A webm piped out of a recorder has no duration in its header; its packets tell the length."""
+    stream = tmp_path / "recording.webm"
+    with open(stream, "wb") as sink:
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=300:duration=3",
+                        "-c:a", "libopus", "-f", "webm", "-"], stdout=sink, check=True)
+
+    info = probe(stream)
+
+    assert 2.9 < info.duration < 3.1

@@ -42,6 +42,21 @@ def test_it_shows_every_field_of_the_schema_as_drf_would(api, queued_task, setti
     assert body["result"] == {"video_path": "/video/x.mp4"}
 
 
+def test_clients_do_not_see_the_server_paths_kept_for_cleaning_up(api, queued_task, media_root):
+    output = str(media_root / "videos" / "x.mp4")
+    queued_task.claim(pid=1, host="h")
+    queued_task.finish(Task.Status.SUCCEEDED, result={"video_path": "/video/x.mp4", "files": [output]})
+
+    polled = api.get(f"/api/tasks/{queued_task.pk}").json()
+    history = api.get("/api/history/model_training").json()["history"]
+
+    assert polled["result"] == {"video_path": "/video/x.mp4"}
+    assert history[0]["result"] == {"video_path": "/video/x.mp4"}
+    assert str(media_root) not in str(polled) + str(history)
+    queued_task.refresh_from_db()
+    assert queued_task.result["files"] == [output]  # still there for Task.discard
+
+
 def test_it_cancels_a_queued_task(api, queued_task):
     response = api.post(f"/api/tasks/{queued_task.pk}/cancel")
 
