@@ -23,6 +23,8 @@ class PathOrFileField(serializers.Field):
             self.fail("null_characters")  # before the value reaches a query: PostgreSQL refuses NUL
         if isinstance(data, str) and data.strip():
             return data.strip()
+        if data == "" and not self.required:
+            return None  # the spec's "leave empty" in a JSON body (forms already turn "" into None)
         self.fail("invalid")
 
     def to_representation(self, value):

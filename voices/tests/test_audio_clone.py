@@ -75,6 +75,16 @@ def test_it_generates_speech_in_a_cloned_voice(api, media_root):
     assert b"".join(served.streaming_content)[:4] == b"RIFF"
 
 
+def test_generate_mode_takes_the_specs_json_body_with_an_empty_path(api, media_root):
+    """The spec's example: original_audio_path "" (生成模式留空), target_audio_id "", sent as JSON."""
+    clone_voice(api, media_root, "speaker_1")
+
+    response = api.post("/audio_clone", {"original_audio_path": "", "audio_id": "speaker_1", "target_audio_id": "",
+                                         "gen_audio_id": "hello", "generate_text": "你好"}, format="json")
+
+    assert response.status_code == 200, response.json()
+
+
 def test_it_refuses_a_taken_audio_id(api, media_root):
     clone_voice(api, media_root, "speaker_1")
 
