@@ -8,6 +8,7 @@ from monitoring.models import HistoryRecord, HistoryType, Task
 class TaskSerializer(serializers.Serializer):
     """The shape of a polled task, for the OpenAPI schema (Task.as_polled builds it)."""
 
+    status = serializers.ChoiceField(choices=["success"], help_text="the request's; the task's is task_status")
     task_id = serializers.CharField()
     kind = serializers.ChoiceField(choices=HistoryType.choices)
     task_status = serializers.ChoiceField(choices=Task.Status.choices)
@@ -23,6 +24,13 @@ class TaskSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     duration = serializers.FloatField(allow_null=True, help_text="Seconds the job ran")
+
+
+class TaskCancelSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["success"])
+    message = serializers.CharField(help_text="任务已取消 (it was queued) or 已请求取消任务 (it is running)")
+    task_id = serializers.CharField()
+    task_status = serializers.ChoiceField(choices=Task.Status.choices)
 
 
 class HistoryItemSerializer(serializers.Serializer):

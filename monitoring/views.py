@@ -13,6 +13,7 @@ from monitoring.serializers import (
     HistoryItemSerializer,
     HistoryQuerySerializer,
     SystemStatusSerializer,
+    TaskCancelSerializer,
     TaskSerializer,
 )
 from monitoring.system import system_status
@@ -32,7 +33,7 @@ class TaskDetailView(APIView):
 
 
 class TaskCancelView(APIView):
-    @extend_schema(request=None, responses=TaskSerializer)
+    @extend_schema(request=None, responses=TaskCancelSerializer)
     def post(self, request, task_id: str):
         task = get_object_or_404(Task.objects.visible_to(request.user), pk=task_id)
         if not task.request_cancel():

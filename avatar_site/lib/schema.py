@@ -26,14 +26,26 @@ def add_error_responses(result, generator, request, public):
         "properties": {"status": {"type": "string", "enum": ["error"]}, "message": {"type": "string"}},
         "required": ["status", "message"],
     }
+    schemas["Accepted"] = {
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["accepted"]},
+            "message": {"type": "string"},
+            "task_id": {"type": "string"},
+            "task_status": {"type": "string"},
+            "status_url": {"type": "string", "description": "poll it: /api/tasks/{task_id}"},
+        },
+        "required": ["status", "message", "task_id", "task_status", "status_url"],
+    }
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    accepted = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Accepted"}}}}
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             for code, description in ERROR_STATUSES.items():
                 responses.setdefault(code, {**error, "description": description})
             if path in JOB_PATHS and method == "post" and "200" in responses:
-                responses.setdefault("202", {**responses["200"], "description": "Queued; poll /api/tasks/{task_id}"})
+                responses.setdefault("202", {**accepted, "description": "Queued or still running; poll status_url"})
             if path in FILE_PATHS:
                 responses.setdefault("206", {**responses["200"], "description": "Partial content (Range)"})
                 responses.setdefault("416", {"description": "Range not satisfiable"})
