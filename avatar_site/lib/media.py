@@ -94,7 +94,7 @@ def probe(path: Path) -> MediaInfo:
     image_formats = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "gif", "bmp_pipe", "tiff_pipe"}
     format_name = fmt.get("format_name", "")
     if audio is None and format_name in image_formats:
-        raise MediaError("The file is a still image, not a video.")
+        raise MediaError("The file is a still image, not audio or video.")
     duration = float(fmt.get("duration") or (video or audio).get("duration") or 0.0)
     if duration <= 0:  # written as a stream (e.g. webm piped out of a recorder): the header has no length
         duration = _packet_duration(path, "a:0" if audio else "v:0")

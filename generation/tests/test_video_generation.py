@@ -81,6 +81,17 @@ def test_it_refuses_an_unknown_speaker(api, avatar_id):
     assert HistoryRecord.objects.filter(type="video_generation", status="failed").count() == 1
 
 
+def test_a_voice_still_being_cloned_is_not_ready_rather_than_unknown(api, avatar_id, user):
+    from voices.models import Speaker
+
+    Speaker.objects.create(id="busy", name="busy", engine="builtin", owner=user, status=Speaker.Status.EXTRACTING)
+
+    response = generate(api, avatar_id, ref_audio_id="busy")
+
+    assert response.status_code == 409
+    assert "not ready" in response.json()["message"]
+
+
 def test_it_refuses_an_unknown_avatar(api, avatar_id):
     response = generate(api, "user_19990101")
 
