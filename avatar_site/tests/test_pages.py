@@ -7,6 +7,7 @@ pages play is real media made by ffmpeg. Screenshots of each page land in test-a
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from django.conf import settings as django_settings
 
 from monitoring.models import HistoryRecord, HistoryType, Task
 from tests.flows import clone_voice, train_avatar
-from tests.media import test_video
+from tests.media import test_video, tone_wav
 from training.models import Avatar
 from voices.models import Speaker
 
@@ -63,6 +64,14 @@ def page(browser, live_server, user, double_engines):
     context.close()
 
 
+@pytest.fixture
+def no_worker(monkeypatch):
+    """No worker runs: the jobs the pages submit wait in their queues."""
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+
+
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -70,6 +79,46 @@ def screenshot(page, name: str) -> None:
 
 def progress_value(page, selector: str) -> float:
     return page.eval_on_selector(f"{selector} progress", "bar => bar.value")
+
+
+def posts_to(page, path: str) -> list:
+    """The POST requests the page sends to `path` from now on."""
+    requests = []
+    page.on("request", lambda r: r.method == "POST" and r.url.endswith(path) and requests.append(r))
+    return requests
+
+
+def throttle_uploads(page, bytes_per_second: int) -> None:
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions",
+             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": bytes_per_second})
+
+
+def submit_training(page, video: Path) -> str:
+    """Upload `video` on the training page; return the id of the task the page then follows."""
+    shown = page.text_content("#task-id")
+    page.set_input_files("#ref-video", str(video))
+    page.click("#train")
+    page.wait_for_function("shown => document.querySelector('#task-id').textContent !== shown", arg=shown)
+    return page.text_content("#task-id")
+
+
+def wait_until(page, condition, timeout_ms: int = TIMEOUT_MS) -> None:
+    """Wait for a condition on the test's side (route handlers and events run while Playwright waits)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        page.wait_for_timeout(50)
+
+
+def record(page, milliseconds: int) -> None:
+    """Record from the fake microphone on the voices page for about `milliseconds`."""
+    page.click("#record")
+    page.wait_for_selector("#record:text('停止录音')")
+    page.wait_for_timeout(milliseconds)
+    page.click("#record")
+    page.wait_for_selector("#recording:not([hidden])")
 
 
 def wait_playable(page, selector: str) -> float:
@@ -160,11 +209,7 @@ def test_it_aborts_the_upload_when_cancel_is_clicked(page, tmp_path):
     big = tmp_path / "big.mp4"
     big.write_bytes(os.urandom(8 * 1024 * 1024))
     page.goto("/pages/training")
-    # Throttle uploads to 1 MB/s so the upload is still running when the user clicks cancel.
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions",
-             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 1024 * 1024})
+    throttle_uploads(page, 1024 * 1024)  # the upload is still running when the user clicks cancel
     page.set_input_files("#ref-video", str(big))
 
     page.click("#train")
@@ -179,15 +224,57 @@ def test_it_aborts_the_upload_when_cancel_is_clicked(page, tmp_path):
     assert Avatar.objects.count() == 0
 
 
-def test_it_cancels_a_queued_training_task(page, tmp_path, monkeypatch):
-    from django_q.conf import Conf
+def test_it_hides_upload_cancel_once_the_video_is_sent(page, tmp_path, monkeypatch, no_worker):
+    import training.views
 
-    monkeypatch.setattr(Conf, "SYNC", False)  # no worker runs: the task waits in its queue
+    checked = training.views.media_input
+
+    def slow_check(*args, **kwargs):
+        time.sleep(2)  # the server probing a large video after the body arrived
+        return checked(*args, **kwargs)
+
+    monkeypatch.setattr(training.views, "media_input", slow_check)
     video = test_video(tmp_path / "me.mp4", seconds=1)
     page.goto("/pages/training")
     page.set_input_files("#ref-video", str(video))
+
     page.click("#train")
+    page.wait_for_function("() => document.querySelector('#upload-progress progress').value == 100")
+
+    assert page.is_hidden("#cancel-upload")
+    assert "服务器检查视频中" in page.inner_text("#upload-progress")
     page.wait_for_selector("#training:not([hidden])")
+    assert page.inner_text("#task-id") == Task.objects.get().pk
+    assert page.is_enabled("#cancel-task")
+
+
+def test_it_refuses_a_video_over_the_upload_limit_or_of_another_type(page, tmp_path, settings):
+    settings.MAX_UPLOAD_BYTES = 1024 * 1024  # the server's limit is what the page checks against
+    big = tmp_path / "big.mp4"
+    big.write_bytes(os.urandom(2 * 1024 * 1024))
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a video")
+    page.goto("/pages/training")
+    posts = posts_to(page, "/model_training")
+
+    page.set_input_files("#ref-video", str(big))
+    page.click("#train")
+    page.wait_for_selector("#upload-message.error")
+
+    assert page.inner_text("#upload-message") == "文件太大: 2 MB, 上限为 1 MB"
+
+    page.set_input_files("#ref-video", str(notes))
+    page.click("#train")
+    page.wait_for_selector("#upload-message.error:text('不支持的文件类型')")
+
+    assert posts == []
+    assert page.is_enabled("#train")
+    assert page.is_hidden("#upload-progress")
+
+
+def test_it_cancels_a_queued_training_task(page, tmp_path, no_worker):
+    page.goto("/pages/training")
+    submit_training(page, test_video(tmp_path / "me.mp4", seconds=1))
 
     page.click("#cancel-task")
     page.wait_for_selector("#train-progress [data-text]:text('已取消')")
@@ -195,6 +282,48 @@ def test_it_cancels_a_queued_training_task(page, tmp_path, monkeypatch):
     assert Task.objects.get().status == Task.Status.CANCELLED
     assert page.inner_text("#train-message") == "Cancelled before it started."
     assert page.is_disabled("#cancel-task")
+
+
+def test_it_follows_the_latest_training_and_keeps_its_cancel(page, tmp_path, no_worker):
+    video = test_video(tmp_path / "me.mp4", seconds=1)
+    page.goto("/pages/training")
+    first = submit_training(page, video)
+    second = submit_training(page, video)
+
+    Task.objects.get(pk=first).request_cancel()  # in another tab, say
+    for _ in range(2):  # the page has had time to notice, had it still followed the first task
+        with page.expect_request(lambda r: r.url.endswith(f"/api/tasks/{second}")):
+            pass
+
+    assert page.is_enabled("#cancel-task")
+    assert page.inner_text("#train-message") == ""
+    page.click("#cancel-task")
+    page.wait_for_selector("#train-progress [data-text]:text('已取消')")
+    assert Task.objects.get(pk=second).status == Task.Status.CANCELLED
+
+
+def test_it_keeps_following_a_training_through_a_failed_status_query(page, tmp_path, no_worker):
+    page.goto("/pages/training")
+    queries = []
+
+    def bad_gateway_once(route):
+        queries.append(route.request.url)
+        if len(queries) == 2:
+            route.fulfill(status=502, content_type="text/html", body="<html><body>502 Bad Gateway</body></html>")
+        else:
+            route.continue_()
+
+    page.route("**/api/tasks/*", bad_gateway_once)
+
+    submit_training(page, test_video(tmp_path / "me.mp4", seconds=1))
+    page.wait_for_selector("#train-progress [data-text]:text('正在重试')")
+    page.wait_for_function("() => !document.querySelector('#train-progress [data-text]').textContent.includes('重试')")
+
+    assert len(queries) >= 3
+    assert page.inner_text("#train-message") == ""
+    page.click("#cancel-task")
+    page.wait_for_selector("#train-progress [data-text]:text('已取消')")
+    assert Task.objects.get().status == Task.Status.CANCELLED
 
 
 def test_it_clones_a_recorded_voice_and_speaks_with_it(page):
@@ -237,6 +366,86 @@ def test_it_shows_the_servers_message_for_a_text_file_as_voice(page, tmp_path):
     assert not Speaker.objects.filter(pk="bad_voice").exists()
 
 
+def test_it_cancels_a_reference_upload_and_clones_afterwards(page, tmp_path):
+    big = tmp_path / "big.wav"
+    big.write_bytes(os.urandom(8 * 1024 * 1024))
+    page.goto("/pages/voices")
+    throttle_uploads(page, 1024 * 1024)  # the upload is still running when the user clicks cancel
+    page.set_input_files("#reference-file", str(big))
+    page.fill("#audio-id", "big_voice")
+
+    page.click("#clone")
+    page.wait_for_selector("#cancel-clone-upload:not([hidden])")
+    page.click("#cancel-clone-upload")
+    page.wait_for_selector("#clone-message:text('上传已取消')")
+
+    assert page.is_hidden("#cancel-clone-upload")
+    assert progress_value(page, "#clone-progress") < 100
+    assert not Speaker.objects.exists()
+
+    throttle_uploads(page, -1)
+    page.set_input_files("#reference-file", str(tone_wav(tmp_path / "ref.wav", seconds=4)))
+    page.click("#clone")
+    page.wait_for_selector("#clone-message.ok")
+
+    assert Speaker.objects.filter(pk="big_voice").exists()
+    assert page.is_hidden("#cancel-clone-upload")
+
+
+def test_it_checks_a_reference_and_a_text_against_the_servers_limits(page, tmp_path, settings):
+    settings.MAX_UPLOAD_BYTES = 4096
+    settings.MAX_TEXT_CHARS = 300
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not audio")
+    page.goto("/pages/voices")
+    assert page.get_attribute("#speak-text", "maxlength") == "300"
+    page.fill("#audio-id", "checked")
+    posts = posts_to(page, "/audio_clone")
+
+    page.set_input_files("#reference-file", str(notes))
+    page.click("#clone")
+    page.wait_for_selector("#clone-message.error:text('不支持的文件类型')")
+    page.set_input_files("#reference-file", str(tone_wav(tmp_path / "ref.wav", seconds=4)))
+    page.click("#clone")
+    page.wait_for_selector("#clone-message.error:text('文件太大')")
+
+    assert posts == []
+    assert page.is_enabled("#clone")
+
+
+def test_it_clones_the_file_chosen_after_a_recording(page, tmp_path):
+    from avatar_site.lib.media import probe
+
+    reference = tone_wav(tmp_path / "ref.wav", seconds=6)
+    page.goto("/pages/voices")
+    record(page, 1000)
+
+    page.set_input_files("#reference-file", str(reference))
+    page.fill("#audio-id", "file_voice")
+    page.click("#clone")
+    page.wait_for_selector("#clone-message.ok")
+
+    assert page.eval_on_selector("input[name=source]:checked", "radio => radio.value") == "file"
+    assert probe(Speaker.objects.get(pk="file_voice").reference_path).duration > 5
+
+
+def test_it_refuses_to_clone_while_recording(page):
+    page.goto("/pages/voices")
+    record(page, 1000)
+    page.click("#record")  # a new take
+    page.wait_for_selector("#record:text('停止录音')")
+    page.fill("#audio-id", "old_take")
+    posts = posts_to(page, "/audio_clone")
+
+    page.click("#clone")
+    page.wait_for_selector("#clone-message.error")
+
+    assert page.inner_text("#clone-message") == "请先停止录音"
+    assert page.inner_text("#record") == "停止录音"  # still recording
+    assert page.is_hidden("#recording")  # the old take is gone
+    assert posts == []
+
+
 def test_it_holds_a_voice_conversation_turn_after_turn(page, api, media_root):
     clone_voice(api, media_root, "speaker_1")
     train_avatar(api, media_root)
@@ -261,6 +470,30 @@ def test_it_holds_a_voice_conversation_turn_after_turn(page, api, media_root):
     conversation = {t.parameters["conversation_id"] for t in Task.objects.filter(kind=HistoryType.CHAT_SYSTEM)}
     assert conversation == {page.inner_text("#conversation-id")}
     screenshot(page, "chat")
+
+
+def test_it_keeps_the_conversation_while_a_turn_is_on_its_way(page, api, media_root):
+    clone_voice(api, media_root, "speaker_1")
+    train_avatar(api, media_root)
+    page.goto("/pages/chat")
+    page.wait_for_selector("#voice option[value='speaker_1']", state="attached")
+    held = []
+    page.route("**/chat_system", lambda route: held.append(route))  # the turn waits until the test lets it through
+
+    page.locator("#talk").hover()
+    page.mouse.down()
+    page.wait_for_timeout(1200)
+    page.mouse.up()
+    page.wait_for_selector("#new-conversation:disabled")
+    wait_until(page, lambda: held)
+    held[0].continue_()
+    page.wait_for_selector("#turns .turn video")
+
+    conversation = Task.objects.get(kind=HistoryType.CHAT_SYSTEM).parameters["conversation_id"]
+    assert page.inner_text("#conversation-id") == conversation
+    page.click("#new-conversation")
+    assert page.inner_text("#conversation-id") == "—"
+    assert page.locator("#turns .turn").count() == 0
 
 
 def test_it_fills_in_the_system_status_and_fits_a_phone(page, settings):
@@ -292,6 +525,58 @@ def test_it_fills_in_the_system_status_and_fits_a_phone(page, settings):
     page.click(".nav-toggle-label")
     assert page.is_visible(".mainnav")
     screenshot(page, "chat-phone")
+
+
+def test_it_shows_gpu_figures_the_gpu_does_not_report_as_unreported(page, settings, monkeypatch):
+    import monitoring.system
+
+    settings.STATUS_POLL_SECONDS = 0.3
+    mig = {"index": 0, "name": "H200 MIG 1g.18gb", "load": 0.0, "memory_used": 2 * 1024**3,
+           "memory_total": 18 * 1024**3, "temperature": 0, "unreported": ["load", "temperature"]}
+    full = {"index": 1, "name": "H200", "load": 42.5, "memory_used": 1024**3, "memory_total": 141 * 1024**3,
+            "temperature": 35}
+    monkeypatch.setattr(monitoring.system, "gpu_stats", lambda: [mig, full])
+    colour = """(c, [r, g, b]) => {
+        if (!c) return false;
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        for (let i = 0; i < d.length; i += 4) {
+            if (d[i + 3] > 0 && Math.abs(d[i] - r) < 8 && Math.abs(d[i + 1] - g) < 8 && Math.abs(d[i + 2] - b) < 8) return true;
+        }
+        return false;
+    }"""
+    purple = [0x8E, 0x44, 0xAD]
+
+    page.goto("/pages/status")
+    # Two readings or more: the second card has drawn its line.
+    page.wait_for_function(f"() => ({colour})(document.querySelector('#gpus .card:nth-child(2) canvas'), {purple})")
+
+    first, second = page.locator("#gpus .card").all()
+    assert first.locator("[data-value]").inner_text() == "未报告"
+    assert first.locator("[data-detail]").inner_text() == "显存 2.0 GiB / 18.0 GiB · 温度 未报告"
+    assert not first.locator("canvas").evaluate(f"c => ({colour})(c, {purple})")
+    assert second.locator("[data-value]").inner_text() == "42.5%"
+    assert second.locator("[data-detail]").inner_text() == "显存 1.0 GiB / 141.0 GiB · 35 °C"
+
+
+def test_it_moves_to_the_next_history_page_only_once_it_loaded(page, user):
+    for _ in range(25):
+        HistoryRecord.objects.create(type=HistoryType.VIDEO_GENERATION, owner=user,
+                                     status=HistoryRecord.Status.COMPLETED, parameters={}, result={})
+    page.goto("/pages/history")
+    page.select_option("#page-size", "10")
+    page.wait_for_selector("#page-label:text('1 / 3')")
+    page.route("**/api/history/**", lambda route: route.fulfill(
+        status=500, content_type="application/json", body='{"status": "error", "message": "Internal error."}'))
+
+    page.click("#next")
+    page.wait_for_selector("#history-message.error")
+
+    assert page.inner_text("#page-label").startswith("1 / 3")
+    assert page.is_disabled("#previous")
+    page.unroute("**/api/history/**")
+    page.click("#next")
+    page.wait_for_selector("#page-label:text('2 / 3')")
+    assert page.inner_text("#history-message") == ""
 
 
 def test_it_pages_history_by_type_and_shows_failures(page, user):

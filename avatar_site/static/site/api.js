@@ -50,16 +50,23 @@ export async function api(url, { method = "GET", body = null } = {}) {
 
 // POST a FormData with XMLHttpRequest so the page can show upload progress and abort it.
 // Returns {promise, abort}; an aborted upload rejects with ApiFailure whose `aborted` is true.
+// onProgress(100) means the whole body is sent: the server is then acting on it, so abort()
+// refuses (returns false) rather than lose the answer of a job the server has started.
 export function upload(url, formData, onProgress) {
   const xhr = new XMLHttpRequest();
+  let sent = false;
+  const progress = (percent) => {
+    if (percent >= 100) sent = true;
+    if (onProgress) onProgress(percent);
+  };
   const promise = new Promise((resolve, reject) => {
     xhr.open("POST", url);
     xhr.setRequestHeader("X-CSRFToken", csrfToken());
     xhr.setRequestHeader("Accept", "application/json");
     xhr.upload.onprogress = (event) => {
-      if (event.lengthComputable && onProgress) onProgress(Math.round((100 * event.loaded) / event.total));
+      if (event.lengthComputable) progress(Math.round((100 * event.loaded) / event.total));
     };
-    xhr.upload.onload = () => onProgress && onProgress(100);
+    xhr.upload.onload = () => progress(100);
     xhr.onload = () => {
       try {
         resolve(parseAnswer(xhr.status, xhr.responseText));
@@ -75,45 +82,119 @@ export function upload(url, formData, onProgress) {
     };
     xhr.send(formData);
   });
-  return { promise, abort: () => xhr.abort() };
+  const abort = () => {
+    if (sent) return false;
+    xhr.abort();
+    return true;
+  };
+  return { promise, abort };
+}
+
+// Why `file` cannot go up through the file input `input`, or "" when it can: the input's
+// data-max-bytes (the server's upload limit) and its accept list. A type the browser cannot
+// name passes: the server checks every upload by its content anyway.
+export function fileProblem(input, file) {
+  const limit = Number(input.dataset.maxBytes) || 0;
+  if (limit && file.size > limit) {
+    return `${_("文件太大")}: ${megabytes(file.size)} MB, ${_("上限为")} ${megabytes(limit)} MB`;
+  }
+  if (!accepts(input.accept, file)) return `${_("不支持的文件类型")}: ${file.type}`;
+  return "";
+}
+
+function megabytes(bytes) {
+  return Number((bytes / 1024 ** 2).toFixed(1)).toString();
+}
+
+function accepts(accept, file) {
+  const patterns = accept.split(",").map((pattern) => pattern.trim().toLowerCase()).filter(Boolean);
+  if (!patterns.length || !file.type) return true;
+  const type = file.type.toLowerCase();
+  const name = file.name.toLowerCase();
+  return patterns.some((pattern) => {
+    if (pattern.startsWith(".")) return name.endsWith(pattern);
+    if (pattern.endsWith("/*")) return type.startsWith(pattern.slice(0, -1));
+    return type === pattern;
+  });
 }
 
 const FINISHED = ["succeeded", "failed", "cancelled"];
+// Answers that say the task is not ours to see (signed out, another user's, gone): asking again is useless.
+const FINAL_STATUSES = [401, 403, 404];
+
+// A failed reading worth asking again: no connection, a server or proxy error (a 502 page), a
+// body that is not JSON, or being told to slow down.
+function transient(error) {
+  if (!(error instanceof ApiFailure) || FINAL_STATUSES.includes(error.status)) return false;
+  return error.status === 0 || error.status === 429 || error.status >= 500 || error.data === null;
+}
 
 // Poll /api/tasks/<id> until the task ends; onUpdate gets every reading. Resolves with the
-// finished task; `stop()` ends polling early (the promise then never settles).
-export function pollTask(taskId, onUpdate, intervalMs = 1000) {
+// finished task. A transient failure is retried with growing pauses, and onRetry(error) tells the
+// page; after giveUpMs of nothing but failures the promise rejects with the last error, marked
+// `unfinished` (the task may still run). `stop()` or aborting `signal` ends polling early: the
+// promise then rejects with an error marked `stopped`.
+export function pollTask(taskId, onUpdate, { intervalMs = 1000, giveUpMs = 60000, onRetry = null, signal = null } = {}) {
   let timer = null;
   let stopped = false;
+  let rejectPromise = null;
   const promise = new Promise((resolve, reject) => {
+    rejectPromise = reject;
+    let failures = 0;
+    let failingSince = 0;
     const tick = async () => {
       if (stopped) return;
+      let delay = intervalMs;
       try {
         const task = await api(`/api/tasks/${encodeURIComponent(taskId)}`);
+        if (stopped) return;
+        failures = 0;
         onUpdate(task);
         if (FINISHED.includes(task.task_status)) return resolve(task);
       } catch (error) {
-        return reject(error);
+        if (stopped) return;
+        if (!transient(error)) return reject(error);
+        failures += 1;
+        if (failures === 1) failingSince = Date.now();
+        if (Date.now() - failingSince >= giveUpMs) {
+          error.message = `${_("无法查询任务状态，任务可能仍在运行")}: ${error.message}`;
+          error.unfinished = true;
+          return reject(error);
+        }
+        if (onRetry) onRetry(error);
+        delay = Math.min(intervalMs * 2 ** failures, 10 * intervalMs);
       }
-      timer = setTimeout(tick, intervalMs);
+      timer = setTimeout(tick, delay);
     };
     tick();
   });
-  return { promise, stop: () => { stopped = true; clearTimeout(timer); } };
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    clearTimeout(timer);
+    const error = new ApiFailure(_("已停止跟踪任务"), 0, null);
+    error.stopped = true;
+    rejectPromise(error);
+  };
+  if (signal) {
+    if (signal.aborted) stop();
+    else signal.addEventListener("abort", stop, { once: true });
+  }
+  return { promise, stop };
 }
 
 // Submit a job request with async=1 and follow its task; resolves with the finished task,
 // rejects with ApiFailure carrying the server's message when it failed or was cancelled.
-export async function runJob(url, formData, onUpdate, onSubmitted) {
+// `options` go to pollTask (onRetry, signal).
+export async function runJob(url, formData, onUpdate, options = {}) {
   formData.set("async", "1");
   const answer = await api(url, { method: "POST", body: formData });
-  return followAnswer(answer, onUpdate, onSubmitted);
+  return followAnswer(answer, onUpdate, options);
 }
 
-export async function followAnswer(answer, onUpdate, onSubmitted) {
+export async function followAnswer(answer, onUpdate, options = {}) {
   if (!answer.task_id) return { task_status: "succeeded", progress: 100, result: answer };
-  if (onSubmitted) onSubmitted(answer.task_id);
-  const task = await pollTask(answer.task_id, onUpdate).promise;
+  const task = await pollTask(answer.task_id, onUpdate, options).promise;
   if (task.task_status === "cancelled") {
     const error = new ApiFailure(task.message || _("任务已取消"), 409, task);
     error.cancelled = true;
@@ -180,6 +261,11 @@ export class ProgressView {
       this.log.textContent = task.log_tail;
       this.log.scrollTop = this.log.scrollHeight;
     }
+  }
+
+  // A status query failed and will be asked again: the bar keeps its last reading.
+  retrying(error) {
+    this.text.textContent = `${_("连接中断，正在重试…")} (${error.message})`;
   }
 }
 

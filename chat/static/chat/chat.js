@@ -77,15 +77,23 @@ async function stopTalking() {
   send(audio);
 }
 
+// While a turn is on its way, the conversation cannot be swapped: its reply would bring it back.
+function setBusy(value) {
+  busy = value;
+  talk.disabled = value;
+  newConversation.disabled = value;
+}
+
 async function send(audio) {
-  busy = true;
-  talk.disabled = true;
+  setBusy(true);
   const data = new FormData(form);
   data.set("audio", audio, audio.name);
   if (conversationId) data.set("conversation_id", conversationId);
   progress.reset(_("提交中…"));
   try {
-    const task = await runJob("/chat_system", data, (t) => progress.show(t));
+    const task = await runJob("/chat_system", data, (t) => progress.show(t), {
+      onRetry: (error) => progress.retrying(error),
+    });
     progress.set(100);
     conversationId = task.result.conversation_id;
     conversationLabel.textContent = conversationId;
@@ -94,8 +102,7 @@ async function send(audio) {
   } catch (error) {
     showMessage(message, error.message, error.cancelled ? "info" : "error");
   } finally {
-    busy = false;
-    talk.disabled = false;
+    setBusy(false);
   }
 }
 
@@ -126,6 +133,7 @@ talk.addEventListener("keyup", (event) => {
 });
 
 newConversation.addEventListener("click", () => {
+  if (busy) return;
   conversationId = "";
   conversationLabel.textContent = "—";
   turns.replaceChildren();

@@ -45,7 +45,9 @@ form.addEventListener("submit", (event) => {
     showMessage(message, "");
     result.hidden = true;
     progress.reset(_("提交中…"));
-    const task = await runJob("/video_generation", new FormData(form), (t) => progress.show(t));
+    const task = await runJob("/video_generation", new FormData(form), (t) => progress.show(t), {
+      onRetry: (error) => progress.retrying(error),
+    });
     progress.set(100);
     const url = task.result.video_path;
     // The same file name can be rendered again: the timestamp keeps the browser from replaying an old copy.

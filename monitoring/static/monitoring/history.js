@@ -53,17 +53,21 @@ function summarise(parameters) {
     .map((key) => `${key}=${parameters[key]}`).join(" · ");
 }
 
-async function load() {
-  const query = new URLSearchParams({ page: state.page, page_size: pageSize.value });
+// Load one page of one type; `state` follows only a successful answer, so after a failure the
+// pager still tells (and moves from) the page on show.
+async function load({ type = state.type, page = state.page } = {}) {
+  const query = new URLSearchParams({ page, page_size: pageSize.value });
   if (statusFilter.value) query.set("status", statusFilter.value);
   previous.disabled = next.disabled = true;
   // Clicks can outrun answers: only the latest request may fill the table.
   const request = ++state.request;
   try {
-    const answer = await api(`/api/history/${state.type}?${query}`);
+    const answer = await api(`/api/history/${type}?${query}`);
     if (request !== state.request) return;
+    state.type = type;
     state.page = answer.page;
     state.pages = answer.num_pages;
+    tabs.forEach((tab) => tab.setAttribute("aria-selected", String(tab.dataset.type === type)));
     rows.replaceChildren(...answer.history.map((record) => {
       const row = document.createElement("tr");
       row.dataset.id = record.id;
@@ -84,22 +88,19 @@ async function load() {
   } catch (error) {
     if (request === state.request) showMessage(message, error.message, "error");
   } finally {
-    previous.disabled = state.page <= 1;
-    next.disabled = state.page >= state.pages;
+    if (request === state.request) {
+      previous.disabled = state.page <= 1;
+      next.disabled = state.page >= state.pages;
+    }
   }
 }
 
 for (const tab of tabs) {
-  tab.addEventListener("click", () => {
-    tabs.forEach((other) => other.setAttribute("aria-selected", String(other === tab)));
-    state.type = tab.dataset.type;
-    state.page = 1;
-    load();
-  });
+  tab.addEventListener("click", () => load({ type: tab.dataset.type, page: 1 }));
 }
-statusFilter.addEventListener("change", () => { state.page = 1; load(); });
-pageSize.addEventListener("change", () => { state.page = 1; load(); });
-previous.addEventListener("click", () => { state.page -= 1; load(); });
-next.addEventListener("click", () => { state.page += 1; load(); });
+statusFilter.addEventListener("change", () => load({ page: 1 }));
+pageSize.addEventListener("change", () => load({ page: 1 }));
+previous.addEventListener("click", () => load({ page: state.page - 1 }));
+next.addEventListener("click", () => load({ page: state.page + 1 }));
 
 load();

@@ -14,7 +14,8 @@ function gib(bytes) {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }
 
-// A line chart of percentages (0–100) on a canvas sized to its CSS box.
+// A line chart of percentages (0–100) on a canvas sized to its CSS box; a null point (not
+// reported) leaves a gap.
 function draw(canvas, points, color) {
   const ratio = window.devicePixelRatio || 1;
   const width = canvas.clientWidth;
@@ -33,12 +34,22 @@ function draw(canvas, points, color) {
     ctx.lineTo(width, y);
     ctx.stroke();
   }
-  if (points.length < 2) return;
   const step = width / (keep - 1);
   const start = width - step * (points.length - 1);
-  ctx.beginPath();
+  let run = [];
   points.forEach((value, index) => {
-    const x = start + index * step;
+    if (value !== null) run.push({ x: start + index * step, value });
+    if (value === null || index === points.length - 1) {
+      drawRun(ctx, run, height, color);
+      run = [];
+    }
+  });
+}
+
+function drawRun(ctx, run, height, color) {
+  if (run.length < 2) return;
+  ctx.beginPath();
+  run.forEach(({ x, value }, index) => {
     const y = height - (Math.min(100, Math.max(0, value)) / 100) * (height - 2) - 1;
     if (index === 0) ctx.moveTo(x, y);
     else ctx.lineTo(x, y);
@@ -46,8 +57,8 @@ function draw(canvas, points, color) {
   ctx.strokeStyle = color;
   ctx.lineWidth = 2;
   ctx.stroke();
-  ctx.lineTo(width, height);
-  ctx.lineTo(start, height);
+  ctx.lineTo(run[run.length - 1].x, height);
+  ctx.lineTo(run[0].x, height);
   ctx.closePath();
   ctx.globalAlpha = 0.12;
   ctx.fillStyle = color;
@@ -55,8 +66,9 @@ function draw(canvas, points, color) {
   ctx.globalAlpha = 1;
 }
 
+// `percent` is null when the machine does not report it.
 function update(card, percent, detail, color) {
-  card.querySelector("[data-value]").textContent = `${percent.toFixed(1)}%`;
+  card.querySelector("[data-value]").textContent = percent === null ? _("未报告") : `${percent.toFixed(1)}%`;
   card.querySelector("[data-detail]").textContent = detail;
   const points = series.get(card) || [];
   points.push(percent);
@@ -84,11 +96,12 @@ async function refresh() {
     update(card("disk"), status.disk_percent, _("媒体目录所在磁盘"), "#b7791f");
     noGpu.hidden = status.gpus.length > 0;
     status.gpus.forEach((gpu, position) => {
-      const memory = gpu.memory_total ? `${gib(gpu.memory_used)} / ${gib(gpu.memory_total)}` : "";
-      const unreported = gpu.unreported || [];
-      const temperature = unreported.includes("temperature") ? "" : ` · ${gpu.temperature} °C`;
-      update(gpuCard(position, gpu.index ?? position, gpu.name), gpu.load,
-             `${_("显存")} ${memory}${temperature}`, "#8e44ad");
+      // A figure the GPU does not report comes as 0 and is named in `unreported` (MIG: load, temperature).
+      const reported = (field) => !(gpu.unreported || []).includes(field);
+      const memory = gpu.memory_total ? `${gib(gpu.memory_used)} / ${gib(gpu.memory_total)}` : _("未报告");
+      const temperature = reported("temperature") ? `${gpu.temperature} °C` : `${_("温度")} ${_("未报告")}`;
+      update(gpuCard(position, gpu.index ?? position, gpu.name), reported("load") ? gpu.load : null,
+             `${_("显存")} ${memory} · ${temperature}`, "#8e44ad");
     });
     while (gpus.children.length > status.gpus.length) gpus.lastElementChild.remove();
     updated.textContent = `${_("更新于")} ${new Date().toLocaleTimeString()}`;

@@ -1,5 +1,5 @@
 import {
-  _, ApiFailure, ProgressView, api, followAnswer, showMessage, statusLabel, upload,
+  _, ApiFailure, ProgressView, api, fileProblem, followAnswer, showMessage, statusLabel, upload,
 } from "/static/site/api.js";
 
 const form = document.getElementById("train-form");
@@ -17,6 +17,7 @@ const useAvatar = document.getElementById("use-avatar");
 const avatarRows = document.querySelector("#avatars tbody");
 let currentUpload = null;
 let currentTask = null;
+let following = null; // AbortController of the poller that follows currentTask
 
 async function listAvatars() {
   try {
@@ -53,12 +54,16 @@ form.addEventListener("submit", async (event) => {
     showMessage(uploadMessage, _("请选择参考视频"), "error");
     return;
   }
+  const problem = fileProblem(file, file.files[0]);
+  if (problem) {
+    showMessage(uploadMessage, problem, "error");
+    return;
+  }
   trainButton.disabled = true;
   cancelUpload.hidden = false;
   showMessage(uploadMessage, "");
   uploadProgress.reset(_("上传中…"));
-  currentUpload = upload("/model_training", new FormData(form), (percent) =>
-    uploadProgress.set(percent, percent < 100 ? _("上传中…") : _("上传完成，服务器检查视频中…")));
+  currentUpload = upload("/model_training", new FormData(form), showUploadProgress);
   let answer;
   try {
     answer = await currentUpload.promise;
@@ -73,9 +78,25 @@ form.addEventListener("submit", async (event) => {
   follow(answer);
 });
 
+function showUploadProgress(percent) {
+  if (percent < 100) {
+    uploadProgress.set(percent, _("上传中…"));
+    return;
+  }
+  // The server has the whole video and is creating the task: aborting now would only lose the
+  // task's id. Once it appears below, the training itself can be cancelled.
+  cancelUpload.hidden = true;
+  uploadProgress.set(percent, _("上传完成，服务器检查视频中…"));
+}
+
 cancelUpload.addEventListener("click", () => currentUpload && currentUpload.abort());
 
+// Show and follow a submitted training; a newer one takes the place of the one followed so far
+// (which runs on, listed under 我的模型).
 async function follow(answer) {
+  if (following) following.abort();
+  const controller = new AbortController();
+  following = controller;
   training.hidden = false;
   useAvatar.hidden = true;
   currentTask = answer.task_id;
@@ -83,17 +104,23 @@ async function follow(answer) {
   cancelTask.disabled = false;
   showMessage(trainMessage, "");
   trainProgress.reset(_("排队中"));
+  let taskEnded = true;
   try {
-    await followAnswer(answer, (task) => trainProgress.show(task));
+    await followAnswer(answer, (task) => trainProgress.show(task), {
+      signal: controller.signal, onRetry: (error) => trainProgress.retrying(error),
+    });
+    if (following !== controller) return;
     showMessage(trainMessage, `${_("训练完成")}: ${answer.avatar_id}`, "ok");
     useAvatar.href = `/?avatar=${encodeURIComponent(answer.avatar_id)}`;
     useAvatar.hidden = false;
   } catch (error) {
+    if (following !== controller) return;
     showMessage(trainMessage, error.message, error.cancelled ? "info" : "error");
-  } finally {
-    cancelTask.disabled = true;
-    listAvatars();
+    taskEnded = !error.unfinished;
   }
+  // Lost track of a task that may still run: it can still be cancelled.
+  if (taskEnded) cancelTask.disabled = true;
+  listAvatars();
 }
 
 cancelTask.addEventListener("click", async () => {

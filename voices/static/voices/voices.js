@@ -1,5 +1,6 @@
 import {
-  _, ProgressView, api, fillSelect, followAnswer, loadVoices, runJob, showMessage, upload, voiceOptions, whileBusy,
+  _, ProgressView, fileProblem, fillSelect, followAnswer, loadVoices, runJob, showMessage, upload, voiceOptions,
+  whileBusy,
 } from "/static/site/api.js";
 import { Recorder } from "/static/site/recorder.js";
 
@@ -9,6 +10,7 @@ const recordButton = document.getElementById("record");
 const recordTime = document.getElementById("record-time");
 const recordingPlayer = document.getElementById("recording");
 const cloneButton = document.getElementById("clone");
+const cancelUpload = document.getElementById("cancel-clone-upload");
 const cloneMessage = document.getElementById("clone-message");
 const cloneProgress = new ProgressView(document.getElementById("clone-progress"));
 const speakForm = document.getElementById("speak-form");
@@ -21,10 +23,20 @@ const voiceRows = document.querySelector("#voices tbody");
 const recorder = new Recorder();
 let recording = null;
 let timer = null;
+let currentUpload = null;
 
 function source() {
   return cloneForm.querySelector('input[name="source"]:checked').value;
 }
+
+function useSource(value) {
+  cloneForm.querySelector(`input[name="source"][value="${value}"]`).checked = true;
+}
+
+// Choosing a file after recording means "clone this file".
+referenceFile.addEventListener("change", () => {
+  if (referenceFile.files.length) useSource("file");
+});
 
 async function refreshVoices() {
   try {
@@ -65,13 +77,20 @@ recordButton.addEventListener("click", async () => {
     showMessage(cloneMessage, error.message, "error");
     return;
   }
-  cloneForm.querySelector('input[name="source"][value="record"]').checked = true;
+  // The new take replaces the last one, which must not be cloned in its place.
+  recording = null;
+  recordingPlayer.hidden = true;
+  useSource("record");
   recordButton.textContent = _("停止录音");
   timer = setInterval(() => { recordTime.textContent = `${recorder.seconds().toFixed(1)} s`; }, 200);
 });
 
 cloneForm.addEventListener("submit", (event) => {
   event.preventDefault();
+  if (recorder.recording) {
+    showMessage(cloneMessage, _("请先停止录音"), "error");
+    return;
+  }
   const data = new FormData(cloneForm);
   data.delete("source");
   const reference = source() === "file" ? referenceFile.files[0] : recording;
@@ -79,19 +98,46 @@ cloneForm.addEventListener("submit", (event) => {
     showMessage(cloneMessage, source() === "file" ? _("请选择参考音频") : _("请先录音"), "error");
     return;
   }
+  const problem = fileProblem(referenceFile, reference);
+  if (problem) {
+    showMessage(cloneMessage, problem, "error");
+    return;
+  }
   data.set("original_audio_path", reference, reference.name);
   data.set("async", "1");
   whileBusy(cloneButton, cloneMessage, async () => {
     showMessage(cloneMessage, "");
     cloneProgress.reset(_("上传中…"));
-    const answer = await upload("/audio_clone", data, (percent) => cloneProgress.set(percent, _("上传中…"))).promise;
-    await followAnswer(answer, (task) => cloneProgress.show(task));
+    const answer = await uploadReference(data);
+    await followAnswer(answer, (task) => cloneProgress.show(task), {
+      onRetry: (error) => cloneProgress.retrying(error),
+    });
     cloneProgress.set(100);
     showMessage(cloneMessage, `${_("声音克隆成功")}: ${data.get("audio_id")}`, "ok");
     await refreshVoices();
     speakVoice.value = data.get("audio_id");
   });
 });
+
+// Upload the reference with the cancel button shown until the whole body is sent.
+async function uploadReference(data) {
+  cancelUpload.hidden = false;
+  currentUpload = upload("/audio_clone", data, (percent) => {
+    if (percent >= 100) cancelUpload.hidden = true; // the server is acting on it: nothing left to cancel
+    cloneProgress.set(percent, percent < 100 ? _("上传中…") : _("上传完成，服务器检查音频中…"));
+  });
+  try {
+    return await currentUpload.promise;
+  } catch (error) {
+    if (error.aborted) cloneProgress.set(0, _("上传已取消"));
+    throw error;
+  } finally {
+    currentUpload = null;
+    cancelUpload.hidden = true;
+  }
+}
+
+cancelUpload.addEventListener("click", () => currentUpload && currentUpload.abort());
 
 speakForm.addEventListener("submit", (event) => {
   event.preventDefault();
@@ -105,7 +151,9 @@ speakForm.addEventListener("submit", (event) => {
     showMessage(speakMessage, "");
     speech.hidden = true;
     speakProgress.reset(_("提交中…"));
-    const task = await runJob("/audio_clone", data, (t) => speakProgress.show(t));
+    const task = await runJob("/audio_clone", data, (t) => speakProgress.show(t), {
+      onRetry: (error) => speakProgress.retrying(error),
+    });
     speakProgress.set(100);
     speech.src = `${task.result.cloned_audio_path}?t=${Date.now()}`;
     speech.hidden = false;
