@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 from chat.models import Conversation, Recording
+from monitoring.models import HistoryType, Task
 
 
 def prune_chat(sender, cutoff, dry_run: bool, **kwargs) -> int:
     """Users' recordings (and conversations with no turn since) older than the cutoff."""
-    recordings = Recording.objects.filter(created_at__lt=cutoff)
-    stale = Conversation.objects.filter(created_at__lt=cutoff).exclude(turns__created_at__gte=cutoff)
+    # Not what a queued or running chat job is about to read.
+    in_use = Task.objects.filter(kind=HistoryType.CHAT_SYSTEM, status__in=Task.UNFINISHED)
+    recordings = Recording.objects.filter(created_at__lt=cutoff).exclude(
+        pk__in=[task.parameters.get("recording_id") for task in in_use])
+    stale = Conversation.objects.filter(created_at__lt=cutoff).exclude(turns__created_at__gte=cutoff).exclude(
+        pk__in=[task.parameters.get("conversation_id") for task in in_use])
     removed = recordings.count()
     if not dry_run:
         for recording in recordings:

@@ -75,3 +75,29 @@ class HistoryRecordAdmin(admin.ModelAdmin):
             record.delete()
         if kept:
             self.message_user(request, f"Kept {kept} record(s) of unfinished tasks: cancel the tasks first.", messages.ERROR)
+
+
+class KeptWhileJobsUseIt(admin.ModelAdmin):
+    """Admin of rows that queued or running jobs read (avatars, speakers): those are not deleted,
+    since the job would fail half-way, or a new row reusing the id would be taken for it."""
+
+    def jobs_using(self, obj):
+        raise NotImplementedError
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj and self.jobs_using(obj).exists())
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, type(obj).objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        # One by one: each row's delete() removes its files too (a bulk delete would not).
+        kept = []
+        for obj in queryset:
+            if self.jobs_using(obj).exists():
+                kept.append(str(obj.pk))
+            else:
+                obj.delete()
+        if kept:
+            self.message_user(request, f"Used by queued or running tasks, not deleted: {', '.join(kept)}. "
+                                       "Cancel those tasks first.", messages.ERROR)

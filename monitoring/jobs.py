@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import transaction
 
 from avatar_site.lib.errors import ApiError, ServiceUnavailable
 from avatar_site.lib.storage import disk_full_message, media_disk_full
@@ -42,17 +43,20 @@ def submit(
 ) -> Task:
     """Create the Task and its history row, then hand the task to its queue."""
     handler = job if isinstance(job, str) else f"{job.__module__}.{job.__qualname__}"
-    task = Task.create_with_unique_id(
-        kind,
-        handler=handler,
-        parameters=parameters,
-        owner=owner if owner is not None and owner.is_authenticated else None,
-        queue=queue or settings.CPU_QUEUE,
-        gpu=gpu,
-    )
-    HistoryRecord.objects.create(
-        type=kind, parameters=parameters, status=HistoryRecord.Status.QUEUED, task=task, owner=task.owner
-    )
+    # Together or not at all: a task without its history row would run unrecorded (recovery
+    # resends queued tasks) after the client was told the request failed.
+    with transaction.atomic():
+        task = Task.create_with_unique_id(
+            kind,
+            handler=handler,
+            parameters=parameters,
+            owner=owner if owner is not None and owner.is_authenticated else None,
+            queue=queue or settings.CPU_QUEUE,
+            gpu=gpu,
+        )
+        HistoryRecord.objects.create(
+            type=kind, parameters=parameters, status=HistoryRecord.Status.QUEUED, task=task, owner=task.owner
+        )
     if media_disk_full():
         # Failed like any job, so what the view made for it (a speaker, an avatar) is released too.
         task.finish(Task.Status.FAILED, disk_full_message(), {"http_status": 503})
@@ -85,10 +89,16 @@ def retry(task: Task) -> Task:
 
 
 def wait(task: Task, timeout: float, poll: float = 0.25) -> Task:
-    """Wait up to ``timeout`` seconds for a task to finish; return it refreshed either way."""
+    """Wait up to ``timeout`` seconds for a task to finish; return it refreshed either way.
+
+    A task deleted meanwhile (the admin cancels a queued task, then deletes it) counts as cancelled.
+    """
     deadline = time.monotonic() + timeout
-    task.refresh_from_db()
-    while not task.is_finished and time.monotonic() < deadline:
-        time.sleep(poll)
+    try:
         task.refresh_from_db()
+        while not task.is_finished and time.monotonic() < deadline:
+            time.sleep(poll)
+            task.refresh_from_db()
+    except Task.DoesNotExist:
+        task.status = Task.Status.CANCELLED
     return task

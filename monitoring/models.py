@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from avatar_site.lib.ids import create_with_free_id
@@ -31,6 +32,15 @@ TASK_ID_PREFIX = {
 LOG_TAIL_LINES = 200
 LOG_LINE_CHARS = 2000  # the tail is sent with every poll of the task
 
+
+
+class TaskQuerySet(OwnedQuerySet):
+    def unfinished_using(self, **parameters) -> TaskQuerySet:
+        """Queued or running tasks whose parameters hold any of these values (``avatar_id="user_…"``)."""
+        named = Q()
+        for key, value in parameters.items():
+            named |= Q(**{f"parameters__{key}": value})
+        return self.filter(named, status__in=Task.UNFINISHED)
 
 
 class Task(models.Model):
@@ -71,7 +81,7 @@ class Task(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
-    objects = OwnedQuerySet.as_manager()
+    objects = TaskQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

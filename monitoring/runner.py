@@ -200,4 +200,8 @@ def _finish(task: Task, progress: Progress, status: str, message: str, result: d
             message = f"{disk_full_message()} The job ended with: {message}"
         if disk_full or "No space left on device" in message:
             result = {**(result or {}), "http_status": 503}
-    task.finish(status, message, result)
+    # Only a running task: recovery may have judged this worker dead and ended the task already;
+    # its verdict stands (and what was released for it stays released).
+    if not task.finish(status, message, result, if_running=True):
+        logger.warning("Task %s had already ended (%s) when its job ended (%s: %s)",
+                       task.pk, task.status, status, message)

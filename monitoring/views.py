@@ -36,7 +36,11 @@ class TaskCancelView(APIView):
     @extend_schema(request=None, responses=TaskCancelSerializer)
     def post(self, request, task_id: str):
         task = get_object_or_404(Task.objects.visible_to(request.user), pk=task_id)
-        if not task.request_cancel():
+        try:
+            cancelled = task.request_cancel()
+        except Task.DoesNotExist:  # deleted meanwhile (the admin)
+            raise NotFound(f"No task {task_id}.") from None
+        if not cancelled:
             raise Conflict(f"Task {task.pk} has already ended ({task.status}).")
         message = "任务已取消" if task.status == Task.Status.CANCELLED else "已请求取消任务"
         return Response({"status": "success", "message": message, "task_id": task.pk, "task_status": task.status})

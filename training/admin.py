@@ -1,15 +1,16 @@
 from django.contrib import admin
 
+from monitoring.admin import KeptWhileJobsUseIt
+from monitoring.models import Task
 from training.models import Avatar
 
 
 @admin.register(Avatar)
-class AvatarAdmin(admin.ModelAdmin):
+class AvatarAdmin(KeptWhileJobsUseIt):
     list_display = ["id", "engine", "status", "epochs", "gpu", "owner", "created_at"]
     list_filter = ["engine", "status", "created_at"]
     search_fields = ["id", "owner__username"]
     date_hierarchy = "created_at"
 
-    def delete_queryset(self, request, queryset):
-        for avatar in queryset:
-            avatar.delete()
+    def jobs_using(self, avatar):
+        return Task.objects.unfinished_using(avatar_id=avatar.pk)

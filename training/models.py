@@ -48,6 +48,10 @@ class Avatar(models.Model):
     params = models.JSONField(default=dict, blank=True)
     metrics = models.JSONField(default=dict, blank=True, help_text="Losses, scores and timings from training")
     gpu = models.CharField(max_length=32, blank=True)
+    trained_by = models.CharField(
+        max_length=64, blank=True,
+        help_text="The task whose job trains (or trained) it; empty until its first training starts",
+    )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
 

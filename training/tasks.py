@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.db.models import Q
+
 from training.engines.base import EngineError
 from training.models import Avatar
 from training.trainer import train_avatar
@@ -7,12 +9,16 @@ from training.trainer import train_avatar
 
 def train(task, progress) -> dict:
     avatar_id = task.parameters["avatar_id"]
-    # A retry of a failed training takes its avatar back; one that is ready (an earlier retry
-    # succeeded) or gone is refused: retraining in place would wipe files that renders read.
-    Avatar.objects.filter(pk=avatar_id, status=Avatar.Status.FAILED).update(status=Avatar.Status.TRAINING)
-    avatar = Avatar.objects.filter(pk=avatar_id, status=Avatar.Status.TRAINING).first()
+    # The first training takes the avatar its request made; a retry takes back a failed one. One
+    # that is ready (an earlier retry succeeded), being trained by another task or gone is
+    # refused: training in place would wipe files that renders or the other job use.
+    Avatar.objects.filter(pk=avatar_id).filter(
+        Q(status=Avatar.Status.TRAINING, trained_by="") | Q(status=Avatar.Status.FAILED)
+    ).update(status=Avatar.Status.TRAINING, trained_by=task.pk)
+    avatar = Avatar.objects.filter(pk=avatar_id, status=Avatar.Status.TRAINING, trained_by=task.pk).first()
     if avatar is None:
-        raise EngineError(f"Avatar {avatar_id} is already trained or was deleted: train a new one with /model_training.")
+        raise EngineError(f"Avatar {avatar_id} is already trained, being trained by another task, or was deleted: "
+                          "train a new one with /model_training.")
     manifest = train_avatar(avatar, progress)
     return {
         "avatar_id": avatar.id,

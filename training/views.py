@@ -49,13 +49,19 @@ class ModelTrainingView(RecordsHistoryOnError, APIView):
             engine=data["model_choice"], source_video=str(source), epochs=data["epoch"],
             params=params, gpu=data["gpu_choice"], owner=request.user,
         )
-        task = jobs.submit(
-            HistoryType.MODEL_TRAINING,
-            tasks.train,
-            {"model_choice": avatar.engine, "ref_video": str(source), "gpu_choice": avatar.gpu,
-             "epoch": avatar.epochs, "custom_params": params, "avatar_id": avatar.id},
-            owner=request.user, queue=queue, gpu=avatar.gpu,
-        )
+        try:
+            task = jobs.submit(
+                HistoryType.MODEL_TRAINING,
+                tasks.train,
+                {"model_choice": avatar.engine, "ref_video": str(source), "gpu_choice": avatar.gpu,
+                 "epoch": avatar.epochs, "custom_params": params, "avatar_id": avatar.id},
+                owner=request.user, queue=queue, gpu=avatar.gpu,
+            )
+        except jobs.TaskNotQueued:
+            raise  # its task failed like any job, and left the avatar failed
+        except Exception:
+            avatar.delete()  # no task was made for it
+            raise
         return Response(
             {"status": "success", "task_id": task.pk, "message": "模型训练开始",
              "speaker_id": avatar.id, "avatar_id": avatar.id},

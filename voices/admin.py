@@ -1,16 +1,17 @@
 from django.contrib import admin
 
+from monitoring.admin import KeptWhileJobsUseIt
+from monitoring.models import Task
 from voices.models import Speaker
 
 
 @admin.register(Speaker)
-class SpeakerAdmin(admin.ModelAdmin):
+class SpeakerAdmin(KeptWhileJobsUseIt):
     list_display = ["id", "name", "engine", "status", "owner", "created_at"]
     list_filter = ["engine", "status", "created_at"]
     search_fields = ["id", "name", "owner__username"]
     date_hierarchy = "created_at"
 
-    def delete_queryset(self, request, queryset):
-        # Bulk delete skips Model.delete(): remove each speaker's files too.
-        for speaker in queryset:
-            speaker.delete()
+    def jobs_using(self, speaker):
+        # Clones and speech name it audio_id; videos and chat answers name it ref_audio_id.
+        return Task.objects.unfinished_using(audio_id=speaker.pk, ref_audio_id=speaker.pk)

@@ -20,6 +20,15 @@ class SpeakerQuerySet(OwnedQuerySet):
     def ready(self) -> SpeakerQuerySet:
         return self.filter(status=Speaker.Status.READY)
 
+    def reserved_for(self, task) -> SpeakerQuerySet:
+        """The speaker a clone request made before submitting ``task``, still being extracted.
+
+        Not one made later under the same audio_id (after this one was deleted or released): a
+        queued clone must not fill, nor its failure delete, another request's speaker.
+        """
+        return self.filter(pk=task.parameters.get("audio_id"), status=Speaker.Status.EXTRACTING,
+                           owner=task.owner, created_at__lte=task.created_at)
+
     def listed(self) -> list[dict]:
         """The spec's /api/cloned-audios items, built from plain rows: model instances (and before
         them DRF's serializer) were most of the request, and the list never reads the profiles."""

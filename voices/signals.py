@@ -10,5 +10,5 @@ def release_speaker_of_failed_clone(sender, task: Task, **kwargs) -> None:
         return
     if task.status == Task.Status.SUCCEEDED:
         return
-    for speaker in Speaker.objects.filter(pk=task.parameters.get("audio_id"), status=Speaker.Status.EXTRACTING):
+    for speaker in Speaker.objects.reserved_for(task):
         speaker.delete()

@@ -10,7 +10,7 @@ from voices.models import Speaker
 
 
 def extract_voice(task, progress) -> dict:
-    speaker = Speaker.objects.filter(pk=task.parameters["audio_id"], status=Speaker.Status.EXTRACTING).first()
+    speaker = Speaker.objects.reserved_for(task).first()
     if speaker is None:
         raise VoiceError("This clone cannot run again: send the reference to /audio_clone anew.")
     clone_speaker(speaker, Path(task.parameters["source_path"]), progress)

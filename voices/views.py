@@ -58,13 +58,19 @@ class AudioCloneView(RecordsHistoryOnError, APIView):
             )
         except IntegrityError:
             raise Conflict(f"audio_id: speaker {data['audio_id']!r} already exists.") from None
-        task = jobs.submit(
-            HistoryType.AUDIO_CLONE,
-            tasks.extract_voice,
-            {"mode": "clone", "audio_id": speaker.id, "engine": engine, "source_path": str(source),
-             "prompt_text": data.get("prompt_text", "")},
-            owner=request.user,
-        )
+        try:
+            task = jobs.submit(
+                HistoryType.AUDIO_CLONE,
+                tasks.extract_voice,
+                {"mode": "clone", "audio_id": speaker.id, "engine": engine, "source_path": str(source),
+                 "prompt_text": data.get("prompt_text", "")},
+                owner=request.user,
+            )
+        except jobs.TaskNotQueued:
+            raise  # its task failed like any job, and released the speaker
+        except Exception:
+            speaker.delete()  # no task was made for it: free the audio_id
+            raise
         return wait_and_answer(task, data["is_async"], "音频特征提取成功", lambda result: {"speaker_id": speaker.id})
 
     def generate(self, request, data):

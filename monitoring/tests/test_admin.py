@@ -175,3 +175,36 @@ def test_a_failed_clone_is_not_retried_onto_a_newer_clone_of_its_audio_id(staff_
 
     assert Task.objects.count() == 1
     assert "send the reference to /audio_clone anew" in response.content.decode()
+
+
+@pytest.mark.usefixtures("double_engines")
+def test_avatars_and_voices_that_queued_jobs_use_are_not_deleted(staff_client, user, media_root, monkeypatch):
+    from tests.flows import clone_voice, train_avatar
+    from training.models import Avatar
+    from voices.models import Speaker
+
+    api = APIClient()
+    api.force_authenticate(user)
+    clone_voice(api, media_root, "speaker_1")
+    clone_voice(api, media_root, "idle_voice")
+    avatar_id = train_avatar(api, media_root).json()["avatar_id"]
+    monkeypatch.setattr(jobs, "send", lambda task: None)
+    queued = api.post("/video_generation", {"model_name": "builtin", "model_param": avatar_id, "async": "1",
+                                            "ref_audio_id": "speaker_1", "gpu_choice": "GPU0", "target_text": "hi"})
+    assert queued.status_code == 202
+
+    staff_client.post("/admin/training/avatar/", {"action": "delete_selected", "_selected_action": [avatar_id],
+                                                  "post": "yes"})
+    staff_client.post("/admin/voices/speaker/", {"action": "delete_selected",
+                                                 "_selected_action": ["speaker_1", "idle_voice"], "post": "yes"})
+    one_by_one = staff_client.post(reverse("admin:training_avatar_delete", args=[quote(avatar_id)]), {"post": "yes"})
+
+    assert one_by_one.status_code == 403
+    assert Avatar.objects.filter(pk=avatar_id).exists()
+    assert Speaker.objects.filter(pk="speaker_1").exists()
+    assert Speaker.objects.filter(pk="idle_voice").exists()  # Django refuses the whole selection
+
+    staff_client.post("/admin/voices/speaker/", {"action": "delete_selected", "_selected_action": ["idle_voice"],
+                                                 "post": "yes"})
+
+    assert not Speaker.objects.filter(pk="idle_voice").exists()
