@@ -2,10 +2,12 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# Debian packages the platform and its tests use (ffprobe, espeak-ng voices, the test browser).
-APT_PACKAGES := ffmpeg espeak-ng chromium fonts-noto-cjk
+# Debian packages the platform uses (ffprobe, espeak-ng voices; venv for a bare Debian), and
+# what only the tests add (the browser the page tests drive, with CJK fonts for the pages).
+APT_PACKAGES := ffmpeg espeak-ng python3-venv
+TEST_APT_PACKAGES := chromium fonts-noto-cjk
 
-.PHONY: install system-packages run test lint
+.PHONY: install system-packages test-packages run test lint
 
 install: $(VENV)/.installed
 
@@ -15,8 +17,9 @@ $(VENV)/.installed: requirements.txt
 	$(VENV)/bin/pip install --quiet -r requirements.txt
 	touch $@
 
-system-packages:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+system-packages test-packages: PACKAGES = $(if $(filter test-packages,$@),$(TEST_APT_PACKAGES),$(APT_PACKAGES))
+system-packages test-packages:
+	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "Installing $$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -25,12 +28,12 @@ system-packages:
 		fi; \
 	fi
 
-run: install system-packages
+run: system-packages install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py runplatform
 
-test: install system-packages
+test: system-packages test-packages install
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 lint: install

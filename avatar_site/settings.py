@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from avatar_site.lib.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
@@ -43,6 +44,19 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+if not DEBUG and (len(SECRET_KEY) < 32 or SECRET_KEY.startswith("change-me")):
+    # django-q signs the payloads it puts in the broker with it: a known key lets whoever can
+    # write to Redis run code on the workers.
+    raise ImproperlyConfigured("SECRET_KEY is a placeholder or shorter than 32 characters; set a long random one "
+                               "(python -c 'import secrets; print(secrets.token_urlsafe(50))') or leave it unset.")
+
+# Behind a proxy that terminates TLS (deploy/nginx.conf sends X-Forwarded-Proto): cookies go
+# over HTTPS only, and Django knows requests were secure (CSRF compares origins by scheme).
+BEHIND_HTTPS = env_bool("BEHIND_HTTPS", False)
+if BEHIND_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -97,13 +111,16 @@ WSGI_APPLICATION = "avatar_site.wsgi.application"
 # Connections are kept (one per web thread) and checked before reuse: opening one cost ~1 ms per
 # request with SQLite here and more with PostgreSQL. Each web process may then hold as many
 # PostgreSQL connections as it has threads (16): size max_connections for workers × 16 + queues.
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
-        conn_health_checks=True,
-    )
-}
+def _database(url: str) -> dict:
+    try:
+        return dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+                                     conn_health_checks=True)
+    except (ValueError, dj_database_url.UnknownSchemeError) as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL is not a database URL ({exc}); e.g. "
+                                   "postgres://user:password@host/name or sqlite:////path/db.sqlite3") from None
+
+
+DATABASES = {"default": _database(env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web server and queue workers write to the same file: wait for locks instead of failing,
     # and let readers go on while a writer works.
@@ -133,7 +150,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = VAR_DIR / "static"  # collectstatic is optional: whitenoise also serves from the apps
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve app static files (admin, pages) straight from their folders: no collectstatic step to forget.
 WHITENOISE_USE_FINDERS = True
 
@@ -161,6 +179,9 @@ FFPROBE_BINARY = env_str("FFPROBE_BINARY", "ffprobe")
 
 # Queues: one per GPU, each running one job at a time, and one for light CPU work.
 GPU_QUEUES = env_list("GPU_QUEUES", ["GPU0"])
+if len(set(GPU_QUEUES)) != len(GPU_QUEUES) or "CPU" in GPU_QUEUES:
+    # Two workers on one queue would run two jobs on one GPU at once.
+    raise ImproperlyConfigured(f"GPU_QUEUES={','.join(GPU_QUEUES)} names a queue twice, or CPU (the CPU queue's name).")
 # Per host: which CUDA device runs a GPU queue ("GPU1=0" on a host whose one GPU serves GPU1);
 # a queue not listed uses its own number.
 GPU_DEVICES = env_list("GPU_DEVICES", [])
@@ -201,18 +222,18 @@ TALKING_HEAD_ENGINES = {
     "SyncTalk": "training.engines.synctalk.SyncTalk",
     "ER-NeRF": "training.engines.ernerf.ERNeRF",
 }
-DEFAULT_TALKING_HEAD_ENGINE = env_str("DEFAULT_TALKING_HEAD_ENGINE", "builtin")
+DEFAULT_TALKING_HEAD_ENGINE = env_choice("DEFAULT_TALKING_HEAD_ENGINE", "builtin", list(TALKING_HEAD_ENGINES))
 VOICE_ENGINES = {
     "builtin": "voices.engines.builtin.BuiltinVoice",
     "gpt-sovits": "voices.engines.gpt_sovits.GPTSoVITS",
     "cosyvoice": "voices.engines.cosyvoice.CosyVoice",
 }
-VOICE_ENGINE = env_str("VOICE_ENGINE", "builtin")
+VOICE_ENGINE = env_choice("VOICE_ENGINE", "builtin", list(VOICE_ENGINES))
 ASR_ENGINES = {
     "pocketsphinx": "chat.engines.pocketsphinx.PocketSphinx",
     "whisper": "chat.engines.whisper.Whisper",
 }
-ASR_ENGINE = env_str("ASR_ENGINE", "pocketsphinx")
+ASR_ENGINE = env_choice("ASR_ENGINE", "pocketsphinx", list(ASR_ENGINES))
 LLM_ENGINES = {
     "glm-4-plus": "chat.engines.zhipu.Zhipu",
 }
@@ -259,7 +280,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO",
+                                                         ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])},
+    # Requests for hosts not in ALLOWED_HOSTS (scanners) get their 400 without a traceback each.
+    "loggers": {"django.security.DisallowedHost": {"handlers": [], "propagate": False}},
 }
 
 if not DEBUG:

@@ -34,5 +34,6 @@ urlpatterns = [
     path("", include("chat.urls")),
 ]
 
+handler400 = "avatar_site.views.bad_request"
 handler404 = "avatar_site.views.not_found"
 handler500 = "avatar_site.views.server_error"

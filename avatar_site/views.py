@@ -66,6 +66,13 @@ class MediaFileView(APIView):
 API_PREFIXES = ("/api/", "/video", "/media/", "/audio_clone", "/model_training", "/chat_system", "/save_audio")
 
 
+def bad_request(request, exception=None):
+    """Django's own 400s (a Host not in ALLOWED_HOSTS, a malformed request line)."""
+    if request.path.startswith(API_PREFIXES):
+        return JsonResponse({"status": "error", "message": "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
 def not_found(request, exception=None):
     if request.path.startswith(API_PREFIXES):
         return JsonResponse({"status": "error", "message": "Not found."}, status=404)

@@ -69,3 +69,12 @@ def test_unmatched_api_paths_answer_json(api, path):
 
     assert response.status_code == 404
     assert response.json() == {"status": "error", "message": "Not found."}
+
+
+def test_a_host_the_site_does_not_serve_gets_a_json_400_on_api_paths(anonymous_api, client):
+    api_answer = anonymous_api.get("/api/status", HTTP_HOST="203.0.113.5")
+    page_answer = client.get("/pages/status", HTTP_HOST="203.0.113.5")
+
+    assert api_answer.status_code == 400
+    assert api_answer.json() == {"status": "error", "message": "Bad request."}
+    assert page_answer.status_code == 400

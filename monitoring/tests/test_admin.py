@@ -1,6 +1,6 @@
 import pytest
 from django.contrib.admin.utils import quote
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -119,7 +119,6 @@ def test_prune_deletes_old_history_tasks_and_files(finished_task):
 def test_prune_keeps_what_a_live_task_still_uses(media_root):
     import os
 
-    from django.core.management import CommandError
 
     task = Task.create_with_unique_id(HistoryType.VIDEO_GENERATION, handler="tests.jobs.count_job", queue="GPU0")
     HistoryRecord.objects.create(type=task.kind, status="running", task=task)
@@ -147,6 +146,16 @@ def test_ensure_admin_creates_one_account_once(django_user_model, monkeypatch):
 
     assert django_user_model.objects.filter(is_superuser=True).count() == 1
     assert django_user_model.objects.get(username="boss").check_password("a-long-password-1")
+
+
+def test_ensure_admin_takes_an_empty_name_as_admin_and_explains_a_name_taken(django_user_model, monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "")
+    django_user_model.objects.create_user("admin", password="pw-plain-123")
+
+    with pytest.raises(CommandError, match="'admin' is an ordinary account"):
+        call_command("ensure_admin")
+
+    assert not django_user_model.objects.filter(is_superuser=True).exists()
 
 
 def test_prune_deletes_old_recordings(media_root):

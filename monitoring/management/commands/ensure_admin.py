@@ -6,7 +6,7 @@ import os
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -16,7 +16,10 @@ class Command(BaseCommand):
         User = get_user_model()
         if User.objects.filter(is_superuser=True).exists():
             return
-        username = os.environ.get("DJANGO_SUPERUSER_USERNAME", "admin")
+        username = os.environ.get("DJANGO_SUPERUSER_USERNAME", "").strip() or "admin"
+        if User.objects.filter(username=username).exists():
+            raise CommandError(f"There is no superuser, and '{username}' is an ordinary account: make it one with "
+                               f"'manage.py shell' or set DJANGO_SUPERUSER_USERNAME to another name.")
         password = os.environ.get("DJANGO_SUPERUSER_PASSWORD")
         generated = not password
         if generated:

@@ -8,49 +8,102 @@ import subprocess
 import sys
 import time
 
+import psutil
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+GRACE_SECONDS = 30  # for running jobs to end their tasks (failed, "worker was shut down") and their engines
 
 
 class Command(BaseCommand):
     help = "Run the web server and a queue worker for every GPU queue and the CPU queue; Ctrl-C stops all."
 
     def add_arguments(self, parser):
-        parser.add_argument("--bind", default=os.environ.get("BIND", "127.0.0.1:8000"))
-        parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_WORKERS", "3")))
+        parser.add_argument("--bind", default=os.environ.get("BIND") or "127.0.0.1:8000")
+        parser.add_argument("--web-workers", type=int, default=None,
+                            help="gunicorn worker processes (default: WEB_WORKERS, else 3)")
         parser.add_argument("--queues", default=",".join([*settings.GPU_QUEUES, settings.CPU_QUEUE]),
                             help="Comma-separated queues to run workers for")
         parser.add_argument("--no-web", action="store_true", help="Only the queue workers (worker hosts)")
 
-    def handle(self, *args, bind: str, web_workers: int, queues: str, no_web: bool, **options):
+    def handle(self, *args, bind: str, web_workers: int | None, queues: str, no_web: bool, **options):
+        web_workers = web_workers or _positive_int_env("WEB_WORKERS", 3)
+        names = list(dict.fromkeys(q.strip() for q in queues.split(",") if q.strip()))
+        if not names and no_web:
+            raise CommandError("No queues to run workers for.")
         children: list[subprocess.Popen] = []
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-        for queue in filter(None, (q.strip() for q in queues.split(","))):
+        # Each child leads its own session: Ctrl-C in the terminal reaches only this command, which
+        # stops the children in order (an engine's ffmpeg interrupted first failed its job with
+        # "Broken pipe"), and the whole tree of each child can be found and stopped.
+        for queue in names:
             env = {**os.environ, "Q_CLUSTER_NAME": queue}
-            children.append(subprocess.Popen([*manage, "qcluster"], env=env))
+            children.append(subprocess.Popen([*manage, "qcluster"], env=env, start_new_session=True))
             self.stdout.write(f"Started the worker for queue {queue} (pid {children[-1].pid})")
         if not no_web:
             web = [sys.executable, "-m", "gunicorn", "avatar_site.wsgi", "--bind", bind,
-                   "--workers", str(web_workers), "--threads", "16", "--timeout", str(int(settings.SYNC_WAIT_SECONDS) + 60)]
-            children.append(subprocess.Popen(web))
+                   "--workers", str(web_workers), "--threads", "16",
+                   "--timeout", str(int(settings.SYNC_WAIT_SECONDS) + 60)]
+            children.append(subprocess.Popen(web, start_new_session=True))
             self.stdout.write(f"Web server on http://{bind}/")
 
-        def stop(signum, frame):
-            for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
-            for child in children:
-                try:
-                    child.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+        def on_signal(signum, frame):
+            stop_all(children)
             sys.exit(0)
 
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
         while True:
             for child in children:
                 if child.poll() is not None:
                     self.stderr.write(f"Process {child.args} exited with {child.returncode}; stopping everything.")
-                    stop(None, None)
+                    stop_all(children)
+                    sys.exit(1)
             time.sleep(1)
+
+
+def stop_all(children: list[subprocess.Popen]) -> None:
+    """SIGTERM to our own processes (clusters, their workers, gunicorn): a worker's job then ends
+    its task and kills its engine. Whatever of the trees is left after the grace is killed."""
+    trees = []
+    for child in children:
+        try:
+            root = psutil.Process(child.pid)
+            trees.append([root, *root.children(recursive=True)])
+        except psutil.NoSuchProcess:
+            continue
+    for process in (process for tree in trees for process in tree):
+        try:
+            if process.exe() == os.path.realpath(sys.executable):
+                process.terminate()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    deadline = time.monotonic() + GRACE_SECONDS
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+    for tree in trees:
+        for process in tree:
+            try:
+                process.kill()  # also what the tree started after it was listed dies with its parent's group
+            except psutil.NoSuchProcess:
+                pass
+        try:
+            os.killpg(tree[0].pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _positive_int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise CommandError(f"{name}={raw!r} is not a whole number.") from None
+    if value < 1:
+        raise CommandError(f"{name} must be at least 1.")
+    return value
