@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.files.uploadedfile import UploadedFile
 from rest_framework.response import Response
 
+from avatar_site.lib.uploads import as_given
 from monitoring.models import HistoryRecord
 
 MAX_PARAMETER_LENGTH = 2000
@@ -21,7 +21,7 @@ def request_parameters(request) -> dict:
     parameters = {}
     for key in data:
         value = data.get(key)
-        text = f"(upload) {value.name}" if isinstance(value, UploadedFile) else str(value)[:MAX_PARAMETER_LENGTH]
+        text = as_given(value)[:MAX_PARAMETER_LENGTH]
         parameters[_storable(str(key))] = _storable(text)
     return parameters
 

@@ -117,8 +117,8 @@ class Task(models.Model):
             "log_tail": self.log_tail,
             "gpu": self.gpu,
             "queue": self.queue,
-            "parameters": self.parameters,
-            "result": shown_result(self.result),
+            "parameters": shown(self.parameters),
+            "result": shown(self.result),
             "cancel_requested": self.cancel_requested,
             "created_at": _iso(self.created_at),
             "started_at": _iso(self.started_at),
@@ -232,9 +232,12 @@ class Task(models.Model):
         self.log_tail = "\n".join(kept)
 
 
-def shown_result(result: dict) -> dict:
-    """A job's result as clients see it: without ``files``, the server paths kept for cleaning up."""
-    return {key: value for key, value in result.items() if key != "files"}
+SERVER_ONLY_KEYS = {"files", "source_path"}  # outputs kept for cleaning up; an upload's place on disk
+
+
+def shown(values: dict) -> dict:
+    """A job's parameters or result as clients see them: without the server's own paths."""
+    return {key: value for key, value in values.items() if key not in SERVER_ONLY_KEYS}
 
 
 class HistoryRecordQuerySet(OwnedQuerySet):
@@ -245,8 +248,8 @@ class HistoryRecordQuerySet(OwnedQuerySet):
             {
                 "id": f"record_{row['id']}",
                 "timestamp": row["created_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
-                "parameters": row["parameters"],
-                "result": shown_result(row["result"]),
+                "parameters": shown(row["parameters"]),
+                "result": shown(row["result"]),
                 "status": row["status"],
                 "duration": row["duration"],
                 "task_id": row["task_id"],

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from avatar_site.lib.engines import availability
 from avatar_site.lib.errors import ApiError
 from avatar_site.lib.fields import list_response_serializer, response_serializer
-from avatar_site.lib.uploads import media_input
+from avatar_site.lib.uploads import as_given, media_input
 from avatar_site.views import may_use_input
 from monitoring import jobs
 from monitoring.history import RecordsHistoryOnError
@@ -53,7 +53,7 @@ class ModelTrainingView(RecordsHistoryOnError, APIView):
             task = jobs.submit(
                 HistoryType.MODEL_TRAINING,
                 tasks.train,
-                {"model_choice": avatar.engine, "ref_video": str(source), "gpu_choice": avatar.gpu,
+                {"model_choice": avatar.engine, "ref_video": as_given(data["ref_video"]), "gpu_choice": avatar.gpu,
                  "epoch": avatar.epochs, "custom_params": params, "avatar_id": avatar.id},
                 owner=request.user, queue=queue, gpu=avatar.gpu,
             )

@@ -60,6 +60,11 @@ def save_upload(uploaded: UploadedFile, folder: str = "uploads") -> Path:
     return target
 
 
+def as_given(value: str | UploadedFile) -> str:
+    """A media field as the client gave it, for history: the path, or the uploaded file's name."""
+    return f"(upload) {value.name}" if isinstance(value, UploadedFile) else str(value)
+
+
 def media_input(
     value: str | UploadedFile,
     field: str,

@@ -42,6 +42,24 @@ def test_it_shows_every_field_of_the_schema_as_drf_would(api, queued_task, setti
     assert body["result"] == {"video_path": "/video/x.mp4"}
 
 
+@pytest.mark.usefixtures("double_engines")
+def test_clients_do_not_see_where_their_uploads_lie_on_the_server(api, media_root):
+    import io
+
+    from tests.media import tone_wav
+
+    with open(tone_wav(media_root.parent / "mine.wav"), "rb") as handle:
+        upload = io.BytesIO(handle.read())
+    upload.name = "mine.wav"
+
+    answer = api.post("/audio_clone", {"original_audio_path": upload, "audio_id": "speaker_1"})
+
+    polled = api.get(f"/api/tasks/{answer.json()['task_id']}").json()
+    history = api.get("/api/history/audio_clone").json()["history"]
+    assert polled["parameters"]["original_audio_path"] == "(upload) mine.wav"
+    assert str(media_root) not in str(polled) + str(history)
+
+
 def test_clients_do_not_see_the_server_paths_kept_for_cleaning_up(api, queued_task, media_root):
     output = str(media_root / "videos" / "x.mp4")
     queued_task.claim(pid=1, host="h")
