@@ -170,6 +170,12 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 FILE_UPLOAD_PERMISSIONS = 0o644
+# Large uploads stream to a temporary file on the media disk, whose free space is checked (not /tmp).
+FILE_UPLOAD_TEMP_DIR = MEDIA_ROOT / "tmp" / "uploads"
+try:
+    FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
+except OSError:  # a read-only checkout running `manage.py check`: uploads will say so
+    pass
 # Longest accepted media, checked by probing before any work starts.
 MAX_MEDIA_SECONDS = env_float("MAX_MEDIA_SECONDS", 600.0)
 MAX_MEDIA_PIXELS = env_int("MAX_MEDIA_PIXELS", 4096 * 4096, minimum=1)

@@ -53,7 +53,8 @@ class ModelTrainingView(RecordsHistoryOnError, APIView):
             task = jobs.submit(
                 HistoryType.MODEL_TRAINING,
                 tasks.train,
-                {"model_choice": avatar.engine, "ref_video": as_given(data["ref_video"]), "gpu_choice": avatar.gpu,
+                {"model_choice": avatar.engine, "ref_video": as_given(data["ref_video"]), "source_path": str(source),
+                 "gpu_choice": avatar.gpu,
                  "epoch": avatar.epochs, "custom_params": params, "avatar_id": avatar.id},
                 owner=request.user, queue=queue, gpu=avatar.gpu,
             )

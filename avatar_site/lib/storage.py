@@ -30,9 +30,10 @@ def media_free_bytes() -> int | None:
         return None
 
 
-def media_disk_full() -> bool:
+def media_disk_full(incoming: int = 0) -> bool:
+    """Whether the media disk is below its reserve, or would be after ``incoming`` more bytes."""
     free = media_free_bytes()
-    return free is not None and free < settings.MEDIA_MIN_FREE_MB * 2**20
+    return free is not None and free - incoming < settings.MEDIA_MIN_FREE_MB * 2**20
 
 
 def disk_full_message() -> str:
@@ -43,7 +44,7 @@ def disk_full_message() -> str:
     )
 
 
-def check_media_space() -> None:
-    """Refuse new work (503) while the media folder's disk is full."""
-    if media_disk_full():
+def check_media_space(incoming: int = 0) -> None:
+    """Refuse new work (503) while the media folder's disk is full, or an upload would fill it."""
+    if media_disk_full(incoming):
         raise MediaDiskFull(disk_full_message())

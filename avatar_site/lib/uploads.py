@@ -28,6 +28,8 @@ class SizeLimitedUploadHandler(FileUploadHandler):
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
         if content_length and content_length > settings.MAX_UPLOAD_BYTES:
             raise _too_large()
+        if content_length and content_length > settings.FILE_UPLOAD_MAX_MEMORY_SIZE:
+            check_media_space(content_length)  # it goes to FILE_UPLOAD_TEMP_DIR, on the media disk
         self.received = 0
 
     def receive_data_chunk(self, raw_data, start):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 
@@ -139,3 +140,16 @@ def test_a_job_that_fills_the_disk_fails_clearly_and_leaves_nothing_half_written
     assert "audio file could not be written" in response.json()["message"]
     assert not leftovers(small_disk)
     assert api.get("/api/history/audio_clone").json()["history"][0]["status"] == "failed"
+
+
+def test_an_upload_that_would_fill_the_media_disk_is_refused_before_it_streams_in(api, media_root, settings):
+    from avatar_site.lib.storage import media_free_bytes
+
+    settings.MEDIA_MIN_FREE_MB = media_free_bytes() // 2**20 - 2  # 2 MB to spare: the disk is not full yet
+    big = io.BytesIO(b"\0" * (4 * 2**20))  # over FILE_UPLOAD_MAX_MEMORY_SIZE: it would go to a temporary file
+    big.name = "reference.wav"
+
+    answer = api.post("/save_audio", {"audio": big})
+
+    assert answer.status_code == 503
+    assert "No space left on the media folder's disk" in answer.json()["message"]
