@@ -132,3 +132,21 @@ def test_a_render_that_fails_answers_with_the_reason(api, avatar_id, media_root)
     task = Task.objects.get(pk=response.json()["task_id"])
     assert task.status == Task.Status.FAILED
     assert not list((media_root / "videos").glob("*.mp4"))
+
+
+def test_a_cancel_during_a_render_that_reports_nothing_still_cancels(api, avatar_id, media_root, monkeypatch):
+    from tests.doubles import StillTalkingHead
+
+    render = StillTalkingHead.render
+
+    def silent_render(self, job, progress):
+        Task.objects.filter(kind="video_generation", status="running").update(cancel_requested=True)
+        render(self, job, lambda *args, **kwargs: None)  # an engine that never reports or looks
+
+    monkeypatch.setattr(StillTalkingHead, "render", silent_render)
+
+    response = generate(api, avatar_id)
+
+    assert response.status_code == 409
+    assert Task.objects.get(kind="video_generation").status == Task.Status.CANCELLED
+    assert not list((media_root / "videos").glob("*.mp4"))
