@@ -53,24 +53,21 @@ def _shut(response: requests.Response, shut: threading.Event) -> None:
         pass
 
 
-class DeadlineTransport(httpx.HTTPTransport):
-    """An httpx transport (for SDKs built on httpx) whose answers must arrive whole within ``seconds``.
+def answer_deadline(seconds: float, max_bytes: int):
+    """An httpx response hook (for SDKs built on httpx): the body must arrive whole within
+    ``seconds`` of its headers, and be at most ``max_bytes``.
 
-    httpx's timeouts, like requests', bound each read: here the body's stream checks the clock
-    between chunks, so a trickling answer ends in httpx.ReadTimeout (a stalled one already does,
-    by the read timeout). ``max_bytes`` bounds the answer's size the same way.
+    httpx's timeouts, like requests', bound each read: the hook wraps the body's stream so that
+    it checks the clock between chunks, and a trickling answer ends in httpx.ReadTimeout (a
+    stalled one already does, by the read timeout). A hook, not a transport: a client given its
+    own transport no longer honours HTTPS_PROXY and the like.
     """
 
-    def __init__(self, seconds: float, max_bytes: int, **kwargs):
-        super().__init__(**kwargs)
-        self.seconds = seconds
-        self.max_bytes = max_bytes
+    def hook(response: httpx.Response) -> None:
+        response.stream = _DeadlineStream(response.stream, time.monotonic() + seconds, seconds, max_bytes,
+                                          response.request)
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        deadline = time.monotonic() + self.seconds
-        response = super().handle_request(request)
-        response.stream = _DeadlineStream(response.stream, deadline, self.seconds, self.max_bytes, request)
-        return response
+    return hook
 
 
 class _DeadlineStream(httpx.SyncByteStream):

@@ -7,7 +7,7 @@ import zhipuai
 from django.conf import settings
 
 from avatar_site.lib.engines import EngineUnavailable
-from avatar_site.lib.http import DeadlineTransport
+from avatar_site.lib.http import answer_deadline
 from chat.engines import llm_errors
 from chat.engines.base import LanguageModel
 from monitoring.runner import JobFailed
@@ -31,24 +31,27 @@ class Zhipu(LanguageModel):
     def base_url(self) -> str:
         return settings.ZHIPUAI_BASE_URL or DEFAULT_BASE_URL
 
-    def client(self) -> zhipuai.ZhipuAI:
+    def client(self, http_client: httpx.Client) -> zhipuai.ZhipuAI:
         return zhipuai.ZhipuAI(
             api_key=settings.ZHIPUAI_API_KEY,
             base_url=self.base_url(),
             timeout=settings.ZHIPUAI_TIMEOUT,
             max_retries=settings.ZHIPUAI_MAX_RETRIES,
-            # The SDK's timeout bounds each read; the transport bounds the whole answer.
-            http_client=httpx.Client(transport=DeadlineTransport(settings.ZHIPUAI_TIMEOUT, MAX_ANSWER_BYTES),
-                                     timeout=settings.ZHIPUAI_TIMEOUT),
+            http_client=http_client,
         )
 
     def reply(self, messages: list[dict]) -> str:
         self.check_available()
+        # The SDK's timeout bounds each read; the hook bounds each attempt's whole answer.
+        hooks = {"response": [answer_deadline(settings.ZHIPUAI_TIMEOUT, MAX_ANSWER_BYTES)]}
         try:
-            completion = self.client().chat.completions.create(model=self.model, messages=messages)
+            with httpx.Client(timeout=settings.ZHIPUAI_TIMEOUT, event_hooks=hooks) as http_client:
+                completion = self.client(http_client).chat.completions.create(model=self.model, messages=messages)
         except zhipuai.APITimeoutError:  # before APIConnectionError: it is a subclass
             raise llm_errors.timeout_failure(SERVICE, settings.ZHIPUAI_TIMEOUT) from None
-        except zhipuai.APIConnectionError:
+        except zhipuai.APIConnectionError as exc:
+            if isinstance(exc.__cause__, httpx.DecodingError):  # over MAX_ANSWER_BYTES (the SDK wraps it)
+                raise llm_errors.empty_failure(SERVICE) from None
             raise llm_errors.connection_failure(SERVICE, self.base_url()) from None
         except zhipuai.APIStatusError as exc:
             raise llm_errors.status_failure(
@@ -56,7 +59,7 @@ class Zhipu(LanguageModel):
             ) from None
         except zhipuai.ZhipuAIError as exc:
             raise JobFailed(f"{SERVICE} failed: {exc}", 502) from None
-        except (ValueError, httpx.DecodingError):  # a 200 whose body is not the JSON it claims, or too large
+        except ValueError:  # a 200 whose body is not the JSON it claims
             raise llm_errors.empty_failure(SERVICE) from None
         # The SDK does not validate answers: a missing field would otherwise surface as a crash.
         choices = getattr(completion, "choices", None)

@@ -117,3 +117,25 @@ def test_a_broken_answer_is_a_bad_gateway(zhipu, body):
         get_language_model("glm-4-plus").reply(MESSAGES)
 
     assert caught.value.http_status == 502
+
+
+def test_it_goes_through_the_proxy_the_environment_names(zhipu, settings, monkeypatch):
+    """Sites that reach open.bigmodel.cn through a proxy: the SDK's client honoured HTTPS_PROXY, ours must too."""
+    monkeypatch.setenv("HTTP_PROXY", zhipu.base_url.split("/api/")[0])
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    settings.ZHIPUAI_BASE_URL = "http://glm.invalid/api/paas/v4"  # reachable only through the proxy
+
+    assert get_language_model("glm-4-plus").reply(MESSAGES)
+    assert zhipu.received[0].path == "http://glm.invalid/api/paas/v4/chat/completions"
+
+
+def test_an_answer_over_the_size_limit_is_a_bad_gateway(zhipu, monkeypatch):
+    from chat.engines import zhipu as engine
+
+    monkeypatch.setattr(engine, "MAX_ANSWER_BYTES", 100)
+
+    with pytest.raises(JobFailed) as caught:
+        get_language_model("glm-4-plus").reply(MESSAGES)
+
+    assert caught.value.http_status == 502
