@@ -2,9 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# Debian packages the platform uses (ffprobe, espeak-ng voices; venv for a bare Debian), and
+# Debian packages the platform uses (ffprobe, espeak-ng voices; venv where python3 lacks it), and
 # what only the tests add (the browser the page tests drive, with CJK fonts for the pages).
-APT_PACKAGES := ffmpeg espeak-ng python3-venv
+APT_PACKAGES := ffmpeg espeak-ng $(shell $(PYTHON) -c "import ensurepip" 2>/dev/null || echo python3-venv)
 TEST_APT_PACKAGES := chromium fonts-noto-cjk
 
 .PHONY: install system-packages test-packages run test lint
@@ -36,5 +36,5 @@ run: system-packages install
 test: system-packages test-packages install
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
-lint: install
+lint: system-packages install
 	$(VENV)/bin/ruff check .

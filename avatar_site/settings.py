@@ -44,11 +44,11 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-if not DEBUG and (len(SECRET_KEY) < 32 or SECRET_KEY.startswith("change-me")):
-    # django-q signs the payloads it puts in the broker with it: a known key lets whoever can
-    # write to Redis run code on the workers.
-    raise ImproperlyConfigured("SECRET_KEY is a placeholder or shorter than 32 characters; set a long random one "
-                               "(python -c 'import secrets; print(secrets.token_urlsafe(50))') or leave it unset.")
+if not DEBUG and SECRET_KEY.startswith("change-me"):
+    # deploy/env.example's placeholder. django-q signs the payloads it puts in the broker with the
+    # key: a published one lets whoever can write to Redis run code on the workers.
+    raise ImproperlyConfigured("SECRET_KEY is deploy/env.example's placeholder; set a long random one "
+                               "(python -c 'import secrets; print(secrets.token_urlsafe(50))').")
 
 # Behind a proxy that terminates TLS (deploy/nginx.conf sends X-Forwarded-Proto): cookies go
 # over HTTPS only, and Django knows requests were secure (CSRF compares origins by scheme).
@@ -151,7 +151,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"  # collectstatic is optional: whitenoise also serves from the apps
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+try:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # else whitenoise warns at every start
+except OSError:  # a read-only VAR_DIR is fine with SECRET_KEY and DATABASE_URL set
+    pass
 # Serve app static files (admin, pages) straight from their folders: no collectstatic step to forget.
 WHITENOISE_USE_FINDERS = True
 
@@ -167,15 +170,11 @@ MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_MB", 500, minimum=1) * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
     "avatar_site.lib.uploads.SizeLimitedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
-    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+    # Large uploads stream to a temporary file on the media disk (MEDIA_ROOT/tmp/uploads), whose
+    # free space is checked, rather than to /tmp.
+    "avatar_site.lib.uploads.MediaDiskUploadHandler",
 ]
 FILE_UPLOAD_PERMISSIONS = 0o644
-# Large uploads stream to a temporary file on the media disk, whose free space is checked (not /tmp).
-FILE_UPLOAD_TEMP_DIR = MEDIA_ROOT / "tmp" / "uploads"
-try:
-    FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
-except OSError:  # a read-only checkout running `manage.py check`: uploads will say so
-    pass
 # Longest accepted media, checked by probing before any work starts.
 MAX_MEDIA_SECONDS = env_float("MAX_MEDIA_SECONDS", 600.0)
 MAX_MEDIA_PIXELS = env_int("MAX_MEDIA_PIXELS", 4096 * 4096, minimum=1)
@@ -287,7 +286,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO",
-                                                         ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])},
+                                                         ["DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL"])},
     # Requests for hosts not in ALLOWED_HOSTS (scanners) get their 400 without a traceback each.
     "loggers": {"django.security.DisallowedHost": {"handlers": [], "propagate": False}},
 }

@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import soundfile
 from django.conf import settings
@@ -170,7 +171,8 @@ def run_task(task_id: str) -> None:
         _finish(task, progress, Task.Status.FAILED, str(exc), {"http_status": 422})
     except OSError as exc:  # disk full, media folder unwritable, a tool missing
         logger.exception("Task %s hit a system error", task_id)
-        message = f"System error: {exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename else "")
+        # The file's name, not where it lies on the server (clients read this message).
+        message = f"System error: {exc.strerror or exc}" + (f" ({Path(exc.filename).name})" if exc.filename else "")
         _finish(task, progress, Task.Status.FAILED, message, {"http_status": 503})
     except ObjectDoesNotExist as exc:  # a speaker, avatar or recording deleted while the job was queued
         message = f"Something this job needs was deleted before it ran ({exc}); send the request again."

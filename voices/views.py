@@ -78,6 +78,8 @@ class AudioCloneView(RecordsHistoryOnError, APIView):
         speaker = Speaker.objects.visible_to(request.user).filter(pk=data["audio_id"]).first()
         if speaker is None:
             raise NotFound(f"audio_id: no speaker {data['audio_id']!r}.")
+        if speaker.status != Speaker.Status.READY:
+            raise Conflict(f"audio_id: the voice {speaker.id} is not ready ({speaker.get_status_display()}).")
         task = jobs.submit(
             HistoryType.AUDIO_CLONE,
             tasks.generate_audio,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler
+from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, TemporaryFileUploadHandler
 
 from avatar_site.lib.errors import NotFound, PayloadTooLarge, ServiceUnavailable, Unprocessable, UnsupportedMedia
 from avatar_site.lib.media import MediaError, MediaInfo, MediaToolMissing, check_limits, probe
@@ -28,8 +30,9 @@ class SizeLimitedUploadHandler(FileUploadHandler):
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
         if content_length and content_length > settings.MAX_UPLOAD_BYTES:
             raise _too_large()
-        if content_length and content_length > settings.FILE_UPLOAD_MAX_MEMORY_SIZE:
-            check_media_space(content_length)  # it goes to FILE_UPLOAD_TEMP_DIR, on the media disk
+        if not content_length or content_length > settings.FILE_UPLOAD_MAX_MEMORY_SIZE:
+            check_media_space(content_length or 0)  # it goes to a temporary file on the media disk
+            upload_temp_dir()
         self.received = 0
 
     def receive_data_chunk(self, raw_data, start):
@@ -43,6 +46,31 @@ class SizeLimitedUploadHandler(FileUploadHandler):
         return None
 
 
+def upload_temp_dir() -> Path:
+    """Where large uploads stream to: on the media disk, made when first needed."""
+    folder = settings.MEDIA_ROOT / "tmp" / "uploads"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ServiceUnavailable(f"Uploads cannot be stored: {exc.strerror or exc}.") from None
+    return folder
+
+
+class MediaDiskUploadedFile(TemporaryUploadedFile):
+    """Django's temporary upload, in ``upload_temp_dir()`` instead of FILE_UPLOAD_TEMP_DIR."""
+
+    def __init__(self, name, content_type, size, charset, content_type_extra=None):
+        suffix = Path(name or "").suffix[:16]
+        file = tempfile.NamedTemporaryFile(suffix=".upload" + suffix, dir=upload_temp_dir())
+        UploadedFile.__init__(self, file, name, content_type, size, charset, content_type_extra)
+
+
+class MediaDiskUploadHandler(TemporaryFileUploadHandler):
+    def new_file(self, *args, **kwargs):
+        FileUploadHandler.new_file(self, *args, **kwargs)
+        self.file = MediaDiskUploadedFile(self.file_name, self.content_type, 0, self.charset, self.content_type_extra)
+
+
 def save_upload(uploaded: UploadedFile, folder: str = "uploads") -> Path:
     """Store an upload under MEDIA_ROOT/<folder>/ with a fresh name; only its suffix is kept."""
     suffix = Path(uploaded.name or "").suffix.lower()
@@ -52,6 +80,10 @@ def save_upload(uploaded: UploadedFile, folder: str = "uploads") -> Path:
     target = settings.MEDIA_ROOT / folder / f"{uuid.uuid4().hex}{suffix}"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        if hasattr(uploaded, "temporary_file_path"):  # already on the media disk: moved, not copied
+            shutil.move(uploaded.temporary_file_path(), target)
+            target.chmod(settings.FILE_UPLOAD_PERMISSIONS)
+            return target
         with open(target, "wb") as handle:
             for chunk in uploaded.chunks():
                 handle.write(chunk)

@@ -153,3 +153,22 @@ def test_an_upload_that_would_fill_the_media_disk_is_refused_before_it_streams_i
 
     assert answer.status_code == 503
     assert "No space left on the media folder's disk" in answer.json()["message"]
+
+
+def test_an_upload_folder_that_cannot_be_made_is_a_clear_503(api, media_root):
+    (media_root / "tmp").write_bytes(b"")  # a file where the folder of temporary uploads goes
+    big = io.BytesIO(b"\0" * (4 * 2**20))
+    big.name = "reference.wav"
+
+    answer = api.post("/save_audio", {"audio": big})
+
+    assert answer.status_code == 503
+    assert answer.json()["message"].startswith("Uploads cannot be stored")
+
+
+def test_a_large_upload_is_moved_into_place_from_its_temporary_file(api, media_root, tmp_path):
+    with open(tone_wav(tmp_path / "long.wav", seconds=50, rate=48000), "rb") as handle:  # ~4.6 MB: a temporary file
+        answer = api.post("/save_audio", {"audio": handle})
+
+    assert answer.status_code == 200, answer.json()
+    assert not list((media_root / "tmp" / "uploads").iterdir())

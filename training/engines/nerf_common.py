@@ -188,11 +188,16 @@ class NeRFEngine(TalkingHeadEngine):
         return Path(configured) / "data" / avatar_id
 
     def missing_files(self, avatar_dir: Path, manifest: dict) -> list[str]:
+        """The trained checkpoint, and the manifest entries rendering reads (the checkout's
+        data/<data_id> is looked for when rendering, on the GPU host)."""
+        missing = [f"manifest {key}" for key in ("data_id", "workspace")
+                   if not re.fullmatch(r"[A-Za-z0-9_-]+", str(manifest.get(key, "")))]
+        if manifest.get("asr_model") not in self.asr_models:
+            missing.append("manifest asr_model")
         workspace = str(manifest.get("workspace", ""))
-        if not re.fullmatch(r"[A-Za-z0-9_-]+", workspace):
-            return ["<workspace>/checkpoints/ngp_ep*.pth"]
-        checkpoint = latest_checkpoint(avatar_dir / workspace)
-        return [] if checkpoint.is_file() else [f"{workspace}/checkpoints/ngp_ep*.pth"]
+        if "manifest workspace" not in missing and not latest_checkpoint(avatar_dir / workspace).is_file():
+            missing.append(f"{workspace}/checkpoints/ngp_ep*.pth")
+        return missing
 
     def check_available(self) -> None:
         configured = getattr(settings, self.home_setting)

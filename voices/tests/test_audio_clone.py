@@ -175,3 +175,13 @@ def test_it_accepts_a_large_upload_with_async(api, tmp_path):
 
     assert response.status_code == 202, response.json()
     assert response.json()["task_id"].startswith("clone_")
+
+
+@pytest.mark.parametrize("status", ["extracting", "failed"])
+def test_speaking_with_a_voice_that_is_not_ready_is_refused_before_queueing(api, user, status):
+    Speaker.objects.create(id="busy", name="busy", engine="builtin", owner=user, status=status)
+
+    response = api.post("/audio_clone", {"audio_id": "busy", "gen_audio_id": "g1", "generate_text": "hi"})
+
+    assert response.status_code == 409
+    assert "not ready" in response.json()["message"]

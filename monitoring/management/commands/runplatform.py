@@ -51,8 +51,9 @@ class Command(BaseCommand):
             stop_all(children)
             sys.exit(0)
 
-        signal.signal(signal.SIGINT, on_signal)
-        signal.signal(signal.SIGTERM, on_signal)
+        # The terminal closing (SIGHUP) no longer reaches the children's sessions: stop them here.
+        for stopping in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+            signal.signal(stopping, on_signal)
         while True:
             for child in children:
                 if child.poll() is not None:
