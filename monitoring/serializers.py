@@ -49,6 +49,8 @@ class HistoryQuerySerializer(serializers.Serializer):
     page = serializers.IntegerField(min_value=1, default=1)
     page_size = serializers.IntegerField(min_value=1, max_value=200, default=20)
     status = serializers.ChoiceField(choices=HistoryRecord.Status.choices, required=False)
+    mine = serializers.BooleanField(required=False, default=False,
+                                    help_text="1: only the caller's own records (staff otherwise see everyone's)")
 
 
 class GpuSerializer(serializers.Serializer):

@@ -67,10 +67,13 @@ class HistoryView(APIView):
         query = HistoryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         records = HistoryRecord.objects.visible_to(request.user).filter(type=history_type)
+        mine = query.validated_data["mine"] or not request.user.is_staff
+        if mine:
+            records = records.filter(owner=request.user)
         status = query.validated_data.get("status")
         if status:
             records = records.filter(status=status)
-        count_key = f"{'staff' if request.user.is_staff else request.user.pk}:{history_type}:{status or ''}"
+        count_key = f"{request.user.pk if mine else 'staff'}:{history_type}:{status or ''}"
         paginator = HistoryPaginator(records, query.validated_data["page_size"], count_key)
         page = paginator.get_page(query.validated_data["page"])
         return Response(

@@ -130,6 +130,26 @@ def wait_playable(page, selector: str) -> float:
     return page.eval_on_selector(selector, "m => m.duration")
 
 
+def failing_job(monkeypatch, cls, method: str) -> None:
+    """Make an engine double's `method` log two lines and then fail, as an engine that breaks does."""
+    from training.engines.base import EngineError
+
+    def fail(self, *args):
+        progress = args[-1]
+        progress.log("loading the model")
+        progress.log("CUDA out of memory")
+        raise EngineError("The engine ran out of GPU memory.")
+
+    monkeypatch.setattr(cls, method, fail)
+
+
+def queue_jobs_without_worker(monkeypatch) -> None:
+    """From now on, jobs wait in their queues (as `no_worker`, after a setup that needed them run)."""
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+
+
 def test_it_asks_for_login_first(browser, live_server):
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
@@ -178,6 +198,75 @@ def test_it_shows_the_servers_message_when_generation_is_refused(page, api, medi
     assert "ref_audio_id: no cloned voice 'speaker_1'" in page.inner_text("#generate-message")
     assert page.is_enabled("#generate")
     assert not Task.objects.filter(kind=HistoryType.VIDEO_GENERATION).exists()
+
+
+def test_it_cancels_a_render_while_it_runs(page, api, media_root, monkeypatch):
+    clone_voice(api, media_root, "speaker_1")
+    train_avatar(api, media_root)
+    queue_jobs_without_worker(monkeypatch)
+    page.reload()
+    page.wait_for_selector("#voice option[value='speaker_1']", state="attached")
+    assert page.is_hidden("#cancel-generate")
+    page.fill("#text", "你好")
+
+    page.click("#generate")
+    page.wait_for_selector("#cancel-generate:not([hidden])")
+    task = Task.objects.get(kind=HistoryType.VIDEO_GENERATION)
+    task.claim(pid=1, host="worker")
+    page.wait_for_selector("#generate-progress [data-text]:text('运行中')")
+    page.click("#cancel-generate")
+    page.wait_for_selector("#generate-message:text('已请求取消任务')")
+
+    task.refresh_from_db()
+    assert task.cancel_requested
+    assert page.is_disabled("#generate")
+    task.finish(Task.Status.CANCELLED, "Cancelled.")
+    page.wait_for_selector("#generate-progress [data-text]:text('已取消')")
+    assert page.inner_text("#generate-message") == "Cancelled."
+    assert page.is_hidden("#cancel-generate")
+    assert page.is_enabled("#generate")
+    assert page.is_hidden("#result")
+
+
+def test_it_follows_an_unfinished_render_again_after_a_reload(page, api, media_root, monkeypatch):
+    from monitoring.runner import run_task
+
+    clone_voice(api, media_root, "speaker_1")
+    avatar_id = train_avatar(api, media_root).data["avatar_id"]
+    queue_jobs_without_worker(monkeypatch)
+    task_id = api.post("/video_generation", {
+        "model_name": "builtin", "model_param": avatar_id, "ref_audio_id": "speaker_1", "gpu_choice": "GPU0",
+        "target_text": "你好", "async": "1",
+    }).data["task_id"]
+
+    page.reload()
+    page.wait_for_selector("#cancel-generate:not([hidden])")
+
+    assert "排队中" in page.inner_text("#generate-progress")
+    assert page.is_disabled("#generate")
+    run_task(task_id)  # a worker takes it up
+    wait_playable(page, "#video")
+    assert "视频生成成功" in page.inner_text("#generate-message")
+    assert page.is_hidden("#cancel-generate")
+    assert page.is_enabled("#generate")
+
+
+def test_it_shows_the_log_of_a_failed_render(page, api, media_root, monkeypatch):
+    from tests.doubles import StillTalkingHead
+
+    clone_voice(api, media_root, "speaker_1")
+    train_avatar(api, media_root)
+    failing_job(monkeypatch, StillTalkingHead, "render")
+    page.reload()
+    page.wait_for_selector("#voice option[value='speaker_1']", state="attached")
+    page.fill("#text", "你好")
+
+    page.click("#generate")
+    page.wait_for_selector("#generate-message.error")
+
+    assert page.inner_text("#generate-message") == "The engine ran out of GPU memory."
+    assert page.inner_text("#generate-progress pre.log") == "loading the model\nCUDA out of memory"
+    assert page.is_enabled("#generate")
 
 
 def test_it_trains_an_avatar_from_an_uploaded_video(page, media_root, tmp_path):
@@ -326,6 +415,44 @@ def test_it_keeps_following_a_training_through_a_failed_status_query(page, tmp_p
     assert Task.objects.get().status == Task.Status.CANCELLED
 
 
+def test_it_follows_the_newest_unfinished_training_again_after_a_reload(page, api, media_root, no_worker):
+    older = train_avatar(api, media_root).data["task_id"]
+    Task.objects.get(pk=older).claim(pid=1, host="worker")
+    newer = train_avatar(api, media_root).data["task_id"]
+    task = Task.objects.get(pk=newer)
+
+    page.goto("/pages/training")
+    page.wait_for_selector("#training:not([hidden])")
+
+    assert page.inner_text("#task-id") == newer
+    assert "排队中" in page.inner_text("#train-progress")
+    assert page.inner_text("#train-message") == "继续跟踪未完成的训练"
+    task.claim(pid=1, host="worker")
+    task.append_log(["epoch 1/2: loss 0.5"])
+    Task.objects.filter(pk=newer).update(progress=40, log_tail=task.log_tail)
+    page.wait_for_selector("#train-progress [data-percent]:text('40%')")
+    assert page.inner_text("#train-progress pre.log") == "epoch 1/2: loss 0.5"
+
+    page.click("#cancel-task")
+    page.wait_for_selector("#train-message:text('已请求取消任务')")
+    task.finish(Task.Status.CANCELLED, "Cancelled.")
+    page.wait_for_selector("#train-progress [data-text]:text('已取消')")
+
+    assert Task.objects.get(pk=newer).cancel_requested
+    assert Task.objects.get(pk=older).status == Task.Status.RUNNING
+    assert page.is_disabled("#cancel-task")
+
+
+def test_it_shows_no_training_when_none_is_unfinished(page, api, media_root):
+    train_avatar(api, media_root)  # runs at once and ends
+
+    page.goto("/pages/training")
+    page.wait_for_selector("#avatars tbody tr")
+
+    assert page.is_hidden("#training")
+    assert page.inner_text("#upload-message") == ""
+
+
 def test_it_clones_a_recorded_voice_and_speaks_with_it(page):
     page.goto("/pages/voices")
 
@@ -349,6 +476,23 @@ def test_it_clones_a_recorded_voice_and_speaks_with_it(page):
     assert duration == pytest.approx(0.08 * len("今天天气很好"), abs=0.1)  # ToneVoice's length per character
     assert "音频生成成功" in page.inner_text("#speak-message")
     screenshot(page, "voices")
+
+
+def test_it_shows_the_log_of_a_failed_synthesis(page, api, media_root, monkeypatch):
+    from tests.doubles import ToneVoice
+
+    clone_voice(api, media_root, "speaker_1")
+    failing_job(monkeypatch, ToneVoice, "synthesize")
+    page.goto("/pages/voices")
+    page.wait_for_selector("#speak-voice option[value='speaker_1']", state="attached")
+    page.fill("#speak-text", "今天天气很好")
+
+    page.click("#speak")
+    page.wait_for_selector("#speak-message.error")
+
+    assert page.inner_text("#speak-message") == "The engine ran out of GPU memory."
+    assert page.inner_text("#speak-progress pre.log") == "loading the model\nCUDA out of memory"
+    assert page.is_hidden("#speech")
 
 
 def test_it_shows_the_servers_message_for_a_text_file_as_voice(page, tmp_path):
@@ -470,6 +614,26 @@ def test_it_holds_a_voice_conversation_turn_after_turn(page, api, media_root):
     conversation = {t.parameters["conversation_id"] for t in Task.objects.filter(kind=HistoryType.CHAT_SYSTEM)}
     assert conversation == {page.inner_text("#conversation-id")}
     screenshot(page, "chat")
+
+
+def test_it_shows_the_log_of_a_failed_turn(page, api, media_root, monkeypatch):
+    from tests.doubles import StillTalkingHead
+
+    clone_voice(api, media_root, "speaker_1")
+    train_avatar(api, media_root)
+    failing_job(monkeypatch, StillTalkingHead, "render")
+    page.goto("/pages/chat")
+    page.wait_for_selector("#voice option[value='speaker_1']", state="attached")
+
+    page.locator("#talk").hover()
+    page.mouse.down()
+    page.wait_for_timeout(1200)
+    page.mouse.up()
+    page.wait_for_selector("#chat-message.error")
+
+    assert page.inner_text("#chat-message") == "The engine ran out of GPU memory."
+    assert page.inner_text("#chat-progress pre.log") == "loading the model\nCUDA out of memory"
+    assert page.locator("#turns .turn").count() == 0
 
 
 def test_it_keeps_the_conversation_while_a_turn_is_on_its_way(page, api, media_root):
@@ -606,6 +770,34 @@ def test_it_pages_history_by_type_and_shows_failures(page, user):
 
     assert "less than 3 s" in page.inner_text("#history .message.error")
     assert page.locator("#history tbody tr").count() == 1
+
+
+def test_it_asks_to_sign_in_again_once_the_session_has_ended(page, live_server):
+    from django.contrib.sessions.models import Session
+
+    page.goto("/pages/history")
+    page.wait_for_selector("#page-label:text('1 / 1')")
+    Session.objects.all().delete()  # the session expired
+
+    page.click("#tabs [data-type=audio_clone]")
+    page.wait_for_selector("#signed-out")
+
+    assert page.inner_text("#history-message") == "登录已失效，请重新登录。"
+    assert "登录已失效" in page.inner_text("#signed-out")
+    assert page.get_attribute("#signed-out a", "href") == "/accounts/login/?next=%2Fpages%2Fhistory"
+    with page.expect_response(lambda r: "/api/history/chat_system" in r.url and r.status == 401):
+        page.click("#tabs [data-type=chat_system]")
+    page.wait_for_timeout(200)
+    assert page.locator("#signed-out").count() == 1  # one notice, however many requests were refused
+    screenshot(page, "signed-out")
+
+    page.click("#signed-out a")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", "pw-alice-123")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/pages/history")
+    page.wait_for_selector("#page-label:text('1 / 1')")
+    assert page.locator("#signed-out").count() == 0
 
 
 def test_it_switches_to_english(page):

@@ -24,10 +24,49 @@ function parseAnswer(status, text) {
   } catch {
     throw new ApiFailure(`${_("服务器返回了无法解析的响应")} (HTTP ${status})`, status, null);
   }
+  if (signedOut(status, data)) {
+    showSignedOut();
+    const error = new ApiFailure(_("登录已失效，请重新登录。"), status, data);
+    error.signedOut = true;
+    throw error;
+  }
   if (status >= 400 || data.status === "error") {
     throw new ApiFailure(data.message || data.detail || `HTTP ${status}`, status, data);
   }
   return data;
+}
+
+// DRF's NotAuthenticated, in the languages the site answers in: a 403 that says this means the
+// session has ended (other 403s, such as a refused permission, do not).
+const NOT_AUTHENTICATED = ["身份认证信息未提供。", "Authentication credentials were not provided."];
+
+// The session has expired, or the user signed out in another tab: every request will now be
+// refused, so asking again is useless until the user signs in.
+function signedOut(status, data) {
+  const message = data.message || data.detail;
+  return status === 401 || data.code === "not_authenticated" || (status === 403 && NOT_AUTHENTICATED.includes(message));
+}
+
+// One notice at the top of the page, whichever request found out, with a link back to the login
+// page that returns here afterwards.
+export function showSignedOut() {
+  const main = document.querySelector("main") || document.body;
+  let notice = document.getElementById("signed-out");
+  if (!notice) {
+    notice = document.createElement("p");
+    notice.id = "signed-out";
+    notice.className = "message error";
+    notice.setAttribute("role", "alert");
+    notice.style.cssText = "position: sticky; top: 0; z-index: 10; margin: 0 0 1rem;";
+    const link = document.createElement("a");
+    link.textContent = _("重新登录");
+    notice.append(`${_("登录已失效，请重新登录。")} `, link);
+    main.prepend(notice);
+  }
+  const login = document.querySelector('meta[name="login-url"]')?.content || "/accounts/login/";
+  const next = new URLSearchParams({ next: location.pathname + location.search });
+  notice.querySelector("a").href = `${login}?${next}`;
+  notice.hidden = false;
 }
 
 // GET or POST (FormData/object) to the API; resolves with the JSON body, rejects with ApiFailure.
@@ -181,6 +220,28 @@ export function pollTask(taskId, onUpdate, { intervalMs = 1000, giveUpMs = 60000
     else signal.addEventListener("abort", stop, { once: true });
   }
   return { promise, stop };
+}
+
+// The newest of the user's own queued or running tasks of one history type ("model_training"…),
+// as its history item (task_id, parameters), or null: what a reloaded page was following
+// (mine=1: staff would otherwise pick up other users' tasks).
+export async function latestUnfinished(type) {
+  const pages = await Promise.all(["running", "queued"].map((status) =>
+    api(`/api/history/${encodeURIComponent(type)}?${new URLSearchParams({ status, page_size: 5, mine: 1 })}`)));
+  const items = pages.flatMap((page) => page.history).filter((item) => item.task_id);
+  // Timestamps are to the second; within one, the record made later has the larger number.
+  const order = (item) => [item.timestamp, Number(item.id.replace(/\D/g, "")) || 0];
+  items.sort((a, b) => {
+    const [timeA, numberA] = order(a);
+    const [timeB, numberB] = order(b);
+    return timeA === timeB ? numberB - numberA : (timeA < timeB ? 1 : -1);
+  });
+  return items[0] || null;
+}
+
+// Ask the server to cancel a task: a queued one ends at once, a running one when its job notices.
+export function cancelTask(taskId) {
+  return api(`/api/tasks/${encodeURIComponent(taskId)}/cancel`, { method: "POST" });
 }
 
 // Submit a job request with async=1 and follow its task; resolves with the finished task,

@@ -1,6 +1,6 @@
 import {
-  _, ProgressView, avatarOptions, cacheBusted, fillSelect, loadAvatars, loadVoices, runJob, showMessage,
-  voiceOptions, whileBusy,
+  _, ProgressView, api, avatarOptions, cacheBusted, cancelTask, fillSelect, followAnswer, latestUnfinished, loadAvatars,
+  loadVoices, showMessage, voiceOptions, whileBusy,
 } from "/static/site/api.js";
 
 const form = document.getElementById("generate-form");
@@ -8,6 +8,7 @@ const engine = document.getElementById("engine");
 const avatar = document.getElementById("avatar");
 const voice = document.getElementById("voice");
 const button = document.getElementById("generate");
+const cancel = document.getElementById("cancel-generate");
 const message = document.getElementById("generate-message");
 const progress = new ProgressView(document.getElementById("generate-progress"));
 const result = document.getElementById("result");
@@ -15,6 +16,7 @@ const video = document.getElementById("video");
 const download = document.getElementById("download");
 const wantedAvatar = new URLSearchParams(location.search).get("avatar");
 let avatars = [];
+let currentTask = null;
 
 function showAvatars() {
   fillSelect(avatar, avatarOptions(avatars, engine.value), _("该引擎还没有训练好的模型"));
@@ -45,7 +47,20 @@ form.addEventListener("submit", (event) => {
     showMessage(message, "");
     result.hidden = true;
     progress.reset(_("提交中…"));
-    const task = await runJob("/video_generation", new FormData(form), (t) => progress.show(t), {
+    const data = new FormData(form);
+    data.set("async", "1");
+    await follow(await api("/video_generation", { method: "POST", body: data }));
+  });
+});
+
+// Follow a render to its video, with its cancel button shown while it may still run.
+async function follow(answer) {
+  currentTask = answer.task_id || null;
+  cancel.hidden = !currentTask;
+  cancel.disabled = false;
+  let ended = true;
+  try {
+    const task = await followAnswer(answer, (t) => progress.show(t), {
       onRetry: (error) => progress.retrying(error),
     });
     progress.set(100);
@@ -56,7 +71,46 @@ form.addEventListener("submit", (event) => {
     download.setAttribute("download", url.split("/").pop());
     result.hidden = false;
     showMessage(message, _("视频生成成功"), "ok");
-  });
+  } catch (error) {
+    ended = !error.unfinished; // lost track of a render that may still run: it can still be cancelled
+    throw error;
+  } finally {
+    if (ended) {
+      currentTask = null;
+      cancel.hidden = true;
+    }
+  }
+}
+
+cancel.addEventListener("click", async () => {
+  if (!currentTask) return;
+  cancel.disabled = true;
+  try {
+    const answer = await cancelTask(currentTask);
+    showMessage(message, answer.message, "info");
+  } catch (error) {
+    showMessage(message, error.message, "error");
+    cancel.disabled = false;
+  }
 });
 
+// A reload loses the render the page followed: take up the newest one still queued or running.
+async function resume() {
+  let item;
+  try {
+    item = await latestUnfinished("video_generation");
+  } catch (error) {
+    showMessage(message, error.message, "error");
+    return;
+  }
+  if (!item || button.disabled) return; // none, or the user has started another meanwhile
+  whileBusy(button, message, async () => {
+    result.hidden = true;
+    progress.reset(_("排队中"));
+    showMessage(message, _("继续跟踪未完成的视频生成"), "info");
+    await follow({ task_id: item.task_id });
+  });
+}
+
 loadChoices();
+resume();

@@ -1,5 +1,6 @@
 import {
-  _, ApiFailure, ProgressView, api, fileProblem, followAnswer, showMessage, statusLabel, upload,
+  _, ProgressView, api, cancelTask as askToCancel, fileProblem, followAnswer, latestUnfinished, showMessage,
+  statusLabel, upload,
 } from "/static/site/api.js";
 
 const form = document.getElementById("train-form");
@@ -127,12 +128,27 @@ cancelTask.addEventListener("click", async () => {
   if (!currentTask) return;
   cancelTask.disabled = true;
   try {
-    const answer = await api(`/api/tasks/${encodeURIComponent(currentTask)}/cancel`, { method: "POST" });
+    const answer = await askToCancel(currentTask);
     showMessage(trainMessage, answer.message, "info");
   } catch (error) {
-    showMessage(trainMessage, error instanceof ApiFailure ? error.message : String(error), "error");
+    showMessage(trainMessage, error.message, "error");
     cancelTask.disabled = false;
   }
 });
 
+// A reload loses the task the page followed: take up the newest training still queued or running.
+async function resume() {
+  let item;
+  try {
+    item = await latestUnfinished("model_training");
+  } catch (error) {
+    showMessage(uploadMessage, error.message, "error");
+    return;
+  }
+  if (!item || following) return; // none, or the user has started another meanwhile
+  follow({ task_id: item.task_id, avatar_id: item.parameters.avatar_id });
+  showMessage(trainMessage, _("继续跟踪未完成的训练"), "info");
+}
+
 listAvatars();
+resume();
