@@ -244,6 +244,33 @@ export function cancelTask(taskId) {
   return api(`/api/tasks/${encodeURIComponent(taskId)}/cancel`, { method: "POST" });
 }
 
+// A page's cancel button for the task it follows (`currentTask()`, null when none): asks the
+// server and shows its answer in `messageElement`; usable again if the request failed.
+export function cancelButton(button, currentTask, messageElement) {
+  button.addEventListener("click", async () => {
+    const taskId = currentTask();
+    if (!taskId) return;
+    button.disabled = true;
+    try {
+      showMessage(messageElement, (await cancelTask(taskId)).message, "info");
+    } catch (error) {
+      showMessage(messageElement, error.message, "error");
+      button.disabled = false;
+    }
+  });
+}
+
+// What a reloaded page should take up again: latestUnfinished(type), or null (a failed lookup
+// is shown in `messageElement`).
+export async function taskToResume(type, messageElement) {
+  try {
+    return await latestUnfinished(type);
+  } catch (error) {
+    showMessage(messageElement, error.message, "error");
+    return null;
+  }
+}
+
 // Submit a job request with async=1 and follow its task; resolves with the finished task,
 // rejects with ApiFailure carrying the server's message when it failed or was cancelled.
 // `options` go to pollTask (onRetry, signal).

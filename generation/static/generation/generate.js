@@ -1,6 +1,6 @@
 import {
-  _, ProgressView, api, avatarOptions, cacheBusted, cancelTask, fillSelect, followAnswer, latestUnfinished, loadAvatars,
-  loadVoices, showMessage, voiceOptions, whileBusy,
+  _, ProgressView, api, avatarOptions, cacheBusted, cancelButton, fillSelect, followAnswer, loadAvatars, loadVoices,
+  showMessage, taskToResume, voiceOptions, whileBusy,
 } from "/static/site/api.js";
 
 const form = document.getElementById("generate-form");
@@ -82,27 +82,11 @@ async function follow(answer) {
   }
 }
 
-cancel.addEventListener("click", async () => {
-  if (!currentTask) return;
-  cancel.disabled = true;
-  try {
-    const answer = await cancelTask(currentTask);
-    showMessage(message, answer.message, "info");
-  } catch (error) {
-    showMessage(message, error.message, "error");
-    cancel.disabled = false;
-  }
-});
+cancelButton(cancel, () => currentTask, message);
 
 // A reload loses the render the page followed: take up the newest one still queued or running.
 async function resume() {
-  let item;
-  try {
-    item = await latestUnfinished("video_generation");
-  } catch (error) {
-    showMessage(message, error.message, "error");
-    return;
-  }
+  const item = await taskToResume("video_generation", message);
   if (!item || button.disabled) return; // none, or the user has started another meanwhile
   whileBusy(button, message, async () => {
     result.hidden = true;

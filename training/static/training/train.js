@@ -1,5 +1,5 @@
 import {
-  _, ProgressView, api, cancelTask as askToCancel, fileProblem, followAnswer, latestUnfinished, showMessage,
+  _, ProgressView, api, cancelButton, fileProblem, followAnswer, showMessage, taskToResume,
   statusLabel, upload,
 } from "/static/site/api.js";
 
@@ -124,27 +124,11 @@ async function follow(answer) {
   listAvatars();
 }
 
-cancelTask.addEventListener("click", async () => {
-  if (!currentTask) return;
-  cancelTask.disabled = true;
-  try {
-    const answer = await askToCancel(currentTask);
-    showMessage(trainMessage, answer.message, "info");
-  } catch (error) {
-    showMessage(trainMessage, error.message, "error");
-    cancelTask.disabled = false;
-  }
-});
+cancelButton(cancelTask, () => currentTask, trainMessage);
 
 // A reload loses the task the page followed: take up the newest training still queued or running.
 async function resume() {
-  let item;
-  try {
-    item = await latestUnfinished("model_training");
-  } catch (error) {
-    showMessage(uploadMessage, error.message, "error");
-    return;
-  }
+  const item = await taskToResume("model_training", uploadMessage);
   if (!item || following) return; // none, or the user has started another meanwhile
   follow({ task_id: item.task_id, avatar_id: item.parameters.avatar_id });
   showMessage(trainMessage, _("继续跟踪未完成的训练"), "info");
