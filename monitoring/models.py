@@ -37,6 +37,8 @@ LOG_LINE_CHARS = 2000  # the tail is sent with every poll of the task
 class TaskQuerySet(OwnedQuerySet):
     def unfinished_using(self, **parameters) -> TaskQuerySet:
         """Queued or running tasks whose parameters hold any of these values (``avatar_id="user_…"``)."""
+        if not parameters:
+            return self.none()
         named = Q()
         for key, value in parameters.items():
             named |= Q(**{f"parameters__{key}": value})

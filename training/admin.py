@@ -1,7 +1,6 @@
 from django.contrib import admin
 
 from monitoring.admin import KeptWhileJobsUseIt
-from monitoring.models import Task
 from training.models import Avatar
 
 
@@ -11,6 +10,4 @@ class AvatarAdmin(KeptWhileJobsUseIt):
     list_filter = ["engine", "status", "created_at"]
     search_fields = ["id", "owner__username"]
     date_hierarchy = "created_at"
-
-    def jobs_using(self, avatar):
-        return Task.objects.unfinished_using(avatar_id=avatar.pk)
+    task_parameters = ("avatar_id",)

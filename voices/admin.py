@@ -1,7 +1,6 @@
 from django.contrib import admin
 
 from monitoring.admin import KeptWhileJobsUseIt
-from monitoring.models import Task
 from voices.models import Speaker
 
 
@@ -11,7 +10,5 @@ class SpeakerAdmin(KeptWhileJobsUseIt):
     list_filter = ["engine", "status", "created_at"]
     search_fields = ["id", "name", "owner__username"]
     date_hierarchy = "created_at"
-
-    def jobs_using(self, speaker):
-        # Clones and speech name it audio_id; videos and chat answers name it ref_audio_id.
-        return Task.objects.unfinished_using(audio_id=speaker.pk, ref_audio_id=speaker.pk)
+    # Clones and speech name it audio_id; videos and chat answers name it ref_audio_id.
+    task_parameters = ("audio_id", "ref_audio_id")
