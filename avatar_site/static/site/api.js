@@ -145,6 +145,10 @@ function megabytes(bytes) {
   return Number((bytes / 1024 ** 2).toFixed(1)).toString();
 }
 
+// Names browsers may give a type of another family (".ts" as a translation file, ".ogg" as
+// "application/ogg"): with "audio/*" or "video/*" accepted, these names pass whatever the type.
+const MEDIA_SUFFIXES = /\.(wav|mp3|flac|ogg|oga|opus|webm|m4a|aac|amr|wma|mp4|m4v|mov|mkv|avi|ts|mts|3gp|flv|wmv)$/;
+
 function accepts(accept, file) {
   const patterns = accept.split(",").map((pattern) => pattern.trim().toLowerCase()).filter(Boolean);
   if (!patterns.length || !file.type) return true;
@@ -152,6 +156,9 @@ function accepts(accept, file) {
   const name = file.name.toLowerCase();
   return patterns.some((pattern) => {
     if (pattern.startsWith(".")) return name.endsWith(pattern);
+    if (pattern === "audio/*" || pattern === "video/*") {
+      return type.startsWith(pattern.slice(0, -1)) || MEDIA_SUFFIXES.test(name);
+    }
     if (pattern.endsWith("/*")) return type.startsWith(pattern.slice(0, -1));
     return type === pattern;
   });
