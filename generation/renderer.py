@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from avatar_site.lib.errors import ApiError, Conflict, NotFound
+from avatar_site.lib.errors import ApiError
 from training.archive import import_avatar
 from training.engines import get_talking_head_engine
 from training.engines.base import EngineError, RenderJob
@@ -37,11 +37,7 @@ def check_render_inputs(user, model_name: str, model_param: str, ref_audio_id: s
     (the caller discards it with ``discard_if_imported`` when a later check does).
     """
     engine = get_talking_head_engine(model_name)
-    speaker = Speaker.objects.visible_to(user).filter(pk=ref_audio_id).first()
-    if speaker is None:
-        raise NotFound(f"ref_audio_id: no cloned voice {ref_audio_id!r}; see /api/cloned-audios.")
-    if speaker.status != Speaker.Status.READY:
-        raise Conflict(f"ref_audio_id: the voice {speaker.id} is not ready ({speaker.get_status_display()}).")
+    speaker = Speaker.objects.visible_to(user).get_ready(ref_audio_id, "ref_audio_id")
     if not text and not engine.text_optional:
         raise ApiError(f"target_text: required for {model_name}.")
     if isinstance(model_param, UploadedFile):

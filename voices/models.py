@@ -20,6 +20,18 @@ class SpeakerQuerySet(OwnedQuerySet):
     def ready(self) -> SpeakerQuerySet:
         return self.filter(status=Speaker.Status.READY)
 
+    def get_ready(self, speaker_id: str, field: str) -> Speaker:
+        """The voice a request's ``field`` names, ready to speak: 404 if there is none, 409 while
+        it is still being cloned (or failed)."""
+        from avatar_site.lib.errors import Conflict, NotFound
+
+        speaker = self.filter(pk=speaker_id).first()
+        if speaker is None:
+            raise NotFound(f"{field}: no cloned voice {speaker_id!r}; see /api/cloned-audios.")
+        if speaker.status != Speaker.Status.READY:
+            raise Conflict(f"{field}: the voice {speaker.id} is not ready ({speaker.get_status_display()}).")
+        return speaker
+
     def reserved_for(self, task) -> SpeakerQuerySet:
         """The speaker a clone request made before submitting ``task``, still being extracted.
 

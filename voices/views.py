@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from avatar_site.lib.engines import load_engine
-from avatar_site.lib.errors import Conflict, NotFound
+from avatar_site.lib.errors import Conflict
 from avatar_site.lib.fields import list_response_serializer, response_serializer
 from avatar_site.lib.uploads import as_given, media_input
 from avatar_site.views import may_use_input
@@ -75,11 +75,7 @@ class AudioCloneView(RecordsHistoryOnError, APIView):
         return wait_and_answer(task, data["is_async"], "音频特征提取成功", lambda result: {"speaker_id": speaker.id})
 
     def generate(self, request, data):
-        speaker = Speaker.objects.visible_to(request.user).filter(pk=data["audio_id"]).first()
-        if speaker is None:
-            raise NotFound(f"audio_id: no speaker {data['audio_id']!r}.")
-        if speaker.status != Speaker.Status.READY:
-            raise Conflict(f"audio_id: the voice {speaker.id} is not ready ({speaker.get_status_display()}).")
+        speaker = Speaker.objects.visible_to(request.user).get_ready(data["audio_id"], "audio_id")
         task = jobs.submit(
             HistoryType.AUDIO_CLONE,
             tasks.generate_audio,
