@@ -12,6 +12,8 @@ import psutil
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from avatar_site.lib.env import env_int
+
 GRACE_SECONDS = 30  # for running jobs to end their tasks (failed, "worker was shut down") and their engines
 
 
@@ -27,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-web", action="store_true", help="Only the queue workers (worker hosts)")
 
     def handle(self, *args, bind: str, web_workers: int | None, queues: str, no_web: bool, **options):
-        web_workers = web_workers or _positive_int_env("WEB_WORKERS", 3)
+        web_workers = web_workers or env_int("WEB_WORKERS", 3, minimum=1)
         names = list(dict.fromkeys(q.strip() for q in queues.split(",") if q.strip()))
         if not names and no_web:
             raise CommandError("No queues to run workers for.")
@@ -95,16 +97,3 @@ def stop_all(children: list[subprocess.Popen]) -> None:
             os.killpg(tree[0].pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-
-
-def _positive_int_env(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise CommandError(f"{name}={raw!r} is not a whole number.") from None
-    if value < 1:
-        raise CommandError(f"{name} must be at least 1.")
-    return value
