@@ -14,16 +14,45 @@ _NO_NVML_UNTIL = 0.0
 NO_NVML_RETRY_SECONDS = 60.0
 
 
-def gpu_stats() -> list[dict]:
+def _nvml():
+    """pynvml, initialised; None where there is no library, driver or device ("no GPU here")."""
     global _NO_NVML_UNTIL
     if time.monotonic() < _NO_NVML_UNTIL:  # looking for a driver that is not there costs every request
-        return []
+        return None
     try:
         import pynvml
 
         pynvml.nvmlInit()
-    except Exception:  # no library, no driver, no device: all mean "no GPU here"
+    except Exception:
         _NO_NVML_UNTIL = time.monotonic() + NO_NVML_RETRY_SECONDS
+        return None
+    return pynvml
+
+
+def gpu_count() -> int | None:
+    """How many GPUs NVML counts on this host; None when it cannot tell (no driver here)."""
+    pynvml = _nvml()
+    if pynvml is None:
+        return None
+    try:
+        return pynvml.nvmlDeviceGetCount()
+    except Exception:
+        logger.warning("Counting GPUs through NVML failed", exc_info=True)
+        return None
+    finally:
+        _shutdown(pynvml)
+
+
+def _shutdown(pynvml) -> None:
+    try:
+        pynvml.nvmlShutdown()
+    except Exception:
+        pass
+
+
+def gpu_stats() -> list[dict]:
+    pynvml = _nvml()
+    if pynvml is None:
         return []
     gpus = []
     try:
@@ -35,10 +64,7 @@ def gpu_stats() -> list[dict]:
     except Exception:
         logger.warning("Counting GPUs through NVML failed", exc_info=True)
     finally:
-        try:
-            pynvml.nvmlShutdown()
-        except Exception:
-            pass
+        _shutdown(pynvml)
     return gpus
 
 
@@ -80,3 +106,16 @@ def cuda_device_index(gpu_choice: str) -> str:
         return mapped[gpu_choice].strip()
     digits = "".join(ch for ch in gpu_choice if ch.isdigit())
     return digits or "0"
+
+
+def missing_cuda_devices(devices: str) -> list[str]:
+    """The CUDA device numbers in ``devices`` (a CUDA_VISIBLE_DEVICES value) this host lacks.
+
+    CUDA skips such a number silently: a job would start and then find no GPU (or, after one bad
+    number, none of the rest). Empty when NVML cannot count, and for UUID entries.
+    """
+    count = gpu_count()
+    if count is None:
+        return []
+    numbers = [part.strip() for part in devices.split(",")]
+    return [number for number in numbers if number.isdigit() and int(number) >= count]

@@ -1,4 +1,8 @@
+import shutil
+import subprocess
 from datetime import datetime
+
+import pytest
 
 
 def test_it_reports_cpu_memory_disk_and_gpus(api, db):
@@ -64,3 +68,19 @@ def test_a_gpu_queue_uses_its_number_unless_the_host_maps_it(settings):
 
     assert cuda_device_index("GPU1") == "0"
     assert cuda_device_index("GPU2") == "2"
+
+
+@pytest.mark.skipif(shutil.which("nvidia-smi") is None, reason="needs a GPU host (nvidia-smi)")
+def test_on_a_gpu_host_it_reports_the_gpus_nvidia_smi_sees(api, db):
+    query = ["nvidia-smi", "--query-gpu=index,name,memory.total,memory.used", "--format=csv,noheader,nounits"]
+    seen = [line.split(", ") for line in subprocess.run(query, capture_output=True, text=True,
+                                                         check=True).stdout.splitlines()]
+
+    gpus = api.get("/api/status").json()["gpus"]
+
+    assert [(gpu["index"], gpu["name"]) for gpu in gpus] == [(int(index), name) for index, name, _, _ in seen]
+    for gpu, (_, _, total_mib, used_mib) in zip(gpus, seen, strict=True):
+        assert gpu["memory_total"] >> 20 == int(total_mib)
+        assert abs((gpu["memory_used"] >> 20) - int(used_mib)) <= 64
+        assert 0 <= gpu["load"] <= 100
+        assert 0 < gpu["temperature"] < 120 or "temperature" in gpu.get("unreported", [])

@@ -38,7 +38,7 @@ from pathlib import Path
 from django.conf import settings
 
 from avatar_site.lib.engines import EngineUnavailable
-from avatar_site.lib.gpus import cuda_device_index
+from avatar_site.lib.gpus import cuda_device_index, missing_cuda_devices
 from avatar_site.lib.media import MediaError, mux_browser_mp4, probe, run_ffmpeg, to_wav
 from avatar_site.lib.processes import CommandCancelled, CommandFailed, run_command
 from monitoring.runner import JobCancelled
@@ -436,8 +436,12 @@ class _StageRunner:
         self.log_dir = log_dir
         # PCI order: CUDA's own ("fastest first") may number mixed GPUs unlike NVML and nvidia-smi,
         # which the status page and GPU_DEVICES go by.
+        devices = cuda_device_index(gpu)
+        if missing := missing_cuda_devices(devices):
+            raise EngineError(f"{engine.name}: this host has no GPU {', '.join(missing)} for {gpu}; "
+                              f"set GPU_DEVICES on it (e.g. GPU_DEVICES={gpu}=0) to the GPU that serves {gpu}.")
         self.env = {"CUDA_DEVICE_ORDER": "PCI_BUS_ID", **os.environ,
-                    "CUDA_VISIBLE_DEVICES": cuda_device_index(gpu), "PYTHONUNBUFFERED": "1"}
+                    "CUDA_VISIBLE_DEVICES": devices, "PYTHONUNBUFFERED": "1"}
         # Upstream's process.py starts its helper scripts as os.system("python …"): that must be the
         # engine's interpreter (its conda env), not whatever python the worker's PATH holds.
         interpreter = shutil.which(engine.python) or engine.python

@@ -6,8 +6,10 @@ its CUDA_VISIBLE_DEVICES, and write upstream's files from real media.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -15,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from avatar_site.lib import gpus
 from avatar_site.lib.media import probe
 from monitoring.runner import JobCancelled
 from tests.media import test_video, tone_wav
@@ -23,6 +26,19 @@ from training.engines.ernerf import ERNeRF
 from training.engines.synctalk import SyncTalk
 
 STANDINS = Path(__file__).parent / "standins"
+_nvml_gpu_count = gpus.gpu_count
+
+
+@pytest.fixture(autouse=True)
+def whatever_gpus_this_host_has(monkeypatch):
+    """The contract tests run GPU1's stages on any host (CI has none); the GPU-host tests at the
+    end put NVML's own count back (``real_gpu_count``)."""
+    monkeypatch.setattr(gpus, "gpu_count", lambda: None)
+
+
+@pytest.fixture
+def real_gpu_count(monkeypatch):
+    monkeypatch.setattr(gpus, "gpu_count", _nvml_gpu_count)
 
 
 def latest(workspace: str) -> str:
@@ -345,3 +361,133 @@ def test_an_imported_avatar_must_hold_what_rendering_reads(tmp_path):
     assert SyncTalk().missing_files(tmp_path, {"workspace": "workspace"}) == ["manifest data_id", "manifest asr_model"]
     assert SyncTalk().missing_files(tmp_path, {**complete, "workspace": "other"}) == ["other/checkpoints/ngp_ep*.pth"]
     assert ERNeRF().missing_files(tmp_path, complete) == ["manifest asr_model"]  # ER-NeRF has no "ave"
+
+
+def test_a_queue_whose_gpu_this_host_lacks_is_refused_before_any_stage(synctalk_home, tmp_path, settings,
+                                                                        monkeypatch):
+    monkeypatch.setattr(gpus, "gpu_count", lambda: 1)  # a one-GPU worker host serving the site's GPU1
+
+    with pytest.raises(EngineError, match=r"no GPU 1 for GPU1; set GPU_DEVICES on it \(e.g. GPU_DEVICES=GPU1=0\)"):
+        SyncTalk().train(training_job(tmp_path), FakeProgress())
+    assert calls(synctalk_home) == []
+
+    settings.GPU_DEVICES = ["GPU1=0"]
+    SyncTalk().train(training_job(tmp_path), FakeProgress())
+    assert {c["cuda"] for c in calls(synctalk_home)} == {"0"}
+
+
+def test_missing_cuda_devices_are_only_numbers_nvml_does_not_count(monkeypatch):
+    monkeypatch.setattr(gpus, "gpu_count", lambda: 2)
+    assert gpus.missing_cuda_devices("0,1") == []
+    assert gpus.missing_cuda_devices("1, 3") == ["3"]
+    assert gpus.missing_cuda_devices("GPU-5f1c2e3a-0000-0000-0000-000000000000") == []
+    monkeypatch.setattr(gpus, "gpu_count", lambda: None)  # no driver here: nothing to go by
+    assert gpus.missing_cuda_devices("7") == []
+
+
+# ----- On a GPU host ---------------------------------------------------------------------------
+# Where NVML counts a GPU and this Python's torch can use it, the stand-ins work on the GPU
+# (STANDIN_CUDA, see standin.py): what only a GPU host shows. Elsewhere (CI) these are skipped.
+
+
+def _nvml_gpus() -> list[dict]:
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+    except Exception:
+        return []
+    try:
+        found = []
+        for index in range(pynvml.nvmlDeviceGetCount()):
+            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+            uuid = pynvml.nvmlDeviceGetUUID(handle)
+            found.append({"index": index, "uuid": uuid.decode() if isinstance(uuid, bytes) else uuid})
+        return found
+    finally:
+        pynvml.nvmlShutdown()
+
+
+def _torch_sees_cuda() -> bool:
+    check = "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)"
+    return subprocess.run([sys.executable, "-c", check], capture_output=True).returncode == 0
+
+
+on_gpu_host = pytest.mark.skipif(not (_nvml_gpus() and _torch_sees_cuda()),
+                                 reason="needs a GPU host: NVML counting a GPU and this Python's torch using CUDA")
+
+
+@pytest.fixture
+def on_last_gpu(real_gpu_count, settings, monkeypatch):
+    """The site's GPU1 served by this host's last GPU; the stand-ins compute on it."""
+    gpu = _nvml_gpus()[-1]
+    settings.GPU_DEVICES = [f"GPU1={gpu['index']}"]
+    monkeypatch.setenv("STANDIN_CUDA", "1")
+    return gpu
+
+
+def _memory_used(index: int) -> int:
+    return next(gpu["memory_used"] for gpu in gpus.gpu_stats() if gpu["index"] == index)
+
+
+@on_gpu_host
+def test_on_a_gpu_host_every_stage_computes_on_the_gpu_its_queue_maps_to(synctalk_home, tmp_path, on_last_gpu):
+    manifest = SyncTalk().train(training_job(tmp_path), FakeProgress())
+    SyncTalk().render(render_job(tmp_path, manifest, seconds=2.0), FakeProgress())
+
+    stages = calls(synctalk_home)
+    assert [c["script"] for c in stages] == ["data_utils/process.py", "main.py", "main.py", "main.py"]
+    assert {c["cuda"] for c in stages} == {str(on_last_gpu["index"])}
+    # One GPU visible, and it is the one NVML (the status page, GPU_DEVICES) numbers so.
+    assert {(c["cuda_devices"], c["cuda_uuid"]) for c in stages} == {(1, on_last_gpu["uuid"].removeprefix("GPU-"))}
+
+
+@on_gpu_host
+def test_on_a_gpu_host_a_queue_without_its_gpu_is_refused(synctalk_home, tmp_path, real_gpu_count, settings,
+                                                          monkeypatch):
+    monkeypatch.setenv("STANDIN_CUDA", "1")
+    settings.GPU_DEVICES = []
+    job = training_job(tmp_path)
+    absent = f"GPU{len(_nvml_gpus())}"
+
+    with pytest.raises(EngineError, match=f"no GPU {absent[3:]} for {absent}"):
+        SyncTalk().train(dataclasses.replace(job, gpu=absent), FakeProgress())
+    assert calls(synctalk_home) == []
+
+
+@on_gpu_host
+def test_on_a_gpu_host_cancelling_a_stage_gives_its_gpu_memory_back(synctalk_home, tmp_path, on_last_gpu,
+                                                                     monkeypatch):
+    index = on_last_gpu["index"]
+    monkeypatch.setenv("STANDIN_HANG_ON", "--iters 90")
+    monkeypatch.setenv("STANDIN_HOLD_MIB", "4096")
+    hang = synctalk_home / "hang.json"
+    before = _memory_used(index)
+    held = []
+
+    def cancel_once_holding():
+        if hang.exists():
+            held.append(_memory_used(index))
+            return True
+        return False
+
+    with pytest.raises(JobCancelled):
+        SyncTalk().train(training_job(tmp_path), FakeProgress(cancel_when=cancel_once_holding))
+
+    assert held[0] - before >= 4096 << 20  # the status page saw the stage's memory
+    deadline = time.monotonic() + 20
+    while _memory_used(index) - before > 256 << 20 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _memory_used(index) - before <= 256 << 20
+
+
+@on_gpu_host
+def test_on_a_gpu_host_a_stage_out_of_gpu_memory_fails_with_torchs_own_line(synctalk_home, tmp_path, on_last_gpu,
+                                                                            monkeypatch):
+    monkeypatch.setenv("STANDIN_CUDA_OOM_ON", "--finetune_lips")
+
+    with pytest.raises(EngineError) as failure:
+        SyncTalk().train(training_job(tmp_path), FakeProgress())
+
+    assert str(failure.value).startswith("SyncTalk lips failed: ")
+    assert "CUDA out of memory" in str(failure.value)

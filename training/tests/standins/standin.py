@@ -9,6 +9,14 @@ like upstream's and write files with upstream's names, made of real media. Envir
 - STANDIN_SOFT_FAIL_ON=<text>: prints STANDIN_FAIL_MESSAGE and exits 0 without its outputs,
   as upstream's process.py does when a sub-step run through os.system fails;
 - STANDIN_HANG_ON=<text>: starts a child process, writes both pids to hang.json, and sleeps.
+
+On GPU hosts (tests marked ``on_gpu_host``, where this Python's torch sees CUDA):
+
+- STANDIN_CUDA=1: every call multiplies matrices on the GPU torch picked and records how many
+  GPUs it saw and the UUID of the one it used; a hanging call first takes STANDIN_HOLD_MIB of GPU
+  memory;
+- STANDIN_CUDA_OOM_ON=<text>: such a call asks the GPU for far more memory than it has and dies
+  of torch's own out-of-memory error.
 """
 
 from __future__ import annotations
@@ -32,13 +40,21 @@ ROOT = Path(__file__).resolve().parent
 
 def start(script: str, argv: list[str]) -> bool:
     """Record the call and act out the requested failure; False: skip the outputs (soft failure)."""
+    call = {"script": script, "argv": argv, "cuda": os.environ.get("CUDA_VISIBLE_DEVICES"),
+            "device_order": os.environ.get("CUDA_DEVICE_ORDER"), "cwd": os.getcwd()}
+    if os.environ.get("STANDIN_CUDA"):
+        call.update(work_on_gpu())
     with open(ROOT / "calls.jsonl", "a") as calls:
-        calls.write(json.dumps({"script": script, "argv": argv, "cuda": os.environ.get("CUDA_VISIBLE_DEVICES"),
-                                "device_order": os.environ.get("CUDA_DEVICE_ORDER"),
-                                "cwd": os.getcwd()}) + "\n")
+        calls.write(json.dumps(call) + "\n")
     line = " ".join([script, *argv])
     message = os.environ.get("STANDIN_FAIL_MESSAGE", "RuntimeError: stand-in failure")
+    if (text := os.environ.get("STANDIN_CUDA_OOM_ON")) and text in line:
+        import torch
+
+        torch.empty(1 << 50, dtype=torch.uint8, device="cuda")  # 1 PiB: torch.OutOfMemoryError
     if (text := os.environ.get("STANDIN_HANG_ON")) and text in line:
+        if os.environ.get("STANDIN_CUDA"):
+            held = hold_gpu_memory(int(os.environ.get("STANDIN_HOLD_MIB", "2048")))  # noqa: F841 (kept while hanging)
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
         (ROOT / "hang.json").write_text(json.dumps({"pids": [os.getpid(), child.pid]}))
         print("hanging", flush=True)
@@ -52,6 +68,25 @@ def start(script: str, argv: list[str]) -> bool:
         print(message, flush=True)
         return False
     return True
+
+
+def work_on_gpu() -> dict:
+    """Real work on the GPU torch picks, as upstream's scripts do; what torch saw."""
+    import torch
+
+    a = torch.randn(1024, 1024, device="cuda")
+    torch.cuda.synchronize()
+    assert torch.isfinite(a @ a).all()
+    properties = torch.cuda.get_device_properties(torch.cuda.current_device())
+    return {"cuda_devices": torch.cuda.device_count(), "cuda_uuid": str(properties.uuid), "cuda_name": properties.name}
+
+
+def hold_gpu_memory(mib: int):
+    import torch
+
+    held = torch.ones(mib << 20, dtype=torch.uint8, device="cuda")
+    torch.cuda.synchronize()
+    return held
 
 
 def python_on_path(*args: str) -> None:
