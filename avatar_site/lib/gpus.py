@@ -73,7 +73,11 @@ def _reading(pynvml, index: int) -> dict:
     written to the spec's numbers keep working, and named in ``unreported``."""
     handle = pynvml.nvmlDeviceGetHandleByIndex(index)
     name = pynvml.nvmlDeviceGetName(handle)
-    memory = pynvml.nvmlDeviceGetMemoryInfo(handle)
+    try:
+        # v2 counts the driver's reserve apart (600 MiB on an idle H200), as nvidia-smi does.
+        memory = pynvml.nvmlDeviceGetMemoryInfo(handle, version=pynvml.nvmlMemory_v2)
+    except (AttributeError, TypeError, pynvml.NVMLError):  # an older library or driver
+        memory = pynvml.nvmlDeviceGetMemoryInfo(handle)
     unreported = []
 
     def optional(field, read):

@@ -84,3 +84,27 @@ def test_on_a_gpu_host_it_reports_the_gpus_nvidia_smi_sees(api, db):
         assert abs((gpu["memory_used"] >> 20) - int(used_mib)) <= 64
         assert 0 <= gpu["load"] <= 100
         assert 0 < gpu["temperature"] < 120 or "temperature" in gpu.get("unreported", [])
+
+
+def test_gpu_memory_used_leaves_out_the_drivers_reserve_as_nvidia_smi_does(monkeypatch):
+    import sys
+    import types
+
+    from avatar_site.lib import gpus
+
+    def memory_info(handle, version=None):  # NVML: v1's "used" counts the driver's reserve in
+        reserve, used = 615 << 20, 1 << 30
+        if version == 2:
+            return types.SimpleNamespace(total=8 << 30, reserved=reserve, used=used)
+        return types.SimpleNamespace(total=8 << 30, used=used + reserve)
+
+    fake = types.SimpleNamespace(
+        NVMLError=Exception, NVML_TEMPERATURE_GPU=0, nvmlMemory_v2=2, nvmlInit=lambda: None,
+        nvmlShutdown=lambda: None, nvmlDeviceGetCount=lambda: 1, nvmlDeviceGetHandleByIndex=lambda i: i,
+        nvmlDeviceGetName=lambda h: "NVIDIA H200", nvmlDeviceGetMemoryInfo=memory_info,
+        nvmlDeviceGetUtilizationRates=lambda h: types.SimpleNamespace(gpu=0), nvmlDeviceGetTemperature=lambda h, s: 30,
+    )
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    monkeypatch.setattr(gpus, "_NO_NVML_UNTIL", 0.0)
+
+    assert gpus.gpu_stats()[0]["memory_used"] == 1 << 30
