@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 
 from django.conf import settings
@@ -10,48 +12,76 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 
-_NO_NVML_UNTIL = 0.0
+#: How long a reading is reused: 50 clients polling the status page cost one NVML pass per second.
+READING_SECONDS = 1.0
 NO_NVML_RETRY_SECONDS = 60.0
 
 
-def _nvml():
-    """pynvml, initialised; None where there is no library, driver or device ("no GPU here")."""
-    global _NO_NVML_UNTIL
-    if time.monotonic() < _NO_NVML_UNTIL:  # looking for a driver that is not there costs every request
-        return None
-    try:
-        import pynvml
+class _NVML:
+    """NVML, initialised once per process and kept (nvmlInit took ~20 ms per request on an H200
+    host, and the status page asks for it on every poll); readings reused for READING_SECONDS."""
 
-        pynvml.nvmlInit()
-    except Exception:
-        _NO_NVML_UNTIL = time.monotonic() + NO_NVML_RETRY_SECONDS
-        return None
-    return pynvml
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.library = None
+        self.pid = None
+        self.retry_at = 0.0  # looking for a driver that is not there would cost every request
+        self.readings: list[dict] = []
+        self.read_at = -float("inf")
+
+    def initialised(self):
+        """pynvml, ready; None where there is no library, driver or device ("no GPU here")."""
+        if self.library is not None and self.pid == os.getpid():
+            return self.library
+        if time.monotonic() < self.retry_at:
+            return None
+        try:
+            import pynvml
+
+            pynvml.nvmlInit()  # in a forked child too: the parent's NVML state is not its own
+        except Exception:
+            self.retry_at = time.monotonic() + NO_NVML_RETRY_SECONDS
+            return None
+        self.library, self.pid = pynvml, os.getpid()
+        return pynvml
+
+    def start_again(self) -> None:
+        """After NVML failed as a whole (a driver reloaded, a GPU lost): a fresh nvmlInit next time."""
+        if self.library is not None:
+            try:
+                self.library.nvmlShutdown()
+            except Exception:
+                pass
+        self.library = None
+
+
+_nvml = _NVML()
 
 
 def gpu_count() -> int | None:
     """How many GPUs NVML counts on this host; None when it cannot tell (no driver here)."""
-    pynvml = _nvml()
-    if pynvml is None:
-        return None
-    try:
-        return pynvml.nvmlDeviceGetCount()
-    except Exception:
-        logger.warning("Counting GPUs through NVML failed", exc_info=True)
-        return None
-    finally:
-        _shutdown(pynvml)
+    with _nvml.lock:
+        pynvml = _nvml.initialised()
+        if pynvml is None:
+            return None
+        try:
+            return pynvml.nvmlDeviceGetCount()
+        except Exception:
+            logger.warning("Counting GPUs through NVML failed", exc_info=True)
+            _nvml.start_again()
+            return None
 
 
-def _shutdown(pynvml) -> None:
-    try:
-        pynvml.nvmlShutdown()
-    except Exception:
-        pass
+def gpu_stats(max_age: float = READING_SECONDS) -> list[dict]:
+    """Every GPU's figures, read at most ``max_age`` seconds ago."""
+    with _nvml.lock:
+        if time.monotonic() - _nvml.read_at >= max_age:
+            _nvml.readings, _nvml.read_at = _read_all(), time.monotonic()
+        return [dict(reading) for reading in _nvml.readings]
 
 
-def gpu_stats() -> list[dict]:
-    pynvml = _nvml()
+def _read_all() -> list[dict]:
+    pynvml = _nvml.initialised()
     if pynvml is None:
         return []
     gpus = []
@@ -63,8 +93,7 @@ def gpu_stats() -> list[dict]:
                 logger.warning("Reading GPU %s through NVML failed", index, exc_info=True)
     except Exception:
         logger.warning("Counting GPUs through NVML failed", exc_info=True)
-    finally:
-        _shutdown(pynvml)
+        _nvml.start_again()
     return gpus
 
 

@@ -52,7 +52,7 @@ def test_a_gpu_that_fails_a_query_or_entirely_does_not_hide_the_others(monkeypat
         nvmlDeviceGetUtilizationRates=utilization, nvmlDeviceGetTemperature=lambda h, sensor: 60,
     )
     monkeypatch.setitem(sys.modules, "pynvml", fake)
-    monkeypatch.setattr(gpus, "_NO_NVML_UNTIL", 0.0)
+    monkeypatch.setattr(gpus, "_nvml", gpus._NVML())
 
     readings = gpus.gpu_stats()
 
@@ -105,6 +105,46 @@ def test_gpu_memory_used_leaves_out_the_drivers_reserve_as_nvidia_smi_does(monke
         nvmlDeviceGetUtilizationRates=lambda h: types.SimpleNamespace(gpu=0), nvmlDeviceGetTemperature=lambda h, s: 30,
     )
     monkeypatch.setitem(sys.modules, "pynvml", fake)
-    monkeypatch.setattr(gpus, "_NO_NVML_UNTIL", 0.0)
+    monkeypatch.setattr(gpus, "_nvml", gpus._NVML())
 
     assert gpus.gpu_stats()[0]["memory_used"] == 1 << 30
+
+
+def test_nvml_is_initialised_once_per_process_and_a_reading_reused_for_a_second(monkeypatch):
+    import sys
+    import types
+
+    from avatar_site.lib import gpus
+
+    calls = {"init": 0, "count": 0}
+
+    def init():
+        calls["init"] += 1
+
+    def count():
+        calls["count"] += 1
+        if calls["count"] == 3:
+            raise Exception("NVML: the driver went away")
+        return 1
+
+    fake = types.SimpleNamespace(
+        NVMLError=Exception, NVML_TEMPERATURE_GPU=0, nvmlInit=init, nvmlShutdown=lambda: None,
+        nvmlDeviceGetCount=count, nvmlDeviceGetHandleByIndex=lambda i: i, nvmlDeviceGetName=lambda h: "GPU",
+        nvmlDeviceGetMemoryInfo=lambda h: types.SimpleNamespace(total=2, used=1),
+        nvmlDeviceGetUtilizationRates=lambda h: types.SimpleNamespace(gpu=5), nvmlDeviceGetTemperature=lambda h, s: 30,
+    )
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    monkeypatch.setattr(gpus, "_nvml", gpus._NVML())
+
+    assert len(gpus.gpu_stats()) == 1 and len(gpus.gpu_stats()) == 1  # the second within the second: reused
+    assert calls == {"init": 1, "count": 1}
+    assert len(gpus.gpu_stats(max_age=0)) == 1
+    assert calls == {"init": 1, "count": 2}  # still the same initialisation
+
+    assert gpus.gpu_stats(max_age=0) == []  # NVML failed as a whole: nothing shown, started again next time
+    assert len(gpus.gpu_stats(max_age=0)) == 1
+    assert calls == {"init": 2, "count": 4}
+
+    monkeypatch.setattr(gpus._nvml, "pid", -1)  # as seen from a forked child
+    assert gpus.gpu_count() == 1
+    assert calls["init"] == 3

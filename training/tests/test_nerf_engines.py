@@ -427,7 +427,7 @@ def on_last_gpu(real_gpu_count, settings, monkeypatch):
 
 
 def _memory_used(index: int) -> int:
-    return next(gpu["memory_used"] for gpu in gpus.gpu_stats() if gpu["index"] == index)
+    return next(gpu["memory_used"] for gpu in gpus.gpu_stats(max_age=0) if gpu["index"] == index)
 
 
 @on_gpu_host
