@@ -142,10 +142,14 @@ def test_a_job_that_fills_the_disk_fails_clearly_and_leaves_nothing_half_written
     assert api.get("/api/history/audio_clone").json()["history"][0]["status"] == "failed"
 
 
-def test_an_upload_that_would_fill_the_media_disk_is_refused_before_it_streams_in(api, media_root, settings):
-    from avatar_site.lib.storage import media_free_bytes
+def test_an_upload_that_would_fill_the_media_disk_is_refused_before_it_streams_in(api, media_root, settings,
+                                                                                monkeypatch):
+    from avatar_site.lib import storage
 
-    settings.MEDIA_MIN_FREE_MB = media_free_bytes() // 2**20 - 2  # 2 MB to spare: the disk is not full yet
+    # 2 MB to spare: the disk is not full yet. Fixed, not read off the real disk: other processes
+    # freeing a few MB there between the reading and the request made this test flaky.
+    settings.MEDIA_MIN_FREE_MB = 100
+    monkeypatch.setattr(storage, "media_free_bytes", lambda: 102 * 2**20)
     big = io.BytesIO(b"\0" * (4 * 2**20))  # over FILE_UPLOAD_MAX_MEMORY_SIZE: it would go to a temporary file
     big.name = "reference.wav"
 
