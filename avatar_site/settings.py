@@ -123,9 +123,13 @@ def _database(url: str) -> dict:
 DATABASES = {"default": _database(env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web server and queue workers write to the same file: wait for locks instead of failing,
-    # and let readers go on while a writer works.
+    # and let readers go on while a writer works. IMMEDIATE: a transaction takes the write lock
+    # when it begins, where the timeout applies; a deferred one that read first and then writes
+    # fails at once ("database is locked") when another writer committed in between, which
+    # concurrent job submissions did.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {"timeout": 30, "transaction_mode": "IMMEDIATE",
+         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
     # A file, not memory, so that tests can start real queue workers on the test database; one per
     # test run, so that two runs in one checkout do not lock or flush each other's.

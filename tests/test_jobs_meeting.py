@@ -207,3 +207,34 @@ def test_prune_keeps_an_old_conversation_a_queued_question_continues(api, media_
 
     assert Task.objects.get(pk=asked.json()["task_id"]).status == Task.Status.SUCCEEDED
     assert conversation.turns.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_job_requests_sent_at_once_all_queue_on_sqlite(user, input_root, media_root, held_in_queue):
+    """SQLite (the default): a submit reads (free ids) then writes; with deferred transactions a
+    writer committing in between made the others fail at once with "database is locked" (500)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    tone_wav(input_root / "voice.wav", seconds=4)
+
+    def clone(index):
+        client = APIClient()
+        client.force_authenticate(user)
+        try:
+            for attempt in range(4):
+                response = client.post("/audio_clone", {"audio_id": f"at_once_{index}_{attempt}",
+                                                        "original_audio_path": "voice.wav", "async": True},
+                                       format="json")
+                if response.status_code >= 300:
+                    return response.status_code, response.json()["message"]
+            return 202, ""
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(clone, range(8)))
+
+    assert answers == [(202, "")] * 8
+    assert Task.objects.count() == HistoryRecord.objects.count() == Speaker.objects.count() == 32

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from avatar_site.lib.engines import availability
 from avatar_site.lib.errors import ApiError
 from avatar_site.lib.fields import list_response_serializer, response_serializer
-from avatar_site.lib.uploads import as_given, media_input
+from avatar_site.lib.uploads import as_given, discard_upload, media_input
 from avatar_site.views import may_use_input
 from monitoring import jobs
 from monitoring.history import RecordsHistoryOnError
@@ -45,10 +45,14 @@ class ModelTrainingView(RecordsHistoryOnError, APIView):
             data["ref_video"], "ref_video", need_video=True, folder="uploads/videos",
             may_use=partial(may_use_input, request.user),
         )
-        avatar = Avatar.create_with_unique_id(
-            engine=data["model_choice"], source_video=str(source), epochs=data["epoch"],
-            params=params, gpu=data["gpu_choice"], owner=request.user,
-        )
+        try:
+            avatar = Avatar.create_with_unique_id(
+                engine=data["model_choice"], source_video=str(source), epochs=data["epoch"],
+                params=params, gpu=data["gpu_choice"], owner=request.user,
+            )
+        except Exception:
+            discard_upload(source, data["ref_video"])
+            raise
         try:
             task = jobs.submit(
                 HistoryType.MODEL_TRAINING,
@@ -62,6 +66,7 @@ class ModelTrainingView(RecordsHistoryOnError, APIView):
             raise  # its task failed like any job, and left the avatar failed
         except Exception:
             avatar.delete()  # no task was made for it
+            discard_upload(source, data["ref_video"])
             raise
         return Response(
             {"status": "success", "task_id": task.pk, "message": "模型训练开始",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from functools import partial
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from avatar_site.lib.engines import load_engine
 from avatar_site.lib.errors import Conflict
 from avatar_site.lib.fields import list_response_serializer, response_serializer
-from avatar_site.lib.uploads import as_given, media_input
+from avatar_site.lib.uploads import as_given, discard_upload, media_input
 from avatar_site.views import may_use_input
 from monitoring import jobs
 from monitoring.history import RecordsHistoryOnError
@@ -52,11 +52,13 @@ class AudioCloneView(RecordsHistoryOnError, APIView):
             may_use=partial(may_use_input, request.user),
         )
         try:
-            speaker = Speaker.objects.create(
-                id=data["audio_id"], name=data.get("name") or data["audio_id"], engine=engine,
-                owner=request.user, profile={"prompt_text": data.get("prompt_text", "")},
-            )
+            with transaction.atomic():  # a savepoint, so that a taken id leaves a usable connection
+                speaker = Speaker.objects.create(
+                    id=data["audio_id"], name=data.get("name") or data["audio_id"], engine=engine,
+                    owner=request.user, profile={"prompt_text": data.get("prompt_text", "")},
+                )
         except IntegrityError:
+            discard_upload(source, data["original_audio_path"])
             raise Conflict(f"audio_id: speaker {data['audio_id']!r} already exists.") from None
         try:
             task = jobs.submit(
@@ -71,6 +73,7 @@ class AudioCloneView(RecordsHistoryOnError, APIView):
             raise  # its task failed like any job, and released the speaker
         except Exception:
             speaker.delete()  # no task was made for it: free the audio_id
+            discard_upload(source, data["original_audio_path"])
             raise
         return wait_and_answer(task, data["is_async"], "音频特征提取成功", lambda result: {"speaker_id": speaker.id})
 

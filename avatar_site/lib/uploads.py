@@ -99,6 +99,13 @@ def as_given(value: str | UploadedFile) -> str:
     return f"(upload) {value.name}" if isinstance(value, UploadedFile) else str(value)
 
 
+def discard_upload(path: Path, given: str | UploadedFile) -> None:
+    """Delete the file ``media_input`` saved for an upload (never a client's existing file):
+    for a request refused before its task existed, when nothing else will ever read it."""
+    if isinstance(given, UploadedFile):
+        path.unlink(missing_ok=True)
+
+
 def media_input(
     value: str | UploadedFile,
     field: str,

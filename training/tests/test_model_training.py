@@ -198,3 +198,19 @@ def test_retrying_a_failed_training_again_leaves_the_avatar_an_earlier_retry_tra
     assert second_retry.status == Task.Status.FAILED
     assert "already trained" in second_retry.message
     assert avatar.status == Avatar.Status.READY and avatar.manifest_path.is_file()
+
+
+def test_a_training_refused_before_its_task_exists_leaves_no_upload(api, media_root, tmp_path, monkeypatch):
+    from avatar_site.lib.errors import ServiceUnavailable
+
+    def all_taken(**fields):
+        raise ServiceUnavailable("All 10000 ids user_20261130… are taken; try again later.")
+
+    monkeypatch.setattr(Avatar, "create_with_unique_id", all_taken)
+
+    with open(test_video(tmp_path / "reference.mp4"), "rb") as handle:
+        response = api.post("/model_training", {"ref_video": handle, "model_choice": "builtin", "gpu_choice": "GPU0",
+                                                "epoch": 1})
+
+    assert response.status_code == 503
+    assert not list((media_root / "uploads" / "videos").iterdir())
