@@ -6,6 +6,7 @@ import os
 import queue
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections import deque
@@ -81,6 +82,17 @@ def _wait(process: subprocess.Popen, seconds: float) -> None:
         pass
 
 
+REAPER = Path(__file__).with_name("group_reaper.py")
+
+
+def _start_reaper(process: subprocess.Popen) -> subprocess.Popen:
+    """A watcher that ends ``process``'s group if this worker dies without cancelling it (SIGKILL)."""
+    return subprocess.Popen(
+        [sys.executable, "-I", "-S", str(REAPER), str(process.pid), str(os.getpid())],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
 def run_command(
     args: Sequence[str],
     *,
@@ -122,9 +134,11 @@ def run_command(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        reader = threading.Thread(target=_split_lines, args=(process.stdout, lines.put, log), daemon=True)
-        reader.start()
+        reaper = None
         try:
+            reaper = _start_reaper(process)
+            reader = threading.Thread(target=_split_lines, args=(process.stdout, lines.put, log), daemon=True)
+            reader.start()
             while process.poll() is None:
                 deliver()
                 if should_cancel():
@@ -133,6 +147,10 @@ def run_command(
         except BaseException:
             kill_group(process)
             raise
+        finally:
+            if reaper is not None:
+                reaper.kill()
+                reaper.wait()
         reader.join(timeout=10)
         deliver()
     finally:

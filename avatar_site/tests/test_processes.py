@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
+import os
 import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
-from avatar_site.lib.processes import MAX_LINE_BYTES, _split_lines, kill_group
+from avatar_site.lib.processes import MAX_LINE_BYTES, _split_lines, kill_group, run_command
 
 STUBBORN = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"
 
@@ -68,3 +73,49 @@ def test_a_tasks_log_tail_stays_small_however_long_the_lines():
 
     assert len(task.log_tail) < (LOG_LINE_CHARS + 3) * LOG_TAIL_LINES
     assert task.log_tail.splitlines()[-1] == "short"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def test_a_worker_killed_outright_takes_its_commands_whole_process_group_along(tmp_path):
+    """SIGKILL leaves the worker no chance to cancel: its engine (here with a child of its own)
+    must not run on beside the next job of the GPU."""
+    pids = tmp_path / "pids.json"
+    engine = ("import json, os, subprocess, sys, time; "
+              "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); "
+              f"open({str(pids)!r}, 'w').write(json.dumps([os.getpid(), child.pid])); time.sleep(120)")
+    worker = subprocess.Popen([sys.executable, "-c", (
+        f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r}); "
+        "from avatar_site.lib.processes import run_command; "
+        f"run_command([sys.executable, '-c', {engine!r}])")])
+    deadline = time.monotonic() + 30
+    while not pids.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    engine_pids = json.loads(pids.read_text())
+
+    worker.kill()
+    worker.wait()
+
+    try:
+        deadline = time.monotonic() + 15
+        while any(_alive(pid) for pid in engine_pids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in engine_pids)
+    finally:
+        for pid in engine_pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_a_command_that_ends_leaves_no_watcher_behind():
+    import psutil
+
+    run_command([sys.executable, "-c", "print('done')"])
+
+    assert not [child for child in psutil.Process().children(recursive=True) if "group_reaper" in " ".join(child.cmdline())]
