@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from chat.models import Conversation, Recording, Turn
+from monitoring.admin import KeptWhileJobsUseIt
 
 
 class TurnInline(admin.TabularInline):
@@ -10,7 +11,8 @@ class TurnInline(admin.TabularInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(KeptWhileJobsUseIt):
+    task_parameters = ("conversation_id",)
     list_display = ["id", "owner", "created_at"]
     list_filter = ["created_at"]
     search_fields = ["id", "owner__username", "turns__question", "turns__answer"]
@@ -18,11 +20,8 @@ class ConversationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Recording)
-class RecordingAdmin(admin.ModelAdmin):
+class RecordingAdmin(KeptWhileJobsUseIt):
+    task_parameters = ("recording_id",)
     list_display = ["id", "original_name", "duration", "owner", "created_at"]
     list_filter = ["created_at"]
     search_fields = ["id", "original_name", "owner__username"]
-
-    def delete_queryset(self, request, queryset):
-        for recording in queryset:
-            recording.delete()

@@ -50,7 +50,13 @@ def chat_turn(
     answer = _speakable_length(answer, settings.MAX_TEXT_CHARS)
 
     render_speech(avatar, speaker, answer, gpu, output, progress.scaled(30, 100), timings)
-    Turn.objects.create(conversation=conversation, question=question, answer=answer)
+    try:
+        Turn.objects.create(conversation=conversation, question=question, answer=answer)
+    except Exception:
+        output.unlink(missing_ok=True)  # the job fails: its video must not stay behind, unlisted
+        if not Conversation.objects.filter(pk=conversation.pk).exists():
+            raise ChatError("The conversation was deleted while its answer was being made.", http_status=410) from None
+        raise
     return {"transcript": question, "response": answer, "timings": timings}
 
 

@@ -115,3 +115,24 @@ def test_a_long_answer_is_cut_after_its_last_whole_sentence():
     assert _speakable_length(answer, 60) == "First sentence. Second one is here."
     assert _speakable_length("无标点" * 30, 40) == ("无标点" * 30)[:40]
     assert _speakable_length("short.", 60) == "short."
+
+
+@pytest.mark.django_db(transaction=True)  # SQLite checks the turn's foreign key at commit
+def test_a_conversation_deleted_during_its_turn_fails_the_job_and_leaves_no_video(api, avatar_id, tmp_path, media_root,
+                                                                                  monkeypatch):
+    from chat import pipeline
+    from chat.models import Conversation
+
+    render_speech = pipeline.render_speech
+
+    def and_meanwhile(*args, **kwargs):
+        render_speech(*args, **kwargs)
+        Conversation.objects.all().delete()  # staff cleaning up, or prune
+
+    monkeypatch.setattr(pipeline, "render_speech", and_meanwhile)
+
+    response = ask(api, avatar_id, tone_wav(tmp_path / "input.wav", seconds=2))
+
+    assert response.status_code == 410
+    assert response.json()["message"] == "The conversation was deleted while its answer was being made."
+    assert not list((media_root / "videos").glob("chat_*"))

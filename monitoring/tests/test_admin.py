@@ -217,3 +217,32 @@ def test_avatars_and_voices_that_queued_jobs_use_are_not_deleted(staff_client, u
                                                  "post": "yes"})
 
     assert not Speaker.objects.filter(pk="idle_voice").exists()
+
+
+@pytest.mark.usefixtures("double_engines")
+def test_a_conversation_and_recording_that_a_queued_chat_job_uses_are_not_deleted(staff_client, user, media_root,
+                                                                                   tmp_path, monkeypatch):
+    from chat.models import Conversation, Recording
+    from tests.flows import clone_voice, train_avatar
+    from tests.media import tone_wav
+
+    api = APIClient()
+    api.force_authenticate(user)
+    clone_voice(api, media_root, "speaker_1")
+    avatar_id = train_avatar(api, media_root).json()["avatar_id"]
+    monkeypatch.setattr(jobs, "send", lambda task: None)
+    with open(tone_wav(tmp_path / "question.wav", seconds=2), "rb") as handle:
+        queued = api.post("/chat_system", {"audio": handle, "model_name": "builtin", "model_param": avatar_id,
+                                           "ref_audio_id": "speaker_1", "api_choice": "glm-4-plus", "async": "1"})
+    assert queued.status_code == 202
+    conversation, recording = Conversation.objects.get(), Recording.objects.get()
+
+    for model, row in (("conversation", conversation), ("recording", recording)):
+        staff_client.post(f"/admin/chat/{model}/", {"action": "delete_selected", "_selected_action": [str(row.pk)],
+                                                    "post": "yes"})
+        one_by_one = staff_client.post(reverse(f"admin:chat_{model}_delete", args=[quote(str(row.pk))]),
+                                       {"post": "yes"})
+        assert one_by_one.status_code == 403
+
+    assert Conversation.objects.filter(pk=conversation.pk).exists()
+    assert Recording.objects.filter(pk=recording.pk).exists()
