@@ -8,6 +8,10 @@ from avatar_site.lib.uploads import as_given
 from monitoring.models import HistoryRecord
 
 MAX_PARAMETER_LENGTH = 2000
+#: Fields kept of a refused request, and the length of each name: the API's forms have about ten;
+#: a body of thousands of invented fields would otherwise be stored whole in every history row.
+MAX_PARAMETERS = 40
+MAX_PARAMETER_NAME_LENGTH = 100
 
 
 def request_parameters(request) -> dict:
@@ -19,10 +23,12 @@ def request_parameters(request) -> dict:
     if not hasattr(data, "keys"):  # a JSON body that is not an object
         return {"body": _storable(str(data)[:MAX_PARAMETER_LENGTH])}
     parameters = {}
-    for key in data:
-        value = data.get(key)
-        text = as_given(value)[:MAX_PARAMETER_LENGTH]
-        parameters[_storable(str(key))] = _storable(text)
+    keys = list(data)
+    for key in keys[:MAX_PARAMETERS]:
+        text = as_given(data.get(key))[:MAX_PARAMETER_LENGTH]
+        parameters[_storable(str(key)[:MAX_PARAMETER_NAME_LENGTH])] = _storable(text)
+    if len(keys) > MAX_PARAMETERS:
+        parameters["…"] = f"{len(keys) - MAX_PARAMETERS} more field(s) not kept"
     return parameters
 
 

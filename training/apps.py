@@ -5,7 +5,8 @@ class TrainingConfig(AppConfig):
     name = "training"
 
     def ready(self):
-        from monitoring.signals import task_finished
-        from training.signals import fail_avatar_of_failed_training
+        from monitoring.signals import prune_requested, task_finished
+        from training.signals import fail_avatar_of_failed_training, prune_failed_avatars
 
         task_finished.connect(fail_avatar_of_failed_training, dispatch_uid="training.fail_avatar")
+        prune_requested.connect(prune_failed_avatars, dispatch_uid="training.prune")

@@ -18,3 +18,19 @@ def fail_avatar_of_failed_training(sender, task: Task, **kwargs) -> None:
         avatar.delete_files()
         avatar.status = Avatar.Status.FAILED
         avatar.save(update_fields=["status"])
+
+
+def prune_failed_avatars(sender, cutoff, dry_run: bool, **kwargs) -> int:
+    """Avatars whose training failed before the cutoff (their files went with the failure), unless
+    a queued or running retry is about to train them."""
+    failed = Avatar.objects.filter(status=Avatar.Status.FAILED, created_at__lt=cutoff).exclude(
+        pk__in=[task.parameters.get("avatar_id") for task in
+                Task.objects.filter(kind=HistoryType.MODEL_TRAINING, status__in=Task.UNFINISHED)])
+    removed = failed.count()
+    if not dry_run:
+        for avatar in failed:
+            avatar.delete()
+    return removed
+
+
+prune_failed_avatars.pruned_what = "failed avatar(s)"

@@ -246,3 +246,33 @@ def test_a_conversation_and_recording_that_a_queued_chat_job_uses_are_not_delete
 
     assert Conversation.objects.filter(pk=conversation.pk).exists()
     assert Recording.objects.filter(pk=recording.pk).exists()
+
+
+def test_prune_deletes_old_failed_avatars_partial_outputs_and_queue_failures(media_root):
+    import os
+
+    from django_q.models import Failure
+
+    from training.models import Avatar
+
+    old = "2000-01-01T00:00:00Z"
+    Avatar.objects.create(id="user_20000101", engine="builtin", source_video="a.mp4", epochs=1, status="failed",
+                          created_at=old)
+    retried = Avatar.objects.create(id="user_20000101_2", engine="builtin", source_video="a.mp4", epochs=1,
+                                    status="failed", created_at=old)
+    Task.create_with_unique_id(HistoryType.MODEL_TRAINING, handler="training.tasks.train", queue="GPU0",
+                               parameters={"avatar_id": retried.pk})  # a queued retry will train it
+    Avatar.objects.create(id="user_20000101_3", engine="builtin", source_video="a.mp4", epochs=1, status="ready",
+                          created_at=old)
+    partial = media_root / "voices" / "generated" / ".hello_6ff818d8.61379c4fd5874ff2.partial.wav"
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(b"RIFF")
+    os.utime(partial, (0, 0))
+    Failure.objects.create(id="f" * 32, name="timed-out", func="monitoring.runner.run_task", started=old,
+                           stopped=old, success=False)
+
+    call_command("prune", "--days", "30")
+
+    assert set(Avatar.objects.values_list("pk", flat=True)) == {"user_20000101_2", "user_20000101_3"}
+    assert not partial.exists()
+    assert not Failure.objects.exists()

@@ -115,3 +115,15 @@ def test_it_keeps_staff_counts_apart_from_their_own(api, records, user, count_ca
     user.save()
 
     assert api.get("/api/history/video_generation").json()["total_count"] == 26
+
+
+def test_a_refused_request_of_thousands_of_fields_keeps_a_bounded_history_row(api):
+    body = {f"k{index}" * 50: "x" * 1999 for index in range(3000)}
+
+    response = api.post("/audio_clone", {**body, "audio_id": "zz"}, format="json")
+
+    assert response.status_code == 400
+    parameters = HistoryRecord.objects.get(type="audio_clone").parameters
+    assert len(parameters) == 41
+    assert parameters["…"] == "2961 more field(s) not kept"
+    assert max(len(key) for key in parameters) <= 100

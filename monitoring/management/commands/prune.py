@@ -1,4 +1,5 @@
-"""Delete history, finished tasks and their files older than N days, and orphan uploads."""
+"""Delete history, finished tasks and their files older than N days, orphan uploads and partial
+outputs, failed avatars (training.signals) and old recordings (chat.signals)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
+from django_q.models import Failure
 
 from monitoring.models import HistoryRecord, Task
 from monitoring.signals import prune_requested
@@ -63,6 +65,22 @@ class Command(BaseCommand):
                     if not dry_run:
                         path.unlink(missing_ok=True)
         self.stdout.write(f"{removed} orphan file(s) in {', '.join(SCRATCH_FOLDERS)}")
+
+        # Partial outputs (".<name>….partial.<ext>") that a killed job left beside the real ones,
+        # e.g. voices/generated/; a finished job renames or removes its own at once.
+        partials = [path for path in settings.MEDIA_ROOT.rglob(".*.partial*")
+                    if path.is_file() and path.stat().st_mtime < time.time() - days * 86400]
+        if not dry_run:
+            for path in partials:
+                path.unlink(missing_ok=True)
+        self.stdout.write(f"{len(partials)} partial output(s) left by killed jobs")
+
+        # django-q keeps a Failure row (with its traceback) per job that raised out of our runner
+        # (a job timeout); its save_limit trims only successes.
+        failures = Failure.objects.filter(stopped__lt=cutoff)
+        self.stdout.write(f"{failures.count()} django-q failure record(s)")
+        if not dry_run:
+            failures.delete()
 
     def _referenced_paths(self) -> set[str]:
         """Every string a remaining task was given as a parameter: uploads still in use."""
