@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from avatar_site.lib.processes import MAX_LINE_BYTES, _split_lines, kill_group, run_command
+from tests.processes import alive
 
 STUBBORN = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"
 
@@ -75,13 +76,6 @@ def test_a_tasks_log_tail_stays_small_however_long_the_lines():
     assert task.log_tail.splitlines()[-1] == "short"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
-
 
 def test_a_worker_killed_outright_takes_its_commands_whole_process_group_along(tmp_path):
     """SIGKILL leaves the worker no chance to cancel: its engine (here with a child of its own)
@@ -104,9 +98,9 @@ def test_a_worker_killed_outright_takes_its_commands_whole_process_group_along(t
 
     try:
         deadline = time.monotonic() + 15
-        while any(_alive(pid) for pid in engine_pids) and time.monotonic() < deadline:
+        while any(alive(pid) for pid in engine_pids) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not any(_alive(pid) for pid in engine_pids)
+        assert not any(alive(pid) for pid in engine_pids)
     finally:
         for pid in engine_pids:
             with contextlib.suppress(ProcessLookupError):

@@ -21,6 +21,7 @@ from avatar_site.lib import gpus
 from avatar_site.lib.media import probe
 from monitoring.runner import JobCancelled
 from tests.media import test_video, tone_wav
+from tests.processes import alive
 from training.engines.base import EngineError, RenderJob, TrainingJob
 from training.engines.ernerf import ERNeRF
 from training.engines.synctalk import SyncTalk
@@ -274,13 +275,6 @@ def test_it_notices_a_preprocessing_step_that_failed_quietly(synctalk_home, tmp_
     assert "main.py" not in [c["script"] for c in calls(synctalk_home)]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
-
 
 def test_it_cancels_a_hanging_stage_with_its_whole_process_group(synctalk_home, tmp_path, monkeypatch):
     monkeypatch.setenv("STANDIN_HANG_ON", "--iters 90")
@@ -292,9 +286,9 @@ def test_it_cancels_a_hanging_stage_with_its_whole_process_group(synctalk_home, 
 
     pids = json.loads(hang.read_text())["pids"]
     deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not any(_alive(pid) for pid in pids)
+    assert not any(alive(pid) for pid in pids)
 
 
 @pytest.mark.parametrize(
