@@ -61,7 +61,7 @@ class ChatSystemView(RecordsHistoryOnError, APIView):
         avatar, speaker = check_render_inputs(
             request.user, data["model_name"], data["model_param"], data["ref_audio_id"], "reply"
         )
-        with discard_if_imported(avatar, data["model_param"]):
+        with discard_if_imported(avatar):
             recording = save_recording(data["audio"], request.user)
             conversation = conversation or Conversation.objects.create(owner=request.user)
             task = jobs.submit(

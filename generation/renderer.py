@@ -51,12 +51,13 @@ def check_render_inputs(user, model_name: str, model_param: str, ref_audio_id: s
 
 
 @contextmanager
-def discard_if_imported(avatar: Avatar, model_param):
-    """Delete the avatar imported from this request's archive if the request fails after all."""
+def discard_if_imported(avatar: Avatar):
+    """Delete the avatar imported from this request's archive if the request fails after all
+    (not one an earlier request imported from the same archive)."""
     try:
         yield
     except BaseException:
-        if isinstance(model_param, UploadedFile):
+        if getattr(avatar, "imported_now", False):
             avatar.delete()
         raise
 

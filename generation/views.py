@@ -30,7 +30,7 @@ class VideoGenerationView(RecordsHistoryOnError, APIView):
         avatar, speaker = check_render_inputs(
             request.user, data["model_name"], data["model_param"], data["ref_audio_id"], data["target_text"]
         )
-        with discard_if_imported(avatar, data["model_param"]):
+        with discard_if_imported(avatar):
             task = jobs.submit(
                 HistoryType.VIDEO_GENERATION,
                 tasks.generate_video,

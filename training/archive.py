@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import shutil
 import zipfile
@@ -25,10 +26,18 @@ def import_avatar(uploaded, engine: str, owner) -> Avatar:
 
     The archive's listed sizes are checked before anything is written and the bytes actually
     unpacked are counted while writing, so a decompression bomb stops at the limit; entry
-    names may not leave the avatar's folder.
+    names may not leave the avatar's folder. The same archive sent again by the same user gives
+    the avatar imported the first time (``imported_now`` False): every request would otherwise
+    leave one more copy behind.
     """
     if not zipfile.is_zipfile(uploaded):
         raise UnsupportedMedia("model_param: upload a .zip of a trained avatar's folder (with its manifest.json).")
+    digest = _sha256(uploaded)
+    earlier = Avatar.objects.filter(owner=owner, engine=engine, status=Avatar.Status.READY,
+                                    metrics__archive_sha256=digest).first()
+    if earlier is not None and earlier.manifest_path.is_file():
+        earlier.imported_now = False
+        return earlier
     uploaded.seek(0)
     try:
         archive = zipfile.ZipFile(uploaded)
@@ -41,7 +50,8 @@ def import_avatar(uploaded, engine: str, owner) -> Avatar:
         _check_training_data(manifest, owner)
         avatar = Avatar.create_with_unique_id(
             engine=engine, source_video="(imported archive)", epochs=manifest.get("epochs") or 1,
-            params=manifest.get("params") or {}, metrics={"imported": True}, owner=owner,
+            params=manifest.get("params") or {}, metrics={"imported": True, "archive_sha256": digest},
+            owner=owner,
         )
         try:
             _unpack(archive, members, prefix, avatar)
@@ -55,7 +65,16 @@ def import_avatar(uploaded, engine: str, owner) -> Avatar:
             raise
     avatar.status = Avatar.Status.READY
     avatar.save(update_fields=["status"])
+    avatar.imported_now = True
     return avatar
+
+
+def _sha256(uploaded) -> str:
+    uploaded.seek(0)
+    digest = hashlib.sha256()
+    while chunk := uploaded.read(CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _checked_manifest(archive: zipfile.ZipFile, prefix: str, engine: str) -> dict:

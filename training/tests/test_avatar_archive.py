@@ -197,3 +197,27 @@ def test_it_refuses_entry_names_too_long_for_the_disk(api, name):
     assert response.status_code == 400
     assert "too long" in response.json()["message"]
     assert not Avatar.objects.exists()
+
+
+def test_the_same_archive_sent_again_renders_with_the_avatar_imported_first(api, archive, media_root, other_user):
+    from rest_framework.test import APIClient
+
+    for _ in range(2):
+        with open(archive, "rb") as handle:
+            assert generate(api, handle).status_code == 200
+    imported = Avatar.objects.get()
+    silent = media_root / "silent.wav"
+    silent_wav(silent, seconds=2.0)
+    with open(archive, "rb") as handle, open(silent, "rb") as audio:  # refused after the import
+        refused = api.post("/chat_system", {"audio": audio, "model_name": "builtin", "model_param": handle,
+                                            "ref_audio_id": "speaker_1", "api_choice": "glm-4-plus"})
+    assert refused.status_code == 422
+    assert Avatar.objects.get() == imported  # the earlier import is not the refused request's to delete
+    assert imported.manifest_path.is_file()
+
+    others = APIClient()
+    others.force_authenticate(other_user)
+    clone_voice(others, media_root, "speaker_2")
+    with open(archive, "rb") as handle:
+        assert generate(others, handle, ref_audio_id="speaker_2").status_code == 200
+    assert Avatar.objects.count() == 2  # another user's upload is theirs, not a way to use this one
