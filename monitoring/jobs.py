@@ -84,8 +84,14 @@ def send(task: Task) -> None:
 
 
 def retry(task: Task) -> Task:
-    """Submit a finished task's job again, as a new task with the same parameters."""
-    return submit(task.kind, task.handler, task.parameters, owner=task.owner, queue=task.queue, gpu=task.gpu)
+    """Submit a finished task's job again, as a new task with the same parameters and ``retry_of``."""
+    return submit(task.kind, task.handler, {**task.parameters, "retry_of": task.pk}, owner=task.owner,
+                  queue=task.queue, gpu=task.gpu)
+
+
+def is_retry(task: Task) -> bool:
+    """A retry's job must not take rows made after its original request (ids are reused)."""
+    return "retry_of" in task.parameters
 
 
 def wait(task: Task, timeout: float, poll: float = 0.25) -> Task:

@@ -238,3 +238,52 @@ def test_job_requests_sent_at_once_all_queue_on_sqlite(user, input_root, media_r
 
     assert answers == [(202, "")] * 8
     assert Task.objects.count() == HistoryRecord.objects.count() == Speaker.objects.count() == 32
+
+
+@pytest.fixture
+def bobs_api(other_user):
+    client = APIClient()
+    client.force_authenticate(other_user)
+    return client
+
+
+def test_a_retried_render_does_not_take_another_users_avatar_or_voice_under_a_freed_id(api, bobs_api, media_root):
+    clone_voice(api, media_root, "speaker_1")
+    avatar_id = train_avatar(api, media_root).json()["avatar_id"]
+    render = api.post("/video_generation", {"model_name": "builtin", "model_param": avatar_id,
+                                            "ref_audio_id": "speaker_1", "gpu_choice": "GPU0", "target_text": "hi"})
+    original = Task.objects.get(pk=render.json()["task_id"])
+    speech = api.post("/audio_clone", {"audio_id": "speaker_1", "gen_audio_id": "g", "generate_text": "hi"})
+    spoken = Task.objects.get(pk=speech.json()["task_id"])
+    Avatar.objects.get(pk=avatar_id).delete()  # staff cleaning up
+    Speaker.objects.get(pk="speaker_1").delete()
+    assert train_avatar(bobs_api, media_root).json()["avatar_id"] == avatar_id  # the freed id, now bob's
+    assert clone_voice(bobs_api, media_root, "speaker_1").status_code == 200
+
+    retried = jobs.retry(original)
+    retried.refresh_from_db()
+
+    assert retried.status == Task.Status.FAILED
+    assert retried.result["http_status"] == 410
+    assert "video_path" not in retried.result
+    generate = jobs.retry(spoken)
+    generate.refresh_from_db()
+    assert (generate.status, generate.result["http_status"]) == (Task.Status.FAILED, 410)
+
+
+def test_a_retried_training_leaves_a_newer_avatar_under_its_freed_id_alone(api, bobs_api, media_root,
+                                                                          held_in_queue):
+    first = Task.objects.get(pk=train_avatar(api, media_root).json()["task_id"])
+    first.finish(Task.Status.CANCELLED, "Cancelled.")
+    avatar_id = first.parameters["avatar_id"]
+    Avatar.objects.get(pk=avatar_id).delete()
+    assert train_avatar(bobs_api, media_root).json()["avatar_id"] == avatar_id  # bob's, queued
+    bobs = Avatar.objects.get(pk=avatar_id)
+
+    retried = jobs.retry(first)
+    runner.run_task(retried.pk)
+    retried.refresh_from_db()
+
+    assert retried.status == Task.Status.FAILED
+    bobs.refresh_from_db()
+    assert (bobs.status, bobs.trained_by) == (Avatar.Status.TRAINING, "")  # still waiting for bob's own job

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from monitoring.jobs import is_retry
 from monitoring.models import HistoryType, Task
 from training.models import Avatar
 
@@ -12,8 +13,9 @@ def fail_avatar_of_failed_training(sender, task: Task, **kwargs) -> None:
     """
     if task.kind != HistoryType.MODEL_TRAINING or task.status == Task.Status.SUCCEEDED:
         return
-    ours = Avatar.objects.filter(pk=task.parameters.get("avatar_id"), status=Avatar.Status.TRAINING,
-                                 trained_by__in=["", task.pk])
+    ours = Avatar.objects.usable_by(task.owner).filter(
+        pk=task.parameters.get("avatar_id"), status=Avatar.Status.TRAINING,
+        trained_by__in=[task.pk] if is_retry(task) else ["", task.pk])
     for avatar in ours:
         avatar.delete_files()
         avatar.status = Avatar.Status.FAILED
