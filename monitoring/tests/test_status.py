@@ -1,5 +1,7 @@
 import shutil
 import subprocess
+import threading
+import time
 from datetime import datetime
 
 import pytest
@@ -148,3 +150,21 @@ def test_nvml_is_initialised_once_per_process_and_a_reading_reused_for_a_second(
     monkeypatch.setattr(gpus._nvml, "pid", -1)  # as seen from a forked child
     assert gpus.gpu_count() == 1
     assert calls["init"] == 3
+
+
+def test_cpu_load_is_one_reading_for_every_thread_not_zero_on_each_threads_first_poll():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from monitoring.system import CpuLoad
+
+    load = CpuLoad()
+    stop = time.monotonic() + 0.5
+    busy = threading.Thread(target=lambda: [None for _ in iter(lambda: time.monotonic() < stop, False)])
+    busy.start()  # one core busy: the machine is not idle
+    time.sleep(0.3)
+    with ThreadPoolExecutor(8) as pool:
+        readings = list(pool.map(lambda _: load.read(), range(8)))  # each thread's first poll
+    busy.join()
+
+    assert len(set(readings)) == 1
+    assert readings[0] > 0.0
