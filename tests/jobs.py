@@ -8,7 +8,8 @@ from monitoring.runner import JobFailed
 
 
 def count_job(task, progress) -> dict:
-    """Counts to ``steps`` with a pause per step, reporting progress and a log line each time."""
+    """Counts to ``steps`` with a pause per step, reporting progress and a log line each time;
+    stopped, it takes ``unwind`` seconds to end."""
     steps = task.parameters.get("steps", 10)
     if task.parameters.get("scratch"):  # what a render leaves while it works, named as renders name it
         from django.conf import settings
@@ -19,10 +20,14 @@ def count_job(task, progress) -> dict:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.with_name(f".{output.stem}.partial.mp4").write_bytes(b"half")
         (settings.MEDIA_ROOT / "tmp" / f"{output.stem}_work").mkdir(parents=True, exist_ok=True)
-    for step in range(1, steps + 1):
-        time.sleep(task.parameters.get("pause", 0.1))
-        progress.log(f"step {step}")
-        progress(100 * step / steps, f"step {step}/{steps}")
+    try:
+        for step in range(1, steps + 1):
+            time.sleep(task.parameters.get("pause", 0.1))
+            progress.log(f"step {step}")
+            progress(100 * step / steps, f"step {step}/{steps}")
+    except BaseException:
+        time.sleep(task.parameters.get("unwind", 0))  # as an engine takes its time to stop
+        raise
     return {"counted": steps}
 
 

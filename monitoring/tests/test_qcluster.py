@@ -141,3 +141,27 @@ def test_a_job_past_the_timeout_is_stopped_and_fails(start_worker):
     following = submit(steps=2, pause=0.05)
     wait_for(following, lambda t: t.is_finished, timeout=30)
     assert following.status == Task.Status.SUCCEEDED
+
+
+def test_stopping_runplatform_ends_the_running_jobs_task_before_it_exits(monkeypatch, media_root):
+    """SIGTERM (Ctrl-C, systemctl stop): the cluster itself exits at once, its worker must still be
+    given the time to end the running task, not be killed with it and leave the task "running"."""
+    monkeypatch.setattr(Conf, "SYNC", False)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}", "GPU_QUEUES": "GPU0",
+           "MEDIA_ROOT": str(media_root)}
+    platform = subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), "runplatform", "--no-web",
+                                 "--queues", "GPU0"], cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        task = submit(steps=600, pause=0.1, unwind=2)
+        wait_for(task, lambda t: t.status == Task.Status.RUNNING and t.progress > 0)
+
+        platform.send_signal(signal.SIGTERM)
+        platform.wait(timeout=60)
+    finally:
+        if platform.poll() is None:
+            os.killpg(platform.pid, signal.SIGKILL)
+
+    task.refresh_from_db()
+    assert task.status == Task.Status.FAILED
+    assert "shut down" in task.message

@@ -75,13 +75,18 @@ def stop_all(children: list[subprocess.Popen]) -> None:
             trees.append([root, *root.children(recursive=True)])
         except psutil.NoSuchProcess:
             continue
+    terminated = []
     for process in (process for tree in trees for process in tree):
         try:
             if process.exe() == os.path.realpath(sys.executable):
                 process.terminate()
+                terminated.append(process)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
     deadline = time.monotonic() + GRACE_SECONDS
+    # Every one of them, not only our direct children: a django-q cluster exits at once on
+    # SIGTERM while its worker is still ending the running job's task ("worker was shut down").
+    psutil.wait_procs(terminated, timeout=GRACE_SECONDS)
     for child in children:
         try:
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
