@@ -195,13 +195,16 @@ class Task(models.Model):
     def discard(self) -> bool:
         """Delete the task and its output files; a queued one is cancelled first, so what it
         reserved (an audio_id, a training avatar) and its history row end as for any cancel.
-        False, and nothing deleted, while it runs: its job still writes files and rows."""
+        The history row stays, without links to the deleted files. False, and nothing deleted,
+        while it runs: its job still writes files and rows."""
         if self.status == self.Status.RUNNING:
             return False
         self.request_cancel()
         if self.status == self.Status.RUNNING:  # it started meanwhile, and has now been asked to stop
             return False
-        self.delete_result_files()
+        if self.result.get("files"):
+            self.delete_result_files()
+            HistoryRecord.objects.filter(task=self).update(result={"output_deleted": True})
         self.delete()
         return True
 

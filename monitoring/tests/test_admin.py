@@ -49,6 +49,7 @@ def test_deleting_a_task_removes_its_outputs(staff_client, finished_task):
 
     assert not Task.objects.filter(pk=task.pk).exists()
     assert not output.exists()
+    assert HistoryRecord.objects.get().result == {"output_deleted": True}  # no link to the deleted video
 
 
 def test_deleting_a_queued_clone_releases_its_audio_id_and_history_row(staff_client, user, media_root, monkeypatch):
