@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from avatar_site.lib.errors import ApiError
+from avatar_site.lib.errors import ApiError, Conflict
 from training.archive import import_avatar
 from training.engines import get_talking_head_engine
 from training.engines.base import EngineError, RenderJob
@@ -44,7 +44,7 @@ def check_render_inputs(user, model_name: str, model_param: str, ref_audio_id: s
         return import_avatar(model_param, model_name, user), speaker
     avatar = Avatar.objects.visible_to(user).get_by_model_param(model_param)
     if avatar.status != Avatar.Status.READY:
-        raise ApiError(f"model_param: avatar {avatar.id} is not ready ({avatar.get_status_display()}).")
+        raise Conflict(f"model_param: avatar {avatar.id} is not ready ({avatar.get_status_display()}).")
     if avatar.engine != model_name:
         raise ApiError(f"model_param: avatar {avatar.id} was trained with {avatar.engine}, not {model_name}.")
     return avatar, speaker

@@ -775,6 +775,8 @@ def test_it_pages_history_by_type_and_shows_failures(page, user):
 
     assert "less than 3 s" in page.inner_text("#history .message.error")
     assert page.locator("#history tbody tr").count() == 1
+    filter_names = page.locator("#status-filter option").all_inner_texts()
+    assert filter_names == ["全部", "排队中", "运行中", "已完成", "失败", "已取消"]  # as the table names them
 
 
 def test_it_asks_to_sign_in_again_once_the_session_has_ended(page, live_server):

@@ -92,6 +92,17 @@ def test_a_voice_still_being_cloned_is_not_ready_rather_than_unknown(api, avatar
     assert "not ready" in response.json()["message"]
 
 
+def test_an_avatar_still_training_or_failed_is_not_ready_as_a_voice_is(api, avatar_id, user):
+    from training.models import Avatar
+
+    Avatar.objects.create(id="user_busy", engine="builtin", source_video="a.mp4", epochs=1, owner=user)
+
+    response = generate(api, "user_busy")
+
+    assert response.status_code == 409
+    assert response.json()["message"] == "model_param: avatar user_busy is not ready (训练中)."
+
+
 def test_it_refuses_an_unknown_avatar(api, avatar_id):
     response = generate(api, "user_19990101")
 

@@ -11,6 +11,11 @@ const next = document.getElementById("next");
 const pageLabel = document.getElementById("page-label");
 const state = { type: tabs[0].dataset.type, page: 1, pages: 1, request: 0 };
 
+// The filter names each status as the table does.
+for (const option of statusFilter.options) {
+  if (option.value) option.textContent = statusLabel(option.value);
+}
+
 // Result fields that name a playable file, and the element that plays it.
 const MEDIA = { video_path: "video", cloned_audio_path: "audio", reference_audio: "audio" };
 
