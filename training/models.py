@@ -10,6 +10,7 @@ from django.utils.module_loading import import_string
 
 from avatar_site.lib.ids import create_with_free_id
 from avatar_site.lib.ownership import OwnedQuerySet
+from avatar_site.lib.uploads import delete_if_uploaded
 
 
 class AvatarQuerySet(OwnedQuerySet):
@@ -86,4 +87,5 @@ class Avatar(models.Model):
 
     def delete(self, *args, **kwargs):
         self.delete_files()
+        delete_if_uploaded(self.source_video)  # a failed training keeps it (for a retry); a deleted avatar not
         return super().delete(*args, **kwargs)

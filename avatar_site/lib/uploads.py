@@ -106,6 +106,14 @@ def discard_upload(path: Path, given: str | UploadedFile) -> None:
         path.unlink(missing_ok=True)
 
 
+def delete_if_uploaded(path: str | Path) -> None:
+    """Delete a file that ``media_input`` saved from an upload (it lies in MEDIA_ROOT/uploads)
+    once nothing made from it needs it; a client's own input file is never touched."""
+    resolved = Path(path).resolve()
+    if resolved.is_relative_to((settings.MEDIA_ROOT / "uploads").resolve()):
+        resolved.unlink(missing_ok=True)
+
+
 def media_input(
     value: str | UploadedFile,
     field: str,

@@ -214,3 +214,18 @@ def test_a_training_refused_before_its_task_exists_leaves_no_upload(api, media_r
 
     assert response.status_code == 503
     assert not list((media_root / "uploads" / "videos").iterdir())
+
+
+def test_deleting_an_avatar_deletes_the_video_uploaded_for_it_not_a_shared_input(api, media_root, tmp_path,
+                                                                                input_root):
+    with open(test_video(tmp_path / "reference.mp4"), "rb") as handle:
+        uploaded = api.post("/model_training", {"ref_video": handle, "model_choice": "builtin", "gpu_choice": "GPU0",
+                                                "epoch": 1}).json()["avatar_id"]
+    from_path = train_avatar(api, media_root).json()["avatar_id"]
+    assert len(list((media_root / "uploads" / "videos").iterdir())) == 1
+
+    Avatar.objects.get(pk=uploaded).delete()
+    Avatar.objects.get(pk=from_path).delete()
+
+    assert not list((media_root / "uploads" / "videos").iterdir())
+    assert (input_root / "reference.mp4").is_file()  # the operator's shared input stays

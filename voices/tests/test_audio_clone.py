@@ -33,6 +33,7 @@ def test_it_clones_a_voice_from_an_upload(api, media_root, tmp_path):
 
     assert response.status_code == 200, response.json()
     assert Speaker.objects.get(pk="uploaded").status == Speaker.Status.READY
+    assert not list((media_root / "uploads").iterdir())  # the voice sample lives on only in the voice's folder
 
 
 def test_it_lists_cloned_voices(api, media_root):
