@@ -478,6 +478,27 @@ def test_it_clones_a_recorded_voice_and_speaks_with_it(page):
     screenshot(page, "voices")
 
 
+def test_it_follows_an_unfinished_clone_and_then_speech_again_after_a_reload(page, api, media_root, no_worker):
+    from monitoring.runner import run_task
+
+    clone = clone_voice(api, media_root, "waiting_voice").data["task_id"]  # queued: no worker runs
+
+    page.goto("/pages/voices")
+    page.wait_for_selector("#clone-message:text('继续跟踪未完成的声音克隆')")
+    assert "排队中" in page.inner_text("#clone-progress")
+    run_task(clone)
+    page.wait_for_selector("#clone-message:text('声音克隆成功: waiting_voice')")
+    page.wait_for_selector("#voices td:text-is('waiting_voice')")
+
+    speech = api.post("/audio_clone", {"audio_id": "waiting_voice", "gen_audio_id": "later", "generate_text": "你好",
+                                       "async": "1"}).data["task_id"]
+    page.reload()
+    page.wait_for_selector("#speak-message:text('继续跟踪未完成的语音合成')")
+    run_task(speech)
+    wait_playable(page, "#speech")
+    assert page.inner_text("#speak-message") == "音频生成成功"
+
+
 def test_it_shows_the_log_of_a_failed_synthesis(page, api, media_root, monkeypatch):
     from tests.doubles import ToneVoice
 

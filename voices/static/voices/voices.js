@@ -1,6 +1,6 @@
 import {
-  _, ProgressView, fileProblem, fillSelect, followAnswer, loadVoices, runJob, showMessage, upload, voiceOptions,
-  whileBusy,
+  _, ProgressView, api, fileProblem, fillSelect, followAnswer, loadVoices, showMessage, taskToResume, upload,
+  voiceOptions, whileBusy,
 } from "/static/site/api.js";
 import { Recorder } from "/static/site/recorder.js";
 
@@ -109,15 +109,19 @@ cloneForm.addEventListener("submit", (event) => {
     showMessage(cloneMessage, "");
     cloneProgress.reset(_("上传中…"));
     const answer = await uploadReference(data);
-    await followAnswer(answer, (task) => cloneProgress.show(task), {
-      onRetry: (error) => cloneProgress.retrying(error),
-    });
-    cloneProgress.set(100);
-    showMessage(cloneMessage, `${_("声音克隆成功")}: ${data.get("audio_id")}`, "ok");
-    await refreshVoices();
-    speakVoice.value = data.get("audio_id");
+    await followClone(answer, data.get("audio_id"));
   });
 });
+
+async function followClone(answer, audioId) {
+  await followAnswer(answer, (task) => cloneProgress.show(task), {
+    onRetry: (error) => cloneProgress.retrying(error),
+  });
+  cloneProgress.set(100);
+  showMessage(cloneMessage, `${_("声音克隆成功")}: ${audioId}`, "ok");
+  await refreshVoices();
+  speakVoice.value = audioId;
+}
 
 // Upload the reference with the cancel button shown until the whole body is sent.
 async function uploadReference(data) {
@@ -151,14 +155,38 @@ speakForm.addEventListener("submit", (event) => {
     showMessage(speakMessage, "");
     speech.hidden = true;
     speakProgress.reset(_("提交中…"));
-    const task = await runJob("/audio_clone", data, (t) => speakProgress.show(t), {
-      onRetry: (error) => speakProgress.retrying(error),
-    });
-    speakProgress.set(100);
-    speech.src = `${task.result.cloned_audio_path}?t=${Date.now()}`;
-    speech.hidden = false;
-    showMessage(speakMessage, _("音频生成成功"), "ok");
+    data.set("async", "1");
+    await followSpeech(await api("/audio_clone", { method: "POST", body: data }));
   });
 });
 
+async function followSpeech(answer) {
+  const task = await followAnswer(answer, (t) => speakProgress.show(t), {
+    onRetry: (error) => speakProgress.retrying(error),
+  });
+  speakProgress.set(100);
+  speech.src = `${task.result.cloned_audio_path}?t=${Date.now()}`;
+  speech.hidden = false;
+  showMessage(speakMessage, _("音频生成成功"), "ok");
+}
+
+// A reload loses the clone or speech the page followed: take up the newest one still queued or
+// running (both are audio_clone jobs; their mode tells which part of the page shows it).
+async function resume() {
+  const item = await taskToResume("audio_clone", cloneMessage);
+  if (!item) return;
+  const parameters = item.parameters || {};
+  const cloning = parameters.mode !== "generate";
+  const button = cloning ? cloneButton : speakButton;
+  if (button.disabled) return; // the user has started another meanwhile
+  const [message, progress] = cloning ? [cloneMessage, cloneProgress] : [speakMessage, speakProgress];
+  whileBusy(button, message, async () => {
+    progress.reset(_("排队中"));
+    showMessage(message, cloning ? _("继续跟踪未完成的声音克隆") : _("继续跟踪未完成的语音合成"), "info");
+    const answer = { task_id: item.task_id };
+    await (cloning ? followClone(answer, parameters.audio_id) : followSpeech(answer));
+  });
+}
+
 refreshVoices();
+resume();
