@@ -12,7 +12,6 @@ class TurnInline(admin.TabularInline):
 
 @admin.register(Conversation)
 class ConversationAdmin(KeptWhileJobsUseIt):
-    task_parameters = ("conversation_id",)
     list_display = ["id", "owner", "created_at"]
     list_filter = ["created_at"]
     search_fields = ["id", "owner__username", "turns__question", "turns__answer"]
@@ -21,7 +20,6 @@ class ConversationAdmin(KeptWhileJobsUseIt):
 
 @admin.register(Recording)
 class RecordingAdmin(KeptWhileJobsUseIt):
-    task_parameters = ("recording_id",)
     list_display = ["id", "original_name", "duration", "owner", "created_at"]
     list_filter = ["created_at"]
     search_fields = ["id", "original_name", "owner__username"]

@@ -10,6 +10,8 @@ from django.utils import timezone
 class Conversation(models.Model):
     """A voice chat with an avatar; its last turns go with each new question to the LLM."""
 
+    task_parameters = ("conversation_id",)
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
@@ -42,6 +44,8 @@ class Turn(models.Model):
 
 class Recording(models.Model):
     """A microphone recording a user sent (/save_audio or /chat_system), kept as 16 kHz mono WAV."""
+
+    task_parameters = ("recording_id",)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     file = models.CharField(max_length=500, help_text="Relative to MEDIA_ROOT")

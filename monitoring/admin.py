@@ -79,14 +79,11 @@ class HistoryRecordAdmin(admin.ModelAdmin):
 
 class KeptWhileJobsUseIt(admin.ModelAdmin):
     """Admin of rows that queued or running jobs read (avatars, speakers, conversations,
-    recordings): those are not deleted, since the job would fail half-way, or a new row reusing
-    the id would be taken for it."""
-
-    #: The task parameters that name such a row by its id.
-    task_parameters: tuple[str, ...] = ()
+    recordings; their models list the task parameters naming them, ``task_parameters``): those
+    are not deleted, since the job would fail half-way."""
 
     def jobs_using(self, obj):
-        return Task.objects.unfinished_using(**{key: str(obj.pk) for key in self.task_parameters})
+        return Task.objects.unfinished_naming(obj)
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not (obj and self.jobs_using(obj).exists())

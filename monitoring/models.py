@@ -44,6 +44,11 @@ class TaskQuerySet(OwnedQuerySet):
             named |= Q(**{f"parameters__{key}": value})
         return self.filter(named, status__in=Task.UNFINISHED)
 
+    def unfinished_naming(self, row) -> TaskQuerySet:
+        """Queued or running tasks that name ``row`` (a speaker, avatar…) by the parameters its
+        model lists in ``task_parameters``: deleting it would fail their jobs half-way."""
+        return self.unfinished_using(**{key: str(row.pk) for key in type(row).task_parameters})
+
 
 class Task(models.Model):
     """One queued job. Our row, not django-q's, is the source of truth for the job's state.

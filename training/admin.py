@@ -10,4 +10,3 @@ class AvatarAdmin(KeptWhileJobsUseIt):
     list_filter = ["engine", "status", "created_at"]
     search_fields = ["id", "owner__username"]
     date_hierarchy = "created_at"
-    task_parameters = ("avatar_id",)

@@ -36,6 +36,8 @@ class AvatarQuerySet(OwnedQuerySet):
 class Avatar(models.Model):
     """A trained talking-head model: a folder with the engine's files and a manifest.json."""
 
+    task_parameters = ("avatar_id",)  # what jobs name it by (monitoring's TaskQuerySet.unfinished_naming)
+
     class Status(models.TextChoices):
         TRAINING = "training", "训练中"
         READY = "ready", "可用"

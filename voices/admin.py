@@ -10,5 +10,3 @@ class SpeakerAdmin(KeptWhileJobsUseIt):
     list_filter = ["engine", "status", "created_at"]
     search_fields = ["id", "name", "owner__username"]
     date_hierarchy = "created_at"
-    # Clones and speech name it audio_id; videos and chat answers name it ref_audio_id.
-    task_parameters = ("audio_id", "ref_audio_id")

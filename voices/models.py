@@ -59,6 +59,9 @@ class SpeakerQuerySet(OwnedQuerySet):
 class Speaker(models.Model):
     """A cloned voice: its reference recording and the features an engine extracted from it."""
 
+    #: Clones and speech name it audio_id; videos and chat answers name it ref_audio_id.
+    task_parameters = ("audio_id", "ref_audio_id")
+
     class Status(models.TextChoices):
         EXTRACTING = "extracting", "提取中"
         READY = "ready", "已提取特征"
