@@ -9,7 +9,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import transaction
 
-from avatar_site.lib.errors import ApiError, ServiceUnavailable
+from avatar_site.lib.errors import ApiError, Conflict, ServiceUnavailable
 from avatar_site.lib.storage import disk_full_message, media_disk_full
 from monitoring.models import HistoryRecord, Task
 
@@ -81,6 +81,14 @@ def send(task: Task) -> None:
 
     q_id = async_task("monitoring.runner.run_task", task.pk, cluster=task.queue, task_name=task.pk)
     Task.objects.filter(pk=task.pk).update(q_task_id=q_id or "")
+
+
+def delete_unless_used(row, name: str) -> None:
+    """Delete a user's row (its delete() removes its files); 409 while queued or running tasks
+    name it, as the admin keeps it then."""
+    if Task.objects.unfinished_naming(row).exists():
+        raise Conflict(f"{name} is used by queued or running tasks: cancel them first.")
+    row.delete()
 
 
 def retry(task: Task) -> Task:

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from avatar_site.lib.engines import availability
-from avatar_site.lib.errors import ApiError
+from avatar_site.lib.errors import ApiError, NotFound
 from avatar_site.lib.fields import list_response_serializer, response_serializer
 from avatar_site.lib.uploads import as_given, discard_upload, media_input
 from avatar_site.views import may_use_input
@@ -83,6 +83,17 @@ class AvatarListView(APIView):
             avatars = avatars.ready()
         return Response({"status": "success", "avatars": AvatarSerializer(avatars, many=True).data,
                          "total_count": avatars.count()})
+
+
+class AvatarView(APIView):
+    @extend_schema(responses=response_serializer("AvatarDeleted"))
+    def delete(self, request, avatar_id):
+        """Delete one of your avatars with its files (not while queued or running tasks use it)."""
+        avatar = Avatar.objects.visible_to(request.user).filter(pk=avatar_id).first()
+        if avatar is None:
+            raise NotFound(f"No avatar {avatar_id!r}.")
+        jobs.delete_unless_used(avatar, f"Avatar {avatar_id}")
+        return Response({"status": "success", "message": "模型已删除"})
 
 
 class EngineListView(APIView):

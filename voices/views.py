@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from avatar_site.lib.engines import load_engine
-from avatar_site.lib.errors import Conflict
+from avatar_site.lib.errors import Conflict, NotFound
 from avatar_site.lib.fields import list_response_serializer, response_serializer
 from avatar_site.lib.uploads import as_given, discard_upload, media_input
 from avatar_site.views import may_use_input
@@ -90,6 +90,17 @@ class AudioCloneView(RecordsHistoryOnError, APIView):
             task, data["is_async"], "音频生成成功",
             lambda result: {"cloned_audio_path": result["cloned_audio_path"], "speaker_id": speaker.id},
         )
+
+
+class ClonedAudioView(APIView):
+    @extend_schema(responses=response_serializer("VoiceDeleted"))
+    def delete(self, request, audio_id):
+        """Delete one of your voices with its files (not while queued or running tasks use it)."""
+        speaker = Speaker.objects.visible_to(request.user).filter(pk=audio_id).first()
+        if speaker is None:
+            raise NotFound(f"No voice {audio_id!r}.")
+        jobs.delete_unless_used(speaker, f"Voice {audio_id}")
+        return Response({"status": "success", "message": "声音已删除"})
 
 
 class ClonedAudioListView(APIView):

@@ -499,6 +499,23 @@ def test_it_follows_an_unfinished_clone_and_then_speech_again_after_a_reload(pag
     assert page.inner_text("#speak-message") == "音频生成成功"
 
 
+def test_a_user_deletes_a_voice_and_an_avatar_of_their_own_from_the_pages(page, api, media_root):
+    clone_voice(api, media_root, "old_voice")
+    avatar_id = train_avatar(api, media_root).json()["avatar_id"]
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    page.goto("/pages/voices")
+    page.click("#voices tr:has(td:text-is('old_voice')) button")
+    page.wait_for_selector("#speak-message:text('声音已删除')")
+    page.wait_for_selector("#voices td:text-is('old_voice')", state="detached")
+    page.goto("/pages/training")
+    page.click(f"#avatars tr:has(td:text-is('{avatar_id}')) button")
+    page.wait_for_selector("#upload-message:text('模型已删除')")
+    page.wait_for_selector(f"#avatars td:text-is('{avatar_id}')", state="detached")
+
+    assert not Speaker.objects.exists() and not Avatar.objects.exists()
+
+
 def test_it_shows_the_log_of_a_failed_synthesis(page, api, media_root, monkeypatch):
     from tests.doubles import ToneVoice
 

@@ -229,3 +229,17 @@ def test_deleting_an_avatar_deletes_the_video_uploaded_for_it_not_a_shared_input
 
     assert not list((media_root / "uploads" / "videos").iterdir())
     assert (input_root / "reference.mp4").is_file()  # the operator's shared input stays
+
+
+def test_a_user_deletes_their_own_avatar_with_its_files(api, media_root, other_user):
+    from rest_framework.test import APIClient
+
+    avatar = Avatar.objects.get(pk=train_avatar(api, media_root).json()["avatar_id"])
+    others = APIClient()
+    others.force_authenticate(other_user)
+
+    assert others.delete(f"/api/avatars/{avatar.pk}").status_code == 404
+    response = api.delete(f"/api/avatars/{avatar.pk}")
+
+    assert response.json() == {"status": "success", "message": "模型已删除"}
+    assert not Avatar.objects.exists() and not avatar.folder.exists()

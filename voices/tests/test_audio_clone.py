@@ -204,3 +204,28 @@ def test_a_clone_refused_for_an_id_taken_meanwhile_leaves_no_upload(api, media_r
 
     assert response.status_code == 409
     assert not list((media_root / "uploads").iterdir())
+
+
+def test_a_user_deletes_their_own_voice_with_its_files_but_not_one_in_use_or_another_users(
+        api, media_root, other_user, monkeypatch):
+    from rest_framework.test import APIClient
+
+    from monitoring import jobs
+
+    clone_voice(api, media_root, "mine")
+    clone_voice(api, media_root, "busy")
+    monkeypatch.setattr(jobs, "send", lambda task: None)
+    api.post("/audio_clone", {"audio_id": "busy", "gen_audio_id": "later", "generate_text": "hi", "async": "1"})
+    folder = Speaker.objects.get(pk="mine").folder
+    others = APIClient()
+    others.force_authenticate(other_user)
+
+    assert others.delete("/api/cloned-audios/mine").status_code == 404
+    in_use = api.delete("/api/cloned-audios/busy")
+    deleted = api.delete("/api/cloned-audios/mine")
+
+    assert in_use.status_code == 409
+    assert in_use.json()["message"] == "Voice busy is used by queued or running tasks: cancel them first."
+    assert deleted.json() == {"status": "success", "message": "声音已删除"}
+    assert not Speaker.objects.filter(pk="mine").exists() and not folder.exists()
+    assert api.delete("/api/cloned-audios/mine").status_code == 404

@@ -246,6 +246,29 @@ export async function latestUnfinished(type) {
   return items[0] || null;
 }
 
+// A row's delete button for a user's own voice or avatar at `url`: asks first, then shows the
+// server's answer in `messageElement` (409 while a queued or running task uses it) and calls
+// `onDeleted` when it is gone.
+export function deleteButton(url, messageElement, onDeleted) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "danger";
+  button.textContent = _("删除");
+  button.addEventListener("click", async () => {
+    if (!window.confirm(_("删除后无法恢复，确定删除吗？"))) return;
+    button.disabled = true;
+    try {
+      const answer = await api(url, { method: "DELETE" });
+      showMessage(messageElement, answer.message, "ok");
+      await onDeleted();
+    } catch (error) {
+      showMessage(messageElement, error.message, "error");
+      button.disabled = false;
+    }
+  });
+  return button;
+}
+
 // Ask the server to cancel a task: a queued one ends at once, a running one when its job notices.
 export function cancelTask(taskId) {
   return api(`/api/tasks/${encodeURIComponent(taskId)}/cancel`, { method: "POST" });

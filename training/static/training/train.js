@@ -1,5 +1,5 @@
 import {
-  _, ProgressView, api, cancelButton, fileProblem, followAnswer, showMessage, taskToResume,
+  _, ProgressView, api, cancelButton, deleteButton, fileProblem, followAnswer, showMessage, taskToResume,
   statusLabel, upload,
 } from "/static/site/api.js";
 
@@ -36,6 +36,7 @@ async function listAvatars() {
           cell.textContent = value;
         }
       }
+      row.insertCell().append(deleteButton(`/api/avatars/${encodeURIComponent(avatar.id)}`, uploadMessage, listAvatars));
       return row;
     }));
   } catch (error) {

@@ -1,5 +1,5 @@
 import {
-  _, ProgressView, api, fileProblem, fillSelect, followAnswer, loadVoices, showMessage, taskToResume, upload,
+  _, ProgressView, api, deleteButton, fileProblem, fillSelect, followAnswer, loadVoices, showMessage, taskToResume, upload,
   voiceOptions, whileBusy,
 } from "/static/site/api.js";
 import { Recorder } from "/static/site/recorder.js";
@@ -54,6 +54,8 @@ async function refreshVoices() {
         player.append(audio);
       }
       row.insertCell().textContent = voice.created_at;
+      row.insertCell().append(
+        deleteButton(`/api/cloned-audios/${encodeURIComponent(voice.id)}`, speakMessage, refreshVoices));
       return row;
     }));
   } catch (error) {
