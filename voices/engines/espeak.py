@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
@@ -32,17 +31,16 @@ def say(text: str, language: str, variant: str = "", words_per_minute: int | Non
     from voices.engines.world_voice import load_mono  # scipy and WORLD: not in web processes
 
     voice = LANGUAGE_VOICES[language] + (f"+{variant}" if variant else "")
-    with tempfile.TemporaryDirectory(prefix="espeak-") as folder:
-        output = Path(folder) / "say.wav"
-        # Text goes through stdin, never the command line: it cannot be read as an option.
-        try:
-            subprocess.run(
-                [binary(), "-v", voice, "-s", str(rate), "-b", "1", "--stdin", "-w", str(output)],
-                input=text.encode("utf-8"), check=True, capture_output=True, timeout=120,
-            )
-        except subprocess.TimeoutExpired:
-            raise EngineUnavailable("espeak-ng did not finish speaking within 120 s.") from None
-        except subprocess.CalledProcessError as exc:  # e.g. a build without the cmn-latn-pinyin voice
-            reason = exc.stderr.decode(errors="replace").strip()[:300] or f"exit code {exc.returncode}"
-            raise EngineUnavailable(f"espeak-ng could not speak with the voice {voice}: {reason}") from None
-        return load_mono(output)
+    # Text goes through stdin, never the command line: it cannot be read as an option. The WAV
+    # comes back on stdout: no scratch file that a killed worker would leave behind.
+    try:
+        spoken = subprocess.run(
+            [binary(), "-v", voice, "-s", str(rate), "-b", "1", "--stdin", "--stdout"],
+            input=text.encode("utf-8"), check=True, capture_output=True, timeout=120,
+        )
+    except subprocess.TimeoutExpired:
+        raise EngineUnavailable("espeak-ng did not finish speaking within 120 s.") from None
+    except subprocess.CalledProcessError as exc:  # e.g. a build without the cmn-latn-pinyin voice
+        reason = exc.stderr.decode(errors="replace").strip()[:300] or f"exit code {exc.returncode}"
+        raise EngineUnavailable(f"espeak-ng could not speak with the voice {voice}: {reason}") from None
+    return load_mono(io.BytesIO(spoken.stdout))

@@ -35,7 +35,9 @@ UNVOICED_SHARE = 0.5
 
 
 def load_mono(path, rate: int = RATE) -> np.ndarray:
-    samples, source_rate = soundfile.read(str(path), dtype="float64", always_2d=True)
+    """Mono samples at ``rate`` of a sound file (a path or a file object)."""
+    samples, source_rate = soundfile.read(path if hasattr(path, "read") else str(path), dtype="float64",
+                                          always_2d=True)
     samples = samples.mean(axis=1)
     if source_rate != rate:
         divisor = np.gcd(source_rate, rate)
