@@ -3,56 +3,53 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
+from contextlib import contextmanager
 
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
 
-#: How long a reading is reused: 50 clients polling the status page cost one NVML pass per second.
+#: How long a reading is reused: nvmlInit took ~20 ms on an H200 host, and 50 clients polling the
+#: status page asked for it on every request; now at most once a second per process.
 READING_SECONDS = 1.0
 NO_NVML_RETRY_SECONDS = 60.0
 
 
 class _NVML:
-    """NVML, initialised once per process and kept (nvmlInit took ~20 ms per request on an H200
-    host, and the status page asks for it on every poll); readings reused for READING_SECONDS."""
+    """NVML for one reading at a time: initialised, read, shut down. Kept open, it would hold the
+    driver's device files for the life of every web and queue process, and a driver reload, a GPU
+    reset or a MIG change would be refused as long as the platform runs."""
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.library = None
-        self.pid = None
         self.retry_at = 0.0  # looking for a driver that is not there would cost every request
         self.readings: list[dict] = []
         self.read_at = -float("inf")
 
-    def initialised(self):
-        """pynvml, ready; None where there is no library, driver or device ("no GPU here")."""
-        if self.library is not None and self.pid == os.getpid():
-            return self.library
+    @contextmanager
+    def session(self):
+        """pynvml, initialised for the block; None where there is no library, driver or device."""
         if time.monotonic() < self.retry_at:
-            return None
+            yield None
+            return
         try:
             import pynvml
 
-            pynvml.nvmlInit()  # in a forked child too: the parent's NVML state is not its own
+            pynvml.nvmlInit()
         except Exception:
             self.retry_at = time.monotonic() + NO_NVML_RETRY_SECONDS
-            return None
-        self.library, self.pid = pynvml, os.getpid()
-        return pynvml
-
-    def start_again(self) -> None:
-        """After NVML failed as a whole (a driver reloaded, a GPU lost): a fresh nvmlInit next time."""
-        if self.library is not None:
+            yield None
+            return
+        try:
+            yield pynvml
+        finally:
             try:
-                self.library.nvmlShutdown()
+                pynvml.nvmlShutdown()
             except Exception:
                 pass
-        self.library = None
 
 
 _nvml = _NVML()
@@ -60,15 +57,13 @@ _nvml = _NVML()
 
 def gpu_count() -> int | None:
     """How many GPUs NVML counts on this host; None when it cannot tell (no driver here)."""
-    with _nvml.lock:
-        pynvml = _nvml.initialised()
+    with _nvml.lock, _nvml.session() as pynvml:
         if pynvml is None:
             return None
         try:
             return pynvml.nvmlDeviceGetCount()
         except Exception:
             logger.warning("Counting GPUs through NVML failed", exc_info=True)
-            _nvml.start_again()
             return None
 
 
@@ -81,20 +76,19 @@ def gpu_stats(max_age: float = READING_SECONDS) -> list[dict]:
 
 
 def _read_all() -> list[dict]:
-    pynvml = _nvml.initialised()
-    if pynvml is None:
-        return []
-    gpus = []
-    try:
-        for index in range(pynvml.nvmlDeviceGetCount()):
-            try:
-                gpus.append(_reading(pynvml, index))
-            except Exception:  # one lost GPU, or a query it does not support, must not hide the others
-                logger.warning("Reading GPU %s through NVML failed", index, exc_info=True)
-    except Exception:
-        logger.warning("Counting GPUs through NVML failed", exc_info=True)
-        _nvml.start_again()
-    return gpus
+    with _nvml.session() as pynvml:
+        if pynvml is None:
+            return []
+        gpus = []
+        try:
+            for index in range(pynvml.nvmlDeviceGetCount()):
+                try:
+                    gpus.append(_reading(pynvml, index))
+                except Exception:  # one lost GPU, or a query it does not support, must not hide the others
+                    logger.warning("Reading GPU %s through NVML failed", index, exc_info=True)
+        except Exception:
+            logger.warning("Counting GPUs through NVML failed", exc_info=True)
+        return gpus
 
 
 def _reading(pynvml, index: int) -> dict:
