@@ -37,7 +37,8 @@ def end_group(group: int) -> None:
 
 def main() -> None:
     group, worker = int(sys.argv[1]), int(sys.argv[2])
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C for the worker's terminal is not its death
+    for meant_for_the_worker in (signal.SIGINT, signal.SIGHUP):  # a Ctrl-C, a terminal closing
+        signal.signal(meant_for_the_worker, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
         sys.exit(f"group_reaper: prctl failed (errno {ctypes.get_errno()})")

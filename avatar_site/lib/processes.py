@@ -87,9 +87,11 @@ REAPER = Path(__file__).with_name("group_reaper.py")
 
 def _start_reaper(process: subprocess.Popen) -> subprocess.Popen:
     """A watcher that ends ``process``'s group if this worker dies without cancelling it (SIGKILL)."""
+    # A session of its own: a signal for the worker's whole group (a terminal's hangup, a
+    # supervisor's kill -9 of the group) must not take the reaper along before it can act.
     return subprocess.Popen(
         [sys.executable, "-I", "-S", str(REAPER), str(process.pid), str(os.getpid())],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
 
 

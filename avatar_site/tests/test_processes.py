@@ -77,9 +77,11 @@ def test_a_tasks_log_tail_stays_small_however_long_the_lines():
 
 
 
-def test_a_worker_killed_outright_takes_its_commands_whole_process_group_along(tmp_path):
+@pytest.mark.parametrize("kill", ["the worker", "the worker's group"])
+def test_a_worker_killed_outright_takes_its_commands_whole_process_group_along(tmp_path, kill):
     """SIGKILL leaves the worker no chance to cancel: its engine (here with a child of its own)
-    must not run on beside the next job of the GPU."""
+    must not run on beside the next job of the GPU. Also when the whole group of the worker is
+    killed (a supervisor's kill -9 of the group), which used to take the reaper along."""
     pids = tmp_path / "pids.json"
     engine = ("import json, os, subprocess, sys, time; "
               "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); "
@@ -87,13 +89,16 @@ def test_a_worker_killed_outright_takes_its_commands_whole_process_group_along(t
     worker = subprocess.Popen([sys.executable, "-c", (
         f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r}); "
         "from avatar_site.lib.processes import run_command; "
-        f"run_command([sys.executable, '-c', {engine!r}])")])
+        f"run_command([sys.executable, '-c', {engine!r}])")], start_new_session=True)
     deadline = time.monotonic() + 30
     while not pids.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     engine_pids = json.loads(pids.read_text())
 
-    worker.kill()
+    if kill == "the worker":
+        worker.kill()
+    else:
+        os.killpg(worker.pid, signal.SIGKILL)
     worker.wait()
 
     try:
