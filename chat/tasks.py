@@ -13,8 +13,8 @@ def answer_recording(task, progress) -> dict:
     result = chat_turn(
         Conversation.objects.get(pk=params["conversation_id"]),
         Recording.objects.get(pk=params["recording_id"]).path,
-        Avatar.objects.usable_by(task.owner).get(pk=params["avatar_id"]),
-        Speaker.objects.usable_by(task.owner).get(pk=params["ref_audio_id"]),
+        Avatar.objects.for_job(task).get(pk=params["avatar_id"]),
+        Speaker.objects.for_job(task).get(pk=params["ref_audio_id"]),
         params["api_choice"],
         task.gpu,
         output,

@@ -7,8 +7,8 @@ from voices.models import Speaker
 
 def generate_video(task, progress) -> dict:
     params = task.parameters
-    avatar = Avatar.objects.usable_by(task.owner).get(pk=params["avatar_id"])
-    speaker = Speaker.objects.usable_by(task.owner).get(pk=params["ref_audio_id"])
+    avatar = Avatar.objects.for_job(task).get(pk=params["avatar_id"])
+    speaker = Speaker.objects.for_job(task).get(pk=params["ref_audio_id"])
     output = render_speech(
         avatar, speaker, params.get("target_text", ""), task.gpu, video_output_path(task.pk), progress
     )

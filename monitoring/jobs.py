@@ -92,14 +92,11 @@ def delete_unless_used(row, name: str) -> None:
 
 
 def retry(task: Task) -> Task:
-    """Submit a finished task's job again, as a new task with the same parameters and ``retry_of``."""
-    return submit(task.kind, task.handler, {**task.parameters, "retry_of": task.pk}, owner=task.owner,
-                  queue=task.queue, gpu=task.gpu)
-
-
-def is_retry(task: Task) -> bool:
-    """A retry's job must not take rows made after its original request (ids are reused)."""
-    return "retry_of" in task.parameters
+    """Submit a finished task's job again, as a new task with the same parameters, ``retry_of``
+    and the time of the original request (its job uses only rows that existed then)."""
+    parameters = {**task.parameters, "retry_of": task.pk,
+                  "requested_at": task.parameters.get("requested_at") or task.created_at.isoformat()}
+    return submit(task.kind, task.handler, parameters, owner=task.owner, queue=task.queue, gpu=task.gpu)
 
 
 def wait(task: Task, timeout: float, poll: float = 0.25) -> Task:

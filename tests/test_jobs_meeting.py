@@ -287,3 +287,22 @@ def test_a_retried_training_leaves_a_newer_avatar_under_its_freed_id_alone(api, 
     assert retried.status == Task.Status.FAILED
     bobs.refresh_from_db()
     assert (bobs.status, bobs.trained_by) == (Avatar.Status.TRAINING, "")  # still waiting for bob's own job
+
+
+def test_a_staff_retry_also_renders_only_with_rows_older_than_its_request(admin_user, api, media_root):
+    staff = APIClient()
+    staff.force_authenticate(admin_user)
+    clone_voice(staff, media_root, "speaker_1")
+    avatar_id = train_avatar(staff, media_root).json()["avatar_id"]
+    render = staff.post("/video_generation", {"model_name": "builtin", "model_param": avatar_id,
+                                              "ref_audio_id": "speaker_1", "gpu_choice": "GPU0", "target_text": "hi"})
+    original = Task.objects.get(pk=render.json()["task_id"])
+    Avatar.objects.get(pk=avatar_id).delete()
+    Speaker.objects.get(pk="speaker_1").delete()
+    assert train_avatar(api, media_root).json()["avatar_id"] == avatar_id  # alice's now, made after the request
+    clone_voice(api, media_root, "speaker_1")
+
+    retried = jobs.retry(original)
+    retried.refresh_from_db()
+
+    assert (retried.status, retried.result["http_status"]) == (Task.Status.FAILED, 410)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from monitoring.jobs import is_retry
 from monitoring.models import HistoryType, Task
 from training.models import Avatar
 
@@ -13,9 +12,8 @@ def fail_avatar_of_failed_training(sender, task: Task, **kwargs) -> None:
     """
     if task.kind != HistoryType.MODEL_TRAINING or task.status == Task.Status.SUCCEEDED:
         return
-    ours = Avatar.objects.usable_by(task.owner).filter(
-        pk=task.parameters.get("avatar_id"), status=Avatar.Status.TRAINING,
-        trained_by__in=[task.pk] if is_retry(task) else ["", task.pk])
+    ours = Avatar.objects.for_job(task).filter(
+        pk=task.parameters.get("avatar_id"), status=Avatar.Status.TRAINING, trained_by__in=["", task.pk])
     for avatar in ours:
         avatar.delete_files()
         avatar.status = Avatar.Status.FAILED

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from monitoring.jobs import is_retry
 from training.engines.base import EngineError
 from training.models import Avatar
 from training.trainer import train_avatar
@@ -10,14 +9,12 @@ from training.trainer import train_avatar
 
 def train(task, progress) -> dict:
     avatar_id = task.parameters["avatar_id"]
-    # The first training takes the avatar its request made; a retry takes back a failed one (not
-    # one a newer request made under the freed id). One that is ready (an earlier retry
+    # The first training takes the avatar its request made; a retry takes back a failed one (never
+    # one a newer request made under the freed id: for_job). One that is ready (an earlier retry
     # succeeded), being trained by another task or gone is refused: training in place would wipe
     # files that renders or the other job use.
-    claimable = Q(status=Avatar.Status.FAILED)
-    if not is_retry(task):
-        claimable |= Q(status=Avatar.Status.TRAINING, trained_by="")
-    Avatar.objects.usable_by(task.owner).filter(claimable, pk=avatar_id).update(
+    claimable = Q(status=Avatar.Status.FAILED) | Q(status=Avatar.Status.TRAINING, trained_by="")
+    Avatar.objects.for_job(task).filter(claimable, pk=avatar_id).update(
         status=Avatar.Status.TRAINING, trained_by=task.pk)
     avatar = Avatar.objects.filter(pk=avatar_id, status=Avatar.Status.TRAINING, trained_by=task.pk).first()
     if avatar is None:

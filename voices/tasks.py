@@ -24,7 +24,7 @@ def extract_voice(task, progress) -> dict:
 
 
 def generate_audio(task, progress) -> dict:
-    speaker = Speaker.objects.usable_by(task.owner).get(pk=task.parameters["audio_id"])
+    speaker = Speaker.objects.for_job(task).get(pk=task.parameters["audio_id"])
     output = speak(
         speaker, task.parameters["generate_text"], generated_audio_path(task.parameters["gen_audio_id"]), progress
     )

@@ -102,7 +102,7 @@ def test_retry_queues_a_failed_task_again(staff_client, finished_task, monkeypat
 
     retried = Task.objects.exclude(pk=task.pk).get()
     assert retried.status == Task.Status.QUEUED
-    assert retried.parameters == {**task.parameters, "retry_of": task.pk}
+    assert retried.parameters == {**task.parameters, "retry_of": task.pk, "requested_at": task.created_at.isoformat()}
 
 
 def test_prune_deletes_old_history_tasks_and_files(finished_task):
