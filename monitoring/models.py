@@ -242,7 +242,7 @@ class Task(models.Model):
         self.log_tail = "\n".join(kept)
 
 
-SERVER_ONLY_KEYS = {"files", "source_path"}  # outputs kept for cleaning up; an upload's place on disk
+SERVER_ONLY_KEYS = {"files", "source_path", "source_uploaded"}  # outputs kept for cleaning up; an upload's place on disk
 
 
 def shown(values: dict) -> dict:

@@ -10,7 +10,7 @@ from django.utils.module_loading import import_string
 
 from avatar_site.lib.ids import create_with_free_id
 from avatar_site.lib.ownership import OwnedQuerySet
-from avatar_site.lib.uploads import delete_if_uploaded
+from avatar_site.lib.uploads import delete_upload
 
 
 class AvatarQuerySet(OwnedQuerySet):
@@ -47,6 +47,9 @@ class Avatar(models.Model):
     engine = models.CharField(max_length=32, db_index=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.TRAINING, db_index=True)
     source_video = models.CharField(max_length=500)
+    source_uploaded = models.BooleanField(
+        default=False, help_text="The source video was uploaded for it (deleted with it), not a path the client named",
+    )
     epochs = models.PositiveIntegerField()
     params = models.JSONField(default=dict, blank=True)
     metrics = models.JSONField(default=dict, blank=True, help_text="Losses, scores and timings from training")
@@ -89,5 +92,6 @@ class Avatar(models.Model):
 
     def delete(self, *args, **kwargs):
         self.delete_files()
-        delete_if_uploaded(self.source_video)  # a failed training keeps it (for a retry); a deleted avatar not
+        if self.source_uploaded:  # a failed training keeps it (for a retry); a deleted avatar does not
+            delete_upload(self.source_video)
         return super().delete(*args, **kwargs)

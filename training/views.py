@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from avatar_site.lib.engines import availability
 from avatar_site.lib.errors import ApiError, NotFound
 from avatar_site.lib.fields import list_response_serializer, response_serializer
-from avatar_site.lib.uploads import as_given, discard_upload, media_input
+from avatar_site.lib.uploads import as_given, discard_upload, is_upload, media_input
 from avatar_site.views import may_use_input
 from monitoring import jobs
 from monitoring.history import RecordsHistoryOnError
@@ -47,7 +47,8 @@ class ModelTrainingView(RecordsHistoryOnError, APIView):
         )
         try:
             avatar = Avatar.create_with_unique_id(
-                engine=data["model_choice"], source_video=str(source), epochs=data["epoch"],
+                engine=data["model_choice"], source_video=str(source), source_uploaded=is_upload(data["ref_video"]),
+                epochs=data["epoch"],
                 params=params, gpu=data["gpu_choice"], owner=request.user,
             )
         except Exception:
@@ -65,8 +66,7 @@ class ModelTrainingView(RecordsHistoryOnError, APIView):
         except jobs.TaskNotQueued:
             raise  # its task failed like any job, and left the avatar failed
         except Exception:
-            avatar.delete()  # no task was made for it
-            discard_upload(source, data["ref_video"])
+            avatar.delete()  # no task was made for it; its uploaded video goes with it
             raise
         return Response(
             {"status": "success", "task_id": task.pk, "message": "模型训练开始",

@@ -6,6 +6,6 @@ class VoicesConfig(AppConfig):
 
     def ready(self):
         from monitoring.signals import task_finished
-        from voices.signals import release_speaker_of_failed_clone
+        from voices.signals import end_of_clone
 
-        task_finished.connect(release_speaker_of_failed_clone, dispatch_uid="voices.release_speaker")
+        task_finished.connect(end_of_clone, dispatch_uid="voices.release_speaker")

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+from avatar_site.lib.uploads import delete_upload
 from monitoring.models import HistoryType, Task
 from voices.models import Speaker
 
 
-def release_speaker_of_failed_clone(sender, task: Task, **kwargs) -> None:
-    """A clone that did not succeed frees its audio_id, even when its job never ran."""
+def end_of_clone(sender, task: Task, **kwargs) -> None:
+    """However a clone ended, its uploaded voice sample goes: the voice keeps its own copies, and
+    a clone never runs again; a voice sample is personal data. One that did not succeed frees
+    its audio_id, even when its job never ran."""
     if task.kind != HistoryType.AUDIO_CLONE or task.parameters.get("mode") != "clone":
         return
+    if task.parameters.get("source_uploaded"):
+        delete_upload(task.parameters["source_path"])
     if task.status == Task.Status.SUCCEEDED:
         return
     for speaker in Speaker.objects.reserved_for(task):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from avatar_site.lib.paths import media_url
-from avatar_site.lib.uploads import delete_if_uploaded
 from voices.cloning import VoiceError, clone_speaker, generated_audio_path, speak, wav_seconds
 from voices.models import Speaker
 
@@ -14,12 +13,7 @@ def extract_voice(task, progress) -> dict:
     speaker = Speaker.objects.reserved_for(task).first()
     if speaker is None:
         raise VoiceError("This clone cannot run again: send the reference to /audio_clone anew.")
-    try:
-        clone_speaker(speaker, Path(task.parameters["source_path"]), progress)
-    finally:
-        # The speaker keeps its own copies; a clone never runs again (see above). A voice sample
-        # is personal data: it must not outlive the voice made from it.
-        delete_if_uploaded(task.parameters["source_path"])
+    clone_speaker(speaker, Path(task.parameters["source_path"]), progress)
     return {"speaker_id": speaker.id, "reference_audio": media_url(speaker.reference_path)}
 
 

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from avatar_site.lib.engines import load_engine
 from avatar_site.lib.errors import Conflict, NotFound
 from avatar_site.lib.fields import list_response_serializer, response_serializer
-from avatar_site.lib.uploads import as_given, discard_upload, media_input
+from avatar_site.lib.uploads import as_given, discard_upload, is_upload, media_input
 from avatar_site.views import may_use_input
 from monitoring import jobs
 from monitoring.history import RecordsHistoryOnError
@@ -65,6 +65,7 @@ class AudioCloneView(RecordsHistoryOnError, APIView):
                 HistoryType.AUDIO_CLONE,
                 tasks.extract_voice,
                 {"mode": "clone", "audio_id": speaker.id, "engine": engine, "source_path": str(source),
+                 "source_uploaded": is_upload(data["original_audio_path"]),
                  "original_audio_path": as_given(data["original_audio_path"]),
                  "prompt_text": data.get("prompt_text", "")},
                 owner=request.user,

@@ -102,13 +102,19 @@ def as_given(value: str | UploadedFile) -> str:
 def discard_upload(path: Path, given: str | UploadedFile) -> None:
     """Delete the file ``media_input`` saved for an upload (never a client's existing file):
     for a request refused before its task existed, when nothing else will ever read it."""
-    if isinstance(given, UploadedFile):
-        path.unlink(missing_ok=True)
+    if is_upload(given):
+        delete_upload(path)
 
 
-def delete_if_uploaded(path: str | Path) -> None:
-    """Delete a file that ``media_input`` saved from an upload (it lies in MEDIA_ROOT/uploads)
-    once nothing made from it needs it; a client's own input file is never touched."""
+def is_upload(given: str | UploadedFile) -> bool:
+    """Whether a client's media field was an upload (``media_input`` saved it) or a path it named."""
+    return isinstance(given, UploadedFile)
+
+
+def delete_upload(path: str | Path) -> None:
+    """Delete a file ``media_input`` saved from an upload, once nothing made from it needs it.
+    Callers know it was one (``is_upload`` at request time): a path a client named may lie in
+    the uploads folder too (another request's upload) and is not theirs to delete."""
     resolved = Path(path).resolve()
     if resolved.is_relative_to((settings.MEDIA_ROOT / "uploads").resolve()):
         resolved.unlink(missing_ok=True)

@@ -243,3 +243,18 @@ def test_a_user_deletes_their_own_avatar_with_its_files(api, media_root, other_u
 
     assert response.json() == {"status": "success", "message": "模型已删除"}
     assert not Avatar.objects.exists() and not avatar.folder.exists()
+
+
+def test_an_avatar_trained_from_a_path_in_the_uploads_folder_leaves_that_file_when_deleted(admin_user, media_root):
+    from rest_framework.test import APIClient
+
+    (media_root / "uploads" / "videos").mkdir(parents=True)
+    named = test_video(media_root / "uploads" / "videos" / "someone_elses.mp4")  # an earlier request's upload
+    staff = APIClient()
+    staff.force_authenticate(admin_user)  # staff may name any media file by path
+    avatar_id = staff.post("/model_training", {"ref_video": str(named), "model_choice": "builtin",
+                                             "gpu_choice": "GPU0", "epoch": 1}).json()["avatar_id"]
+
+    Avatar.objects.get(pk=avatar_id).delete()
+
+    assert named.is_file()

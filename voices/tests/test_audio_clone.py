@@ -229,3 +229,26 @@ def test_a_user_deletes_their_own_voice_with_its_files_but_not_one_in_use_or_ano
     assert deleted.json() == {"status": "success", "message": "声音已删除"}
     assert not Speaker.objects.filter(pk="mine").exists() and not folder.exists()
     assert api.delete("/api/cloned-audios/mine").status_code == 404
+
+
+def test_a_cancelled_clones_upload_goes_but_a_file_named_by_path_stays_even_in_the_uploads_folder(
+        api, admin_user, media_root, tmp_path, monkeypatch):
+    from rest_framework.test import APIClient
+
+    from monitoring import jobs
+    from monitoring.models import Task
+
+    send = jobs.send
+    monkeypatch.setattr(jobs, "send", lambda task: None)  # held in its queue
+    with open(tone_wav(tmp_path / "upload.wav"), "rb") as handle:
+        queued = api.post("/audio_clone", {"original_audio_path": handle, "audio_id": "later", "async": "1"})
+    Task.objects.get(pk=queued.json()["task_id"]).request_cancel()
+    assert not list((media_root / "uploads").iterdir())
+
+    monkeypatch.setattr(jobs, "send", send)
+    named = tone_wav(media_root / "uploads" / "someone_elses.wav")  # an earlier request's upload
+    staff = APIClient()
+    staff.force_authenticate(admin_user)  # staff may name any media file by path
+    assert staff.post("/audio_clone", {"original_audio_path": str(named),
+                                       "audio_id": "from_path"}).status_code == 200
+    assert named.is_file()
