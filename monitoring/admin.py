@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from avatar_site.lib.errors import Conflict
 from monitoring import jobs
 from monitoring.models import HistoryRecord, HistoryType, Task
 
@@ -95,10 +96,10 @@ class KeptWhileJobsUseIt(admin.ModelAdmin):
         # One by one: each row's delete() removes its files too (a bulk delete would not).
         kept = []
         for obj in queryset:
-            if self.jobs_using(obj).exists():
+            try:
+                jobs.delete_unless_used(obj, str(obj.pk))
+            except Conflict:
                 kept.append(str(obj.pk))
-            else:
-                obj.delete()
         if kept:
             self.message_user(request, f"Used by queued or running tasks, not deleted: {', '.join(kept)}. "
                                        "Cancel those tasks first.", messages.ERROR)

@@ -86,9 +86,10 @@ def send(task: Task) -> None:
 def delete_unless_used(row, name: str) -> None:
     """Delete a user's row (its delete() removes its files); 409 while queued or running tasks
     name it, as the admin keeps it then."""
-    if Task.objects.unfinished_naming(row).exists():
-        raise Conflict(f"{name} is used by queued or running tasks: cancel them first.")
-    row.delete()
+    with transaction.atomic():  # a submit naming it waits (SQLite: IMMEDIATE) or comes after
+        if Task.objects.unfinished_naming(row).exists():
+            raise Conflict(f"{name} is used by queued or running tasks: cancel them first.")
+        row.delete()
 
 
 def retry(task: Task) -> Task:

@@ -209,7 +209,9 @@ class Task(models.Model):
             return False
         if self.result.get("files"):
             self.delete_result_files()
-            HistoryRecord.objects.filter(task=self).update(result={"output_deleted": True})
+            for record in HistoryRecord.objects.filter(task=self):
+                record.result = {**without_links(record.result), "output_deleted": True}
+                record.save(update_fields=["result"])
         self.delete()
         return True
 
@@ -243,6 +245,15 @@ class Task(models.Model):
 
 
 SERVER_ONLY_KEYS = {"files", "source_path", "source_uploaded"}  # outputs kept for cleaning up; an upload's place on disk
+
+
+#: Result fields that name a job's output files: links the pages play, and the server's own list.
+OUTPUT_KEYS = {"video_path", "cloned_audio_path", "files"}
+
+
+def without_links(result: dict) -> dict:
+    """A result without what names its output files, for when they have been deleted."""
+    return {key: value for key, value in result.items() if key not in OUTPUT_KEYS}
 
 
 def shown(values: dict) -> dict:

@@ -49,7 +49,21 @@ def test_deleting_a_task_removes_its_outputs(staff_client, finished_task):
 
     assert not Task.objects.filter(pk=task.pk).exists()
     assert not output.exists()
-    assert HistoryRecord.objects.get().result == {"output_deleted": True}  # no link to the deleted video
+    assert HistoryRecord.objects.get().result == {"message": "boom", "output_deleted": True}  # no link to the video
+
+
+def test_a_deleted_renders_history_keeps_what_it_did_without_the_link(staff_client, media_root):
+    output = media_root / "videos" / "gen.mp4"
+    output.parent.mkdir()
+    output.write_bytes(b"video")
+    task = Task.create_with_unique_id(HistoryType.VIDEO_GENERATION, handler="tests.jobs.count_job", queue="GPU0")
+    HistoryRecord.objects.create(type=task.kind, status="queued", task=task)
+    task.finish(Task.Status.SUCCEEDED, "Done.", {"video_path": "/video/gen.mp4", "avatar_id": "user_1",
+                                                 "files": [str(output)]})
+
+    delete_selected(staff_client, "task", task.pk)
+
+    assert HistoryRecord.objects.get().result == {"avatar_id": "user_1", "output_deleted": True}
 
 
 def test_deleting_a_queued_clone_releases_its_audio_id_and_history_row(staff_client, user, media_root, monkeypatch):
