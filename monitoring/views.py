@@ -7,6 +7,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from avatar_site.lib.errors import Conflict, NotFound
+from avatar_site.lib.fields import response_serializer
+from monitoring import jobs
 from monitoring.models import HistoryRecord, HistoryType, Task
 from monitoring.paging import HistoryPaginator
 from monitoring.serializers import (
@@ -86,3 +88,20 @@ class HistoryView(APIView):
                 "num_pages": paginator.num_pages,
             }
         )
+
+
+class OwnRowDeleteView(APIView):
+    """DELETE of one of the user's own rows (staff: any) with its files; 404 for what they may not
+    see, 409 while queued or running tasks use it (the admin's rule: jobs.delete_unless_used)."""
+
+    model = None
+    noun = ""
+    deleted_message = ""
+
+    @extend_schema(responses=response_serializer("RowDeleted"))
+    def delete(self, request, pk):
+        row = self.model.objects.visible_to(request.user).filter(pk=pk).first()
+        if row is None:
+            raise NotFound(f"No {self.noun} {pk!r}.")
+        jobs.delete_unless_used(row, f"{self.noun.capitalize()} {pk}")
+        return Response({"status": "success", "message": self.deleted_message})

@@ -9,13 +9,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from avatar_site.lib.engines import availability
-from avatar_site.lib.errors import ApiError, NotFound
+from avatar_site.lib.errors import ApiError
 from avatar_site.lib.fields import list_response_serializer, response_serializer
 from avatar_site.lib.uploads import as_given, discard_upload, is_upload, media_input
 from avatar_site.views import may_use_input
 from monitoring import jobs
 from monitoring.history import RecordsHistoryOnError
 from monitoring.models import HistoryType
+from monitoring.views import OwnRowDeleteView
 from training import tasks
 from training.engines import get_talking_head_engine
 from training.models import Avatar
@@ -85,15 +86,8 @@ class AvatarListView(APIView):
                          "total_count": avatars.count()})
 
 
-class AvatarView(APIView):
-    @extend_schema(responses=response_serializer("AvatarDeleted"))
-    def delete(self, request, avatar_id):
-        """Delete one of your avatars with its files (not while queued or running tasks use it)."""
-        avatar = Avatar.objects.visible_to(request.user).filter(pk=avatar_id).first()
-        if avatar is None:
-            raise NotFound(f"No avatar {avatar_id!r}.")
-        jobs.delete_unless_used(avatar, f"Avatar {avatar_id}")
-        return Response({"status": "success", "message": "模型已删除"})
+class AvatarView(OwnRowDeleteView):
+    model, noun, deleted_message = Avatar, "avatar", "模型已删除"
 
 
 class EngineListView(APIView):

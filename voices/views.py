@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from avatar_site.lib.engines import load_engine
-from avatar_site.lib.errors import Conflict, NotFound
+from avatar_site.lib.errors import Conflict
 from avatar_site.lib.fields import list_response_serializer, response_serializer
 from avatar_site.lib.uploads import as_given, discard_upload, is_upload, media_input
 from avatar_site.views import may_use_input
@@ -18,6 +18,7 @@ from monitoring import jobs
 from monitoring.history import RecordsHistoryOnError
 from monitoring.models import HistoryType
 from monitoring.responses import wait_and_answer
+from monitoring.views import OwnRowDeleteView
 from voices import tasks
 from voices.models import Speaker
 from voices.serializers import AudioCloneSerializer, ClonedAudioSerializer
@@ -93,15 +94,8 @@ class AudioCloneView(RecordsHistoryOnError, APIView):
         )
 
 
-class ClonedAudioView(APIView):
-    @extend_schema(responses=response_serializer("VoiceDeleted"))
-    def delete(self, request, audio_id):
-        """Delete one of your voices with its files (not while queued or running tasks use it)."""
-        speaker = Speaker.objects.visible_to(request.user).filter(pk=audio_id).first()
-        if speaker is None:
-            raise NotFound(f"No voice {audio_id!r}.")
-        jobs.delete_unless_used(speaker, f"Voice {audio_id}")
-        return Response({"status": "success", "message": "声音已删除"})
+class ClonedAudioView(OwnRowDeleteView):
+    model, noun, deleted_message = Speaker, "voice", "声音已删除"
 
 
 class ClonedAudioListView(APIView):
