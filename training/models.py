@@ -42,6 +42,10 @@ class Avatar(models.Model):
         TRAINING = "training", "训练中"
         READY = "ready", "可用"
         FAILED = "failed", "训练失败"
+        CANCELLED = "cancelled", "已取消"
+
+    #: Not trained, and no job training it: a retry may take it back.
+    UNTRAINED = (Status.FAILED, Status.CANCELLED)
 
     id = models.CharField(primary_key=True, max_length=64)
     engine = models.CharField(max_length=32, db_index=True)

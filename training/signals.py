@@ -16,14 +16,14 @@ def fail_avatar_of_failed_training(sender, task: Task, **kwargs) -> None:
         pk=task.parameters.get("avatar_id"), status=Avatar.Status.TRAINING, trained_by__in=["", task.pk])
     for avatar in ours:
         avatar.delete_files()
-        avatar.status = Avatar.Status.FAILED
+        avatar.status = Avatar.Status.CANCELLED if task.status == Task.Status.CANCELLED else Avatar.Status.FAILED
         avatar.save(update_fields=["status"])
 
 
 def prune_failed_avatars(sender, cutoff, dry_run: bool, **kwargs) -> int:
-    """Avatars whose training failed before the cutoff (their files went with the failure), unless
-    a queued or running retry is about to train them."""
-    failed = Avatar.objects.filter(status=Avatar.Status.FAILED, created_at__lt=cutoff).exclude(
+    """Avatars whose training failed or was cancelled before the cutoff (their files went with it),
+    unless a queued or running retry is about to train them."""
+    failed = Avatar.objects.filter(status__in=Avatar.UNTRAINED, created_at__lt=cutoff).exclude(
         pk__in=[task.parameters.get("avatar_id") for task in
                 Task.objects.filter(kind=HistoryType.MODEL_TRAINING, status__in=Task.UNFINISHED)])
     removed = failed.count()
@@ -33,4 +33,4 @@ def prune_failed_avatars(sender, cutoff, dry_run: bool, **kwargs) -> int:
     return removed
 
 
-prune_failed_avatars.pruned_what = "failed avatar(s)"
+prune_failed_avatars.pruned_what = "failed or cancelled avatar(s)"

@@ -13,7 +13,7 @@ def train(task, progress) -> dict:
     # one a newer request made under the freed id: for_job). One that is ready (an earlier retry
     # succeeded), being trained by another task or gone is refused: training in place would wipe
     # files that renders or the other job use.
-    claimable = Q(status=Avatar.Status.FAILED) | Q(status=Avatar.Status.TRAINING, trained_by="")
+    claimable = Q(status__in=Avatar.UNTRAINED) | Q(status=Avatar.Status.TRAINING, trained_by="")
     Avatar.objects.for_job(task).filter(claimable, pk=avatar_id).update(
         status=Avatar.Status.TRAINING, trained_by=task.pk)
     avatar = Avatar.objects.filter(pk=avatar_id, status=Avatar.Status.TRAINING, trained_by=task.pk).first()

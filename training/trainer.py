@@ -7,6 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
+from monitoring.runner import JobCancelled
 from training.engines import get_talking_head_engine
 from training.engines.base import TrainingJob
 from training.models import Avatar
@@ -27,9 +28,9 @@ def train_avatar(avatar: Avatar, progress) -> dict:
     avatar.folder.mkdir(parents=True, exist_ok=True)
     try:
         manifest = engine.train(job, progress)
-    except BaseException:
+    except BaseException as exc:
         avatar.delete_files()
-        avatar.status = Avatar.Status.FAILED
+        avatar.status = Avatar.Status.CANCELLED if isinstance(exc, JobCancelled) else Avatar.Status.FAILED
         avatar.save(update_fields=["status"])
         raise
     manifest = {

@@ -28,13 +28,14 @@ def test_cancelling_a_queued_clone_frees_its_audio_id(api, media_root, no_worker
     assert again.status_code in (200, 202), again.json()
 
 
-def test_cancelling_a_queued_training_fails_its_avatar(api, media_root, no_worker):
+def test_cancelling_a_queued_training_leaves_its_avatar_cancelled_not_failed(api, media_root, no_worker):
     response = train_avatar(api, media_root)
 
     api.post(f"/api/tasks/{response.json()['task_id']}/cancel")
 
     avatar = Avatar.objects.get(pk=response.json()["avatar_id"])
-    assert avatar.status == Avatar.Status.FAILED
+    assert avatar.status == Avatar.Status.CANCELLED
+    assert api.get("/api/avatars?all=1").json()["avatars"][0]["status"] == "cancelled"
     assert not avatar.folder.exists()
 
 
