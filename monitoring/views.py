@@ -91,15 +91,20 @@ class HistoryView(APIView):
 
 
 class OwnRowDeleteView(APIView):
-    """DELETE of one of the user's own rows (staff: any) with its files; 404 for what they may not
-    see, 409 while queued or running tasks use it (the admin's rule: jobs.delete_unless_used)."""
+    """A user deleting one of their own voices or avatars (the admin's rule: jobs.delete_unless_used)."""
 
     model = None
     noun = ""
+    lookup_kwarg = ""  # the URL's name for the id, as the API documents it
     deleted_message = ""
 
-    @extend_schema(responses=response_serializer("RowDeleted"))
-    def delete(self, request, pk):
+    @extend_schema(
+        description="Delete one of your own (staff: anyone's) with its files. 404 for one you may not see, "
+                    "409 while a queued or running task uses it.",
+        responses=response_serializer("Deleted"),
+    )
+    def delete(self, request, **kwargs):
+        pk = kwargs[self.lookup_kwarg]
         row = self.model.objects.visible_to(request.user).filter(pk=pk).first()
         if row is None:
             raise NotFound(f"No {self.noun} {pk!r}.")

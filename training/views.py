@@ -87,7 +87,7 @@ class AvatarListView(APIView):
 
 
 class AvatarView(OwnRowDeleteView):
-    model, noun, deleted_message = Avatar, "avatar", "模型已删除"
+    model, noun, lookup_kwarg, deleted_message = Avatar, "avatar", "avatar_id", "模型已删除"
 
 
 class EngineListView(APIView):

@@ -1,8 +1,16 @@
 from __future__ import annotations
 
-from avatar_site.lib.uploads import delete_upload
+from avatar_site.lib.uploads import UPLOAD_PREFIX, delete_upload
 from monitoring.models import HistoryType, Task
 from voices.models import Speaker
+
+
+def was_uploaded(parameters: dict) -> bool:
+    """Whether a clone's reference was an upload; tasks from before ``source_uploaded`` was
+    recorded tell it by how history names an upload (``as_given``)."""
+    if "source_uploaded" in parameters:
+        return parameters["source_uploaded"]
+    return str(parameters.get("original_audio_path", "")).startswith(UPLOAD_PREFIX)
 
 
 def end_of_clone(sender, task: Task, **kwargs) -> None:
@@ -11,7 +19,7 @@ def end_of_clone(sender, task: Task, **kwargs) -> None:
     its audio_id, even when its job never ran."""
     if task.kind != HistoryType.AUDIO_CLONE or task.parameters.get("mode") != "clone":
         return
-    if task.parameters.get("source_uploaded"):
+    if was_uploaded(task.parameters):
         delete_upload(task.parameters["source_path"])
     if task.status == Task.Status.SUCCEEDED:
         return

@@ -95,7 +95,7 @@ class AudioCloneView(RecordsHistoryOnError, APIView):
 
 
 class ClonedAudioView(OwnRowDeleteView):
-    model, noun, deleted_message = Speaker, "voice", "声音已删除"
+    model, noun, lookup_kwarg, deleted_message = Speaker, "voice", "audio_id", "声音已删除"
 
 
 class ClonedAudioListView(APIView):

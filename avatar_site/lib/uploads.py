@@ -94,9 +94,12 @@ def save_upload(uploaded: UploadedFile, folder: str = "uploads") -> Path:
     return target
 
 
+UPLOAD_PREFIX = "(upload) "
+
+
 def as_given(value: str | UploadedFile) -> str:
     """A media field as the client gave it, for history: the path, or the uploaded file's name."""
-    return f"(upload) {value.name}" if isinstance(value, UploadedFile) else str(value)
+    return f"{UPLOAD_PREFIX}{value.name}" if isinstance(value, UploadedFile) else str(value)
 
 
 def discard_upload(path: Path, given: str | UploadedFile) -> None:

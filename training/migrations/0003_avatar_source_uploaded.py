@@ -3,10 +3,24 @@
 from django.db import migrations, models
 
 
+def mark_uploaded_sources(apps, schema_editor):
+    """Avatars trained before the flag: their request's ref_video says whether it was an upload
+    (history names uploads "(upload) <name>"), so deleting them deletes that upload too."""
+    Avatar = apps.get_model("training", "Avatar")
+    Task = apps.get_model("monitoring", "Task")
+    uploaded = [
+        task.parameters.get("avatar_id")
+        for task in Task.objects.filter(kind="model_training").only("parameters").iterator()
+        if str(task.parameters.get("ref_video", "")).startswith("(upload) ")
+    ]
+    Avatar.objects.filter(pk__in=[pk for pk in uploaded if pk]).update(source_uploaded=True)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
         ('training', '0002_avatar_trained_by'),
+        ('monitoring', '0003_history_owner_index'),
     ]
 
     operations = [
@@ -15,4 +29,5 @@ class Migration(migrations.Migration):
             name='source_uploaded',
             field=models.BooleanField(default=False, help_text='The source video was uploaded for it (deleted with it), not a path the client named'),
         ),
+        migrations.RunPython(mark_uploaded_sources, migrations.RunPython.noop),
     ]

@@ -252,3 +252,11 @@ def test_a_cancelled_clones_upload_goes_but_a_file_named_by_path_stays_even_in_t
     assert staff.post("/audio_clone", {"original_audio_path": str(named),
                                        "audio_id": "from_path"}).status_code == 200
     assert named.is_file()
+
+
+def test_a_clone_queued_before_uploads_were_flagged_is_told_by_its_history_name():
+    from voices.signals import was_uploaded
+
+    assert was_uploaded({"original_audio_path": "(upload) me.wav"})
+    assert not was_uploaded({"original_audio_path": "uploads/me.wav"})
+    assert not was_uploaded({"original_audio_path": "(upload) me.wav", "source_uploaded": False})
