@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django.test import override_settings
 from django_q.conf import Conf
 from rest_framework.test import APIClient
 
@@ -34,6 +35,17 @@ def media_root(settings, tmp_path):
 @pytest.fixture
 def input_root(media_root):
     return media_root.parent / "inputs"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def english_by_default():
+    """Requests without a language preference, the jobs they queue and engines called directly
+    write English, the messages' source language, which tests compare. For the whole session:
+    a test's own LANGUAGE_CODE change resets the active language to this default when undone.
+    The Chinese that the site speaks by default is tested in avatar_site/tests/test_languages.py
+    and the page tests."""
+    with override_settings(LANGUAGE_CODE="en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,7 @@ from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
 from django.views import defaults
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework.views import APIView
@@ -58,7 +59,7 @@ class MediaFileView(APIView):
         relative = PurePosixPath(target.relative_to(settings.MEDIA_ROOT.resolve()).as_posix())
         hidden = any(part.startswith(".") for part in relative.parts)  # partial outputs, scratch files
         if hidden or not target.is_file() or not may_read(request.user, relative):
-            raise NotFound("No such file.")
+            raise NotFound(_("No such file."))
         return ranged_file_response(request.headers.get("Range"), target, request.headers.get("If-Range"))
 
 
@@ -69,17 +70,17 @@ API_PREFIXES = ("/api/", "/video", "/media/", "/audio_clone", "/model_training",
 def bad_request(request, exception=None):
     """Django's own 400s (a Host not in ALLOWED_HOSTS, a malformed request line)."""
     if request.path.startswith(API_PREFIXES):
-        return JsonResponse({"status": "error", "message": "Bad request."}, status=400)
+        return JsonResponse({"status": "error", "message": _("Bad request.")}, status=400)
     return defaults.bad_request(request, exception)
 
 
 def not_found(request, exception=None):
     if request.path.startswith(API_PREFIXES):
-        return JsonResponse({"status": "error", "message": "Not found."}, status=404)
+        return JsonResponse({"status": "error", "message": _("Not found.")}, status=404)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
     if request.path.startswith(API_PREFIXES):
-        return JsonResponse({"status": "error", "message": "Internal error."}, status=500)
+        return JsonResponse({"status": "error", "message": _("Internal error.")}, status=500)
     return defaults.server_error(request)

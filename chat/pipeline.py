@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from chat.engines import get_language_model, get_recognizer
 from chat.models import Conversation, Turn
@@ -31,14 +32,14 @@ def chat_turn(
 ) -> dict:
     timings: dict[str, float] = {}
 
-    progress(2, "Recognising speech")
+    progress(2, _("Recognising speech"))
     started = time.monotonic()
     question = get_recognizer().transcribe(recording).strip()
     timings["asr"] = round(time.monotonic() - started, 3)
     if not question:
-        raise ChatError("No words were recognised in the recording.")
+        raise ChatError(_("No words were recognised in the recording."))
 
-    progress(15, "Asking the language model")
+    progress(15, _("Asking the language model"))
     messages = [{"role": "system", "content": settings.CHAT_SYSTEM_PROMPT}]
     messages += conversation.recent_messages(settings.CHAT_HISTORY_TURNS)
     messages.append({"role": "user", "content": question})
@@ -46,7 +47,7 @@ def chat_turn(
     answer = get_language_model(llm_name).reply(messages).strip()
     timings["llm"] = round(time.monotonic() - started, 3)
     if not answer:
-        raise ChatError("The language model gave an empty answer.", http_status=502)
+        raise ChatError(_("The language model gave an empty answer."), http_status=502)
     answer = _speakable_length(answer, settings.MAX_TEXT_CHARS)
 
     render_speech(avatar, speaker, answer, gpu, output, progress.scaled(30, 100), timings)
@@ -55,7 +56,7 @@ def chat_turn(
     except Exception:
         output.unlink(missing_ok=True)  # the job fails: its video must not stay behind, unlisted
         if not Conversation.objects.filter(pk=conversation.pk).exists():
-            raise ChatError("The conversation was deleted while its answer was being made.", http_status=410) from None
+            raise ChatError(_("The conversation was deleted while its answer was being made."), http_status=410) from None
         raise
     return {"transcript": question, "response": answer, "timings": timings}
 

@@ -7,6 +7,7 @@ import uuid
 import numpy as np
 import soundfile
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from avatar_site.lib.errors import Unprocessable
 from avatar_site.lib.media import MediaError, to_wav
@@ -23,7 +24,7 @@ def save_recording(uploaded, owner) -> Recording:
     try:
         if info.duration > settings.MAX_RECORDING_SECONDS:
             raise Unprocessable(
-                f"audio: the recording lasts {info.duration:.0f} s, longer than {settings.MAX_RECORDING_SECONDS:.0f} s."
+                _("audio: the recording lasts %(seconds).0f s, longer than %(limit).0f s.") % {"seconds": info.duration, "limit": settings.MAX_RECORDING_SECONDS}
             )
         try:
             to_wav(source, target)
@@ -31,10 +32,10 @@ def save_recording(uploaded, owner) -> Recording:
             raise Unprocessable(f"audio: {exc}") from None
         samples, rate = soundfile.read(str(target), dtype="float32")
         if samples.size == 0:
-            raise Unprocessable("audio: the recording is empty.")
+            raise Unprocessable(_("audio: the recording is empty."))
         rms = float(np.sqrt(np.mean(np.square(samples))))
         if 20 * np.log10(max(rms, 1e-10)) < SILENCE_DBFS:
-            raise Unprocessable("audio: the recording is silent.")
+            raise Unprocessable(_("audio: the recording is silent."))
     except Exception:
         target.unlink(missing_ok=True)
         raise

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -85,5 +86,6 @@ class ChatSystemView(RecordsHistoryOnError, APIView):
             return None
         conversation = Conversation.objects.filter(pk=conversation_id, owner=request.user).first()
         if conversation is None:
-            raise NotFound(f"conversation_id: no conversation {conversation_id}.")
+            raise NotFound(_("conversation_id: no conversation %(conversation_id)s.")
+                           % {"conversation_id": conversation_id})
         return conversation

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
 
 from avatar_site.lib.errors import ApiError, Conflict
 from training.archive import import_avatar
@@ -39,14 +40,16 @@ def check_render_inputs(user, model_name: str, model_param: str, ref_audio_id: s
     engine = get_talking_head_engine(model_name)
     speaker = Speaker.objects.visible_to(user).get_ready(ref_audio_id, "ref_audio_id")
     if not text and not engine.text_optional:
-        raise ApiError(f"target_text: required for {model_name}.")
+        raise ApiError(_("target_text: required for %(model_name)s.") % {"model_name": model_name})
     if isinstance(model_param, UploadedFile):
         return import_avatar(model_param, model_name, user), speaker
     avatar = Avatar.objects.visible_to(user).get_by_model_param(model_param)
     if avatar.status != Avatar.Status.READY:
-        raise Conflict(f"model_param: avatar {avatar.id} is not ready ({avatar.get_status_display()}).")
+        raise Conflict(_("model_param: avatar %(id)s is not ready (%(status)s).")
+                       % {"id": avatar.id, "status": avatar.get_status_display()})
     if avatar.engine != model_name:
-        raise ApiError(f"model_param: avatar {avatar.id} was trained with {avatar.engine}, not {model_name}.")
+        raise ApiError(_("model_param: avatar %(id)s was trained with %(engine)s, not %(model_name)s.")
+                       % {"id": avatar.id, "engine": avatar.engine, "model_name": model_name})
     return avatar, speaker
 
 
@@ -73,7 +76,7 @@ def render_speech(
     engine = get_talking_head_engine(avatar.engine)
     manifest = read_manifest(avatar)
     if not manifest:
-        raise EngineError(f"Avatar {avatar.id} has no readable manifest; train it again.")
+        raise EngineError(_("Avatar %(id)s has no readable manifest; train it again.") % {"id": avatar.id})
     # Named after the output (which starts with the task id): Task.remove_scratch finds it.
     work_dir = Path(tempfile.mkdtemp(prefix=f"{output.stem}_", dir=_scratch_dir()))
     try:
@@ -82,10 +85,10 @@ def render_speech(
             audio = speak(speaker, text, work_dir / "speech.wav", progress.scaled(0, 30))
         else:
             if speaker.reference_path is None or not speaker.reference_path.exists():
-                raise EngineError(f"Speaker {speaker.id} has no reference recording to render.")
+                raise EngineError(_("Speaker %(id)s has no reference recording to render.") % {"id": speaker.id})
             audio = speaker.reference_path
         timings["tts"] = round(time.monotonic() - started, 3)
-        progress(30, "Rendering the video")
+        progress(30, _("Rendering the video"))
         started = time.monotonic()
         partial = output.with_name(f".{output.stem}.partial.mp4")
         output.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from avatar_site.lib.fields import JobRequestSerializer, PathOrFileField
@@ -18,5 +19,6 @@ class VideoGenerationSerializer(JobRequestSerializer):
 
     def validate_target_text(self, value: str) -> str:
         if len(value) > settings.MAX_TEXT_CHARS:
-            raise serializers.ValidationError(f"Longer than the limit of {settings.MAX_TEXT_CHARS} characters.")
+            raise serializers.ValidationError(_("Longer than the limit of %(limit)s characters.")
+                                              % {"limit": settings.MAX_TEXT_CHARS})
         return value

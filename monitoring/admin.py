@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from avatar_site.lib.errors import Conflict
 from monitoring import jobs
@@ -17,12 +19,12 @@ class TaskAdmin(admin.ModelAdmin):
     # Django's "Delete selected" (with its confirmation page) goes through delete_queryset below.
     actions = ["cancel_tasks", "retry_tasks"]
 
-    @admin.action(description="Cancel selected tasks")
+    @admin.action(description=gettext_lazy("Cancel selected tasks"))
     def cancel_tasks(self, request, queryset):
         cancelled = sum(task.request_cancel() for task in queryset)
-        self.message_user(request, f"Asked {cancelled} task(s) to stop.")
+        self.message_user(request, _("Asked %(cancelled)s task(s) to stop.") % {"cancelled": cancelled})
 
-    @admin.action(description="Retry selected failed or cancelled tasks")
+    @admin.action(description=gettext_lazy("Retry selected failed or cancelled tasks"))
     def retry_tasks(self, request, queryset):
         retried, refused = [], []
         for task in queryset.filter(status__in=[Task.Status.FAILED, Task.Status.CANCELLED]):
@@ -32,9 +34,10 @@ class TaskAdmin(admin.ModelAdmin):
                 refused.append(task.pk)
             else:
                 retried.append(jobs.retry(task).pk)
-        self.message_user(request, f"Queued again as {', '.join(retried) or 'nothing'}.")
+        self.message_user(request, _("Queued again as %(tasks)s.") % {"tasks": ", ".join(retried) or _("nothing")})
         if refused:
-            self.message_user(request, f"Not retried (send the reference to /audio_clone anew): {', '.join(refused)}.",
+            self.message_user(request, _("Not retried (send the reference to /audio_clone anew): %(tasks)s.")
+                                       % {"tasks": ", ".join(refused)},
                               messages.WARNING)
 
     def has_delete_permission(self, request, obj=None):
@@ -43,12 +46,13 @@ class TaskAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         if not obj.discard():
-            self.message_user(request, f"{obj.pk} is running: cancel it first.", messages.ERROR)
+            self.message_user(request, _("%(pk)s is running: cancel it first.") % {"pk": obj.pk}, messages.ERROR)
 
     def delete_queryset(self, request, queryset):
         kept = [task.pk for task in queryset if not task.discard()]
         if kept:
-            self.message_user(request, f"Still running, not deleted: {', '.join(kept)}. Cancel them first.", messages.ERROR)
+            self.message_user(request, _("Still running, not deleted: %(tasks)s. Cancel them first.")
+                                       % {"tasks": ", ".join(kept)}, messages.ERROR)
 
 
 @admin.register(HistoryRecord)
@@ -75,7 +79,8 @@ class HistoryRecordAdmin(admin.ModelAdmin):
                 record.task.discard()
             record.delete()
         if kept:
-            self.message_user(request, f"Kept {kept} record(s) of unfinished tasks: cancel the tasks first.", messages.ERROR)
+            self.message_user(request, _("Kept %(kept)s record(s) of unfinished tasks: cancel the tasks first.")
+                                       % {"kept": kept}, messages.ERROR)
 
 
 class KeptWhileJobsUseIt(admin.ModelAdmin):
@@ -101,5 +106,5 @@ class KeptWhileJobsUseIt(admin.ModelAdmin):
             except Conflict:
                 kept.append(str(obj.pk))
         if kept:
-            self.message_user(request, f"Used by queued or running tasks, not deleted: {', '.join(kept)}. "
-                                       "Cancel those tasks first.", messages.ERROR)
+            self.message_user(request, _("Used by queued or running tasks, not deleted: %(rows)s. "
+                                         "Cancel those tasks first.") % {"rows": ", ".join(kept)}, messages.ERROR)

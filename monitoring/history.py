@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework.response import Response
 
 from avatar_site.lib.uploads import as_given
@@ -28,7 +29,7 @@ def request_parameters(request) -> dict:
         text = as_given(data.get(key))[:MAX_PARAMETER_LENGTH]
         parameters[_storable(str(key)[:MAX_PARAMETER_NAME_LENGTH])] = _storable(text)
     if len(keys) > MAX_PARAMETERS:
-        parameters["…"] = f"{len(keys) - MAX_PARAMETERS} more field(s) not kept"
+        parameters["…"] = _("%(count)s more field(s) not kept") % {"count": len(keys) - MAX_PARAMETERS}
     return parameters
 
 

@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from avatar_site.lib.errors import ApiError, Conflict, ServiceUnavailable
 from avatar_site.lib.storage import disk_full_message, media_disk_full
@@ -29,7 +31,8 @@ class QueueUnavailable(TaskNotQueued):
 def queue_for(gpu_choice: str) -> str:
     """The queue of a client's gpu_choice; 400 for a GPU this site does not have."""
     if gpu_choice not in settings.GPU_QUEUES:
-        raise ApiError(f"gpu_choice: unknown GPU {gpu_choice!r}; this site has {', '.join(settings.GPU_QUEUES)}.")
+        raise ApiError(_("gpu_choice: unknown GPU %(gpu)r; this site has %(gpus)s.")
+                       % {"gpu": gpu_choice, "gpus": ", ".join(settings.GPU_QUEUES)})
     return gpu_choice
 
 
@@ -40,8 +43,10 @@ def submit(
     owner=None,
     queue: str | None = None,
     gpu: str = "",
+    language: str | None = None,
 ) -> Task:
-    """Create the Task and its history row, then hand the task to its queue."""
+    """Create the Task and its history row, then hand the task to its queue. The job writes its
+    messages in ``language``, by default the request's."""
     handler = job if isinstance(job, str) else f"{job.__module__}.{job.__qualname__}"
     # Together or not at all: a task without its history row would run unrecorded (recovery
     # resends queued tasks) after the client was told the request failed.
@@ -53,6 +58,7 @@ def submit(
             owner=owner if owner is not None and owner.is_authenticated else None,
             queue=queue or settings.CPU_QUEUE,
             gpu=gpu,
+            language=language or translation.get_language() or settings.LANGUAGE_CODE,
         )
         HistoryRecord.objects.create(
             type=kind, parameters=parameters, status=HistoryRecord.Status.QUEUED, task=task, owner=task.owner
@@ -72,8 +78,8 @@ def enqueue(task: Task) -> None:
         send(task)
     except Exception as exc:
         logger.exception("Could not enqueue task %s", task.pk)
-        task.finish(Task.Status.FAILED, f"The job queue is unavailable: {exc}")
-        raise QueueUnavailable(f"The job queue is unavailable: {exc}") from None
+        task.finish(Task.Status.FAILED, _("The job queue is unavailable: %(reason)s") % {"reason": exc})
+        raise QueueUnavailable(task.message) from None
 
 
 def send(task: Task) -> None:
@@ -88,7 +94,7 @@ def delete_unless_used(row, name: str) -> None:
     name it, as the admin keeps it then."""
     with transaction.atomic():  # a submit naming it waits (SQLite: IMMEDIATE) or comes after
         if Task.objects.unfinished_naming(row).exists():
-            raise Conflict(f"{name} is used by queued or running tasks: cancel them first.")
+            raise Conflict(_("%(name)s is used by queued or running tasks: cancel them first.") % {"name": name})
         row.delete()
 
 
@@ -97,7 +103,8 @@ def retry(task: Task) -> Task:
     and the time of the original request (its job uses only rows that existed then)."""
     parameters = {**task.parameters, "retry_of": task.pk,
                   "requested_at": task.parameters.get("requested_at") or task.created_at.isoformat()}
-    return submit(task.kind, task.handler, parameters, owner=task.owner, queue=task.queue, gpu=task.gpu)
+    return submit(task.kind, task.handler, parameters, owner=task.owner, queue=task.queue, gpu=task.gpu,
+                  language=task.language or None)
 
 
 def wait(task: Task, timeout: float, poll: float = 0.25) -> Task:

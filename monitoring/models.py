@@ -8,7 +8,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from avatar_site.lib.ids import create_with_free_id
 from avatar_site.lib.ownership import OwnedQuerySet
@@ -28,6 +29,8 @@ TASK_ID_PREFIX = {
     HistoryType.AUDIO_CLONE: "clone",
     HistoryType.CHAT_SYSTEM: "chat",
 }
+
+CANCELLED_BEFORE_START = gettext_lazy("Cancelled before it started.")
 
 LOG_TAIL_LINES = 200
 LOG_LINE_CHARS = 2000  # the tail is sent with every poll of the task
@@ -83,6 +86,9 @@ class Task(models.Model):
     q_task_id = models.CharField(max_length=64, blank=True)
     worker_pid = models.IntegerField(null=True, blank=True)
     worker_host = models.CharField(max_length=255, blank=True)
+    language = models.CharField(
+        max_length=16, blank=True, help_text="The request's language: the job's messages are written in it"
+    )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -149,7 +155,7 @@ class Task(models.Model):
         with transaction.atomic():
             cancelled = Task.objects.filter(pk=self.pk, status=self.Status.QUEUED).update(
                 status=self.Status.CANCELLED, cancel_requested=True, finished_at=timezone.now(),
-                message="Cancelled before it started.",
+                message=self.in_own_language(CANCELLED_BEFORE_START),
             )
             if cancelled:
                 self.refresh_from_db()
@@ -165,7 +171,7 @@ class Task(models.Model):
         """End the task and its history row. ``if_running``: only if it is still running (False when
         it had ended meanwhile, as when recovery and a worker finishing at that moment meet)."""
         self.status = status
-        self.message = message
+        self.message = self.in_own_language(message)
         if result is not None:
             self.result = result
         if status == self.Status.SUCCEEDED:
@@ -183,6 +189,11 @@ class Task(models.Model):
             self._sync_history()
         task_finished.send(sender=Task, task=self)
         return True
+
+    def in_own_language(self, message) -> str:
+        """A message (lazy translations included) in the language of the request that queued the task."""
+        with translation.override(self.language or settings.LANGUAGE_CODE):
+            return str(message)
 
     def _sync_history(self) -> None:
         history_status = {

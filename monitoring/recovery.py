@@ -7,12 +7,15 @@ import socket
 from datetime import datetime
 
 import psutil
+from django.utils.translation import gettext_lazy
 
 from monitoring.models import Task
 
 logger = logging.getLogger(__name__)
 
-ORPHAN_MESSAGE = "The worker running this job stopped before it finished (killed or crashed). Run it again."
+ORPHAN_MESSAGE = gettext_lazy(
+    "The worker running this job stopped before it finished (killed or crashed). Run it again."
+)
 
 
 def _alive(pid: int, claimed_at: datetime | None) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -25,7 +26,7 @@ def finished_task_response(task: Task, message: str, success_fields: Callable[[d
     if task.status == Task.Status.SUCCEEDED:
         return Response({"status": "success", "message": message, "task_id": task.pk, **success_fields(task.result)})
     if task.status == Task.Status.CANCELLED:
-        return error_response(f"Task {task.pk} was cancelled.", status.HTTP_409_CONFLICT)
+        return error_response(_("Task %(pk)s was cancelled.") % {"pk": task.pk}, status.HTTP_409_CONFLICT)
     return error_response(task.message, task.result.get("http_status", 500))
 
 

@@ -19,7 +19,10 @@ from pathlib import Path
 import soundfile
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
+from django.utils import translation
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_q.exceptions import TimeoutException
 from rest_framework.exceptions import APIException
 
@@ -38,7 +41,9 @@ class WorkerStopping(BaseException):
     """SIGTERM reached the worker: django-q's JOB_TIMEOUT ran out, or the worker is shutting down."""
 
 
-STOPPED_MESSAGE = "The job was stopped: it ran longer than JOB_TIMEOUT ({timeout} s) or its worker was shut down."
+STOPPED_MESSAGE = gettext_lazy(
+    "The job was stopped: it ran longer than JOB_TIMEOUT (%(timeout)s s) or its worker was shut down."
+)
 
 
 @contextmanager
@@ -90,7 +95,7 @@ class Progress:
         overall = self.start + (self.end - self.start) * max(0.0, min(percent, 100.0)) / 100.0
         root.task.progress = max(root.task.progress, min(int(overall), 99))
         if message is not None:
-            root.task.message = message
+            root.task.message = str(message)
         root.flush(force=message is not None)
 
     def scaled(self, start: float, end: float) -> Progress:
@@ -144,7 +149,12 @@ def run_task(task_id: str) -> None:
     if not task.claim(os.getpid(), socket.gethostname()):
         logger.info("Task %s was not queued any more (%s); skipped", task_id, task.status)
         return
+    with translation.override(task.language or settings.LANGUAGE_CODE):
+        _run_claimed(task)
 
+
+def _run_claimed(task: Task) -> None:
+    task_id = task.pk
     progress = Progress(task)
     try:
         job = import_string(task.handler)
@@ -152,15 +162,15 @@ def run_task(task_id: str) -> None:
             result = job(task, progress)
     except TimeoutException:
         # django-q's alarm at JOB_TIMEOUT; it retires this worker once we re-raise.
-        _finish(task, progress, Task.Status.FAILED, STOPPED_MESSAGE.format(timeout=settings.JOB_TIMEOUT),
+        _finish(task, progress, Task.Status.FAILED, STOPPED_MESSAGE % {"timeout": settings.JOB_TIMEOUT},
                 {"http_status": 503})
         raise
     except WorkerStopping:
-        _finish(task, progress, Task.Status.FAILED, STOPPED_MESSAGE.format(timeout=settings.JOB_TIMEOUT),
+        _finish(task, progress, Task.Status.FAILED, STOPPED_MESSAGE % {"timeout": settings.JOB_TIMEOUT},
                 {"http_status": 503})
         raise SystemExit(1) from None  # the worker is being shut down: leave
     except JobCancelled:
-        _finish(task, progress, Task.Status.CANCELLED, "Cancelled.")
+        _finish(task, progress, Task.Status.CANCELLED, _("Cancelled."))
     except JobFailed as exc:
         _finish(task, progress, Task.Status.FAILED, str(exc), {"http_status": exc.http_status})
     except APIException as exc:  # engine unavailable, bad input found late: already user-facing
@@ -172,21 +182,25 @@ def run_task(task_id: str) -> None:
     except OSError as exc:  # disk full, media folder unwritable, a tool missing
         logger.exception("Task %s hit a system error", task_id)
         # The file's name, not where it lies on the server (clients read this message).
-        message = f"System error: {exc.strerror or exc}" + (f" ({Path(exc.filename).name})" if exc.filename else "")
+        message = _("System error: %(error)s") % {"error": exc.strerror or exc} + (
+            f" ({Path(exc.filename).name})" if exc.filename else "")
         _finish(task, progress, Task.Status.FAILED, message, {"http_status": 503})
     except ObjectDoesNotExist as exc:  # a speaker, avatar or recording deleted while the job was queued
-        message = f"Something this job needs was deleted before it ran ({exc}); send the request again."
+        message = _("Something this job needs was deleted before it ran (%(what)s); send the request again.") % {
+            "what": exc}
         _finish(task, progress, Task.Status.FAILED, message, {"http_status": 410})
     except soundfile.LibsndfileError as exc:  # libsndfile hides the errno of a failed write
         logger.exception("Task %s could not write audio", task_id)
         free_mb = (media_free_bytes() or 0) / 2**20
-        message = f"System error: an audio file could not be written (libsndfile: {exc}); {free_mb:.1f} MB free on the media folder's disk."
+        message = _("System error: an audio file could not be written (libsndfile: %(error)s); "
+                    "%(free_mb).1f MB free on the media folder's disk.") % {"error": exc, "free_mb": free_mb}
         _finish(task, progress, Task.Status.FAILED, message, {"http_status": 503})
     except Exception as exc:
         logger.exception("Task %s crashed", task_id)
-        _finish(task, progress, Task.Status.FAILED, f"Internal error: {type(exc).__name__}: {exc}", {"http_status": 500})
+        message = _("Internal error: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
+        _finish(task, progress, Task.Status.FAILED, message, {"http_status": 500})
     else:
-        _finish(task, progress, Task.Status.SUCCEEDED, "Done.", result or {})
+        _finish(task, progress, Task.Status.SUCCEEDED, _("Done."), result or {})
 
 
 def _finish(task: Task, progress: Progress, status: str, message: str, result: dict | None = None) -> None:
@@ -199,7 +213,8 @@ def _finish(task: Task, progress: Progress, status: str, message: str, result: d
         # cause, and answer as the server's fault, not the input's.
         disk_full = media_disk_full()
         if disk_full:
-            message = f"{disk_full_message()} The job ended with: {message}"
+            message = _("%(disk_full)s The job ended with: %(message)s") % {
+                "disk_full": disk_full_message(), "message": message}
         if disk_full or "No space left on device" in message:
             result = {**(result or {}), "http_status": 503}
     # Only a running task: recovery may have judged this worker dead and ended the task already;

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -41,9 +43,9 @@ class TaskCancelView(APIView):
         try:
             cancelled = task.request_cancel()
         except Task.DoesNotExist:  # deleted meanwhile (the admin)
-            raise NotFound(f"No task {task_id}.") from None
+            raise NotFound(_("No task %(task_id)s.") % {"task_id": task_id}) from None
         if not cancelled:
-            raise Conflict(f"Task {task.pk} has already ended ({task.status}).")
+            raise Conflict(_("Task %(pk)s has already ended (%(status)s).") % {"pk": task.pk, "status": task.status})
         message = "任务已取消" if task.status == Task.Status.CANCELLED else "已请求取消任务"
         return Response({"status": "success", "message": message, "task_id": task.pk, "task_status": task.status})
 
@@ -65,7 +67,8 @@ class HistoryView(APIView):
     @extend_schema(parameters=[HistoryQuerySerializer], responses=HistoryPageSerializer)
     def get(self, request, history_type: str):
         if history_type not in HistoryType.values:
-            raise NotFound(f"Unknown history type {history_type!r}; use one of {', '.join(HistoryType.values)}.")
+            raise NotFound(_("Unknown history type %(history_type)r; use one of %(values)s.")
+                           % {"history_type": history_type, "values": ', '.join(HistoryType.values)})
         query = HistoryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         records = HistoryRecord.objects.visible_to(request.user).filter(type=history_type)
@@ -107,6 +110,6 @@ class OwnRowDeleteView(APIView):
         pk = kwargs[self.lookup_kwarg]
         row = self.model.objects.visible_to(request.user).filter(pk=pk).first()
         if row is None:
-            raise NotFound(f"No {self.noun} {pk!r}.")
-        jobs.delete_unless_used(row, f"{self.noun.capitalize()} {pk}")
+            raise NotFound(_("No %(noun)s %(pk)r.") % {"noun": self.noun, "pk": pk})
+        jobs.delete_unless_used(row, f"{capfirst(self.noun)} {pk}")
         return Response({"status": "success", "message": self.deleted_message})

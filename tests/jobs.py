@@ -52,3 +52,11 @@ def encoding_job(task, progress) -> dict:
     from avatar_site.lib.media import MediaError
 
     raise MediaError("ffmpeg failed: av_interleaved_write_frame(): No space left on device")
+
+
+def translated_failure_job(task, progress) -> dict:
+    """Reports and fails with messages of the site's catalogue (see avatar_site/tests/test_languages.py)."""
+    from django.utils.translation import gettext as _
+
+    progress(10, _("Rendering the video"))
+    raise JobFailed(_("The text to speak is empty."))

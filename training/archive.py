@@ -11,6 +11,7 @@ import zlib
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from avatar_site.lib.errors import ApiError, Unprocessable, UnsupportedMedia
 from avatar_site.lib.parsers import unstorable_text
@@ -31,7 +32,7 @@ def import_avatar(uploaded, engine: str, owner) -> Avatar:
     leave one more copy behind.
     """
     if not zipfile.is_zipfile(uploaded):
-        raise UnsupportedMedia("model_param: upload a .zip of a trained avatar's folder (with its manifest.json).")
+        raise UnsupportedMedia(_("model_param: upload a .zip of a trained avatar's folder (with its manifest.json)."))
     digest = _sha256(uploaded)
     earlier = Avatar.objects.filter(owner=owner, engine=engine, status=Avatar.Status.READY,
                                     metrics__archive_sha256=digest).first()
@@ -42,7 +43,7 @@ def import_avatar(uploaded, engine: str, owner) -> Avatar:
     try:
         archive = zipfile.ZipFile(uploaded)
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
-        raise Unprocessable(f"model_param: the archive is damaged ({exc}).") from None
+        raise Unprocessable(_("model_param: the archive is damaged (%(error)s).") % {"error": exc}) from None
     with archive:
         members = [member for member in archive.infolist() if not member.is_dir()]
         prefix = _checked_prefix(members)
@@ -57,7 +58,8 @@ def import_avatar(uploaded, engine: str, owner) -> Avatar:
             _unpack(archive, members, prefix, avatar)
             missing = get_talking_head_engine(engine).missing_files(avatar.folder, manifest)
             if missing:
-                raise Unprocessable(f"model_param: the archive lacks what rendering needs: {', '.join(missing)}.")
+                raise Unprocessable(_("model_param: the archive lacks what rendering needs: %(missing)s.") % {
+                    "missing": ", ".join(missing)})
             manifest["avatar_id"] = avatar.id
             avatar.manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
         except BaseException:
@@ -81,18 +83,20 @@ def _checked_manifest(archive: zipfile.ZipFile, prefix: str, engine: str) -> dic
     try:
         manifest = json.loads(archive.read(prefix + "manifest.json"))
     except (KeyError, ValueError, zipfile.BadZipFile, zlib.error, EOFError):
-        raise ApiError("model_param: the archive has no readable manifest.json.") from None
+        raise ApiError(_("model_param: the archive has no readable manifest.json.")) from None
     if not isinstance(manifest, dict):
-        raise ApiError("model_param: manifest.json is not a JSON object.")
+        raise ApiError(_("model_param: manifest.json is not a JSON object."))
     if reason := unstorable_text(manifest):
-        raise ApiError(f"model_param: manifest.json: {reason}.")
+        raise ApiError(_("model_param: manifest.json: %(reason)s.") % {"reason": reason})
     if manifest.get("engine") != engine:
-        raise ApiError(f"model_param: the archive holds a {manifest.get('engine')!r} avatar, not {engine}.")
+        raise ApiError(_("model_param: the archive holds a %(found)r avatar, not %(engine)s.") % {
+            "found": manifest.get("engine"), "engine": engine})
     epochs = manifest.get("epochs")
     if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or not 0 <= epochs < 2**31):
-        raise ApiError(f"model_param: manifest.json: epochs {epochs!r} is not a whole number of epochs.")
+        raise ApiError(_("model_param: manifest.json: epochs %(epochs)r is not a whole number of epochs.") % {
+            "epochs": epochs})
     if not isinstance(manifest.get("params") or {}, dict):
-        raise ApiError("model_param: manifest.json: params is not a JSON object.")
+        raise ApiError(_("model_param: manifest.json: params is not a JSON object."))
     return manifest
 
 
@@ -105,25 +109,25 @@ def _check_training_data(manifest: dict, owner) -> None:
         return
     if not isinstance(data_id, str) or not Avatar.objects.visible_to(owner).filter(pk=data_id).exists():
         raise ApiError(
-            f"model_param: the archive's training data (data/{data_id}) belongs to no avatar of yours on this "
-            "site; SyncTalk and ER-NeRF avatars move only together with their checkout's data."
+            _("model_param: the archive's training data (data/%(data_id)s) belongs to no avatar of yours on this "
+              "site; SyncTalk and ER-NeRF avatars move only together with their checkout's data.") % {"data_id": data_id}
         )
 
 
 def _checked_prefix(members: list[zipfile.ZipInfo]) -> str:
     if not members or len(members) > MAX_MEMBERS:
-        raise Unprocessable(f"model_param: the archive must hold 1 to {MAX_MEMBERS} files.")
+        raise Unprocessable(_("model_param: the archive must hold 1 to %(limit)s files.") % {"limit": MAX_MEMBERS})
     if sum(member.file_size for member in members) > settings.MAX_AVATAR_ARCHIVE_BYTES:
-        raise Unprocessable("model_param: the archive unpacks to more than the allowed size.")
+        raise Unprocessable(_("model_param: the archive unpacks to more than the allowed size."))
     names = [PurePosixPath(member.filename) for member in members]
     if any(name.is_absolute() or ".." in name.parts or "\\" in str(name) for name in names):
-        raise ApiError("model_param: the archive has entries outside its folder.")
+        raise ApiError(_("model_param: the archive has entries outside its folder."))
     if PurePosixPath("manifest.json") in names:
         return ""
     tops = {name.parts[0] for name in names}
     if len(tops) == 1 and PurePosixPath(next(iter(tops)), "manifest.json") in names:
         return next(iter(tops)) + "/"
-    raise ApiError("model_param: the archive has no manifest.json at its top.")
+    raise ApiError(_("model_param: the archive has no manifest.json at its top."))
 
 
 def _unpack(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], prefix: str, avatar: Avatar) -> None:
@@ -133,23 +137,25 @@ def _unpack(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], prefix: st
         relative = member.filename[len(prefix):]
         target = (folder / relative).resolve()
         if not target.is_relative_to(folder.resolve()):
-            raise ApiError("model_param: the archive has entries outside its folder.")
+            raise ApiError(_("model_param: the archive has entries outside its folder."))
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             with archive.open(member) as source, open(target, "wb") as sink:
                 while chunk := source.read(CHUNK):
                     written += len(chunk)
                     if written > settings.MAX_AVATAR_ARCHIVE_BYTES:
-                        raise Unprocessable("model_param: the archive unpacks to more than the allowed size.")
+                        raise Unprocessable(_("model_param: the archive unpacks to more than the allowed size."))
                     sink.write(chunk)
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-            raise Unprocessable(f"model_param: the archive is damaged ({exc}).") from None
+            raise Unprocessable(_("model_param: the archive is damaged (%(error)s).") % {"error": exc}) from None
         except (FileExistsError, NotADirectoryError, IsADirectoryError):
-            raise ApiError(f"model_param: {relative!r} is both a file and a folder in the archive.") from None
+            raise ApiError(_("model_param: %(name)r is both a file and a folder in the archive.") % {
+                "name": relative}) from None
         except OSError as exc:
             if exc.errno != errno.ENAMETOOLONG:
                 raise
-            raise ApiError(f"model_param: an entry's name in the archive is too long ({relative[:80]!r}…).") from None
+            raise ApiError(_("model_param: an entry's name in the archive is too long (%(name)r…).") % {
+                "name": relative[:80]}) from None
 
 
 def pack_avatar(avatar: Avatar, target) -> None:

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from avatar_site.lib.ids import create_with_free_id
 from avatar_site.lib.ownership import OwnedQuerySet
@@ -29,7 +31,7 @@ class AvatarQuerySet(OwnedQuerySet):
             if folder.parent == avatars_root:
                 avatar = self.filter(pk=folder.name).first()
         if avatar is None:
-            raise NotFound(f"model_param: no trained avatar {model_param!r}; see /api/avatars.")
+            raise NotFound(_("model_param: no trained avatar %(name)r; see /api/avatars.") % {"name": model_param})
         return avatar
 
 
@@ -52,15 +54,16 @@ class Avatar(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.TRAINING, db_index=True)
     source_video = models.CharField(max_length=500)
     source_uploaded = models.BooleanField(
-        default=False, help_text="The source video was uploaded for it (deleted with it), not a path the client named",
+        default=False,
+        help_text=gettext_lazy("The source video was uploaded for it (deleted with it), not a path the client named"),
     )
     epochs = models.PositiveIntegerField()
     params = models.JSONField(default=dict, blank=True)
-    metrics = models.JSONField(default=dict, blank=True, help_text="Losses, scores and timings from training")
+    metrics = models.JSONField(default=dict, blank=True, help_text=gettext_lazy("Losses, scores and timings from training"))
     gpu = models.CharField(max_length=32, blank=True)
     trained_by = models.CharField(
         max_length=64, blank=True,
-        help_text="The task whose job trains (or trained) it; empty until its first training starts",
+        help_text=gettext_lazy("The task whose job trains (or trained) it; empty until its first training starts"),
     )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)

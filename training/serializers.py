@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from avatar_site.lib.fields import PathOrFileField
@@ -18,9 +20,9 @@ def parse_custom_params(text: str) -> dict:
         try:
             value = json.loads(text)
         except ValueError as exc:
-            raise serializers.ValidationError(f"not valid JSON ({exc.msg})") from None
+            raise serializers.ValidationError(_("not valid JSON (%(error)s)") % {"error": exc.msg}) from None
         if not isinstance(value, dict):
-            raise serializers.ValidationError("JSON must be an object of key/value pairs")
+            raise serializers.ValidationError(_("JSON must be an object of key/value pairs"))
         return value
     params = {}
     for pair in text.replace(";", ",").split(","):
@@ -28,14 +30,14 @@ def parse_custom_params(text: str) -> dict:
             continue
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise serializers.ValidationError(f"{pair.strip()!r} is neither JSON nor key=value")
+            raise serializers.ValidationError(_("%(pair)r is neither JSON nor key=value") % {"pair": pair.strip()})
         params[key.strip()] = value.strip()
     return params
 
 
 class ModelTrainingSerializer(serializers.Serializer):
     model_choice = serializers.ChoiceField(choices=[])
-    ref_video = PathOrFileField(help_text="Path inside the input roots, or an uploaded video")
+    ref_video = PathOrFileField(help_text=gettext_lazy("Path inside the input roots, or an uploaded video"))
     gpu_choice = serializers.CharField(max_length=32)
     epoch = serializers.IntegerField(min_value=1, max_value=100000, default=100)
     custom_params = serializers.CharField(required=False, allow_blank=True, max_length=2000)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from training.engines.base import EngineError
 from training.models import Avatar
@@ -18,8 +19,8 @@ def train(task, progress) -> dict:
         status=Avatar.Status.TRAINING, trained_by=task.pk)
     avatar = Avatar.objects.filter(pk=avatar_id, status=Avatar.Status.TRAINING, trained_by=task.pk).first()
     if avatar is None:
-        raise EngineError(f"Avatar {avatar_id} is already trained, being trained by another task, or was deleted: "
-                          "train a new one with /model_training.")
+        raise EngineError(_("Avatar %(avatar)s is already trained, being trained by another task, or was deleted: "
+                            "train a new one with /model_training.") % {"avatar": avatar_id})
     manifest = train_avatar(avatar, progress)
     return {
         "avatar_id": avatar.id,

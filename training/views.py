@@ -3,6 +3,8 @@ from __future__ import annotations
 from functools import partial
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -41,8 +43,8 @@ class ModelTrainingView(RecordsHistoryOnError, APIView):
         try:
             params = engine.validate_params(data.get("custom_params", {}))
         except ValueError as exc:
-            raise ApiError(f"custom_params: {exc}") from None
-        source, _ = media_input(
+            raise ApiError(_("custom_params: %(reason)s") % {"reason": exc}) from None
+        source, _kind = media_input(
             data["ref_video"], "ref_video", need_video=True, folder="uploads/videos",
             may_use=partial(may_use_input, request.user),
         )
@@ -87,7 +89,7 @@ class AvatarListView(APIView):
 
 
 class AvatarView(OwnRowDeleteView):
-    model, noun, lookup_kwarg, deleted_message = Avatar, "avatar", "avatar_id", "模型已删除"
+    model, noun, lookup_kwarg, deleted_message = Avatar, gettext_lazy("avatar"), "avatar_id", "模型已删除"
 
 
 class EngineListView(APIView):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import soundfile
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from avatar_site.lib.media import MediaError, to_wav
 from monitoring.runner import JobFailed
@@ -35,20 +36,21 @@ def clone_speaker(speaker: Speaker, source: Path, progress) -> Speaker:
     folder = speaker.folder
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        progress(5, "Decoding the reference recording")
+        progress(5, _("Decoding the reference recording"))
         original = folder / "reference_original.wav"
         reference = folder / "reference.wav"
         try:
             to_wav(source, original, rate=_original_rate(source), channels=1)
             to_wav(source, reference, rate=REFERENCE_RATE, channels=1)
         except MediaError as exc:
-            raise VoiceError(f"The reference recording cannot be decoded: {exc}") from None
+            raise VoiceError(_("The reference recording cannot be decoded: %(exc)s") % {"exc": exc}) from None
         if wav_seconds(reference) > settings.MAX_REFERENCE_SECONDS:
             raise VoiceError(
-                f"The reference is longer than the limit of {settings.MAX_REFERENCE_SECONDS:.0f} s; trim it."
+                _("The reference is longer than the limit of %(limit).0f s; trim it.") % {"limit": settings.MAX_REFERENCE_SECONDS}
             )
         if wav_seconds(reference) < MIN_REFERENCE_SECONDS:
-            raise VoiceError(f"The reference has less than {MIN_REFERENCE_SECONDS:.0f} s of audio.")
+            raise VoiceError(_("The reference has less than %(minimum).0f s of audio.")
+                             % {"minimum": MIN_REFERENCE_SECONDS})
         engine = get_voice_engine(speaker.engine)
         profile = engine.extract(reference, original, folder, progress.scaled(10, 100))
     except BaseException:
@@ -75,16 +77,17 @@ def _original_rate(source: Path) -> int:
 def check_text(text: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise VoiceError("The text to speak is empty.")
+        raise VoiceError(_("The text to speak is empty."))
     if len(text) > settings.MAX_TEXT_CHARS:
-        raise VoiceError(f"The text is longer than {settings.MAX_TEXT_CHARS} characters.")
+        raise VoiceError(_("The text is longer than %(limit)s characters.") % {"limit": settings.MAX_TEXT_CHARS})
     return text
 
 
 def speak(speaker: Speaker, text: str, output: Path, progress) -> Path:
     """Speak ``text`` in ``speaker``'s voice into the WAV file ``output``."""
     if speaker.status != Speaker.Status.READY:
-        raise VoiceError(f"Speaker {speaker.id} is not ready ({speaker.get_status_display()}).")
+        raise VoiceError(_("Speaker %(id)s is not ready (%(status)s).")
+                         % {"id": speaker.id, "status": speaker.get_status_display()})
     engine = get_voice_engine(speaker.engine)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.stem}.{uuid.uuid4().hex}.partial.wav")

@@ -7,12 +7,14 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from avatar_site.lib.ownership import OwnedQuerySet
 
 speaker_id_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",
-    "Use 1–64 letters, digits, '_' or '-', starting with a letter or digit.",
+    gettext_lazy("Use 1–64 letters, digits, '_' or '-', starting with a letter or digit."),
 )
 
 
@@ -27,9 +29,11 @@ class SpeakerQuerySet(OwnedQuerySet):
 
         speaker = self.filter(pk=speaker_id).first()
         if speaker is None:
-            raise NotFound(f"{field}: no cloned voice {speaker_id!r}; see /api/cloned-audios.")
+            raise NotFound(_("%(field)s: no cloned voice %(speaker_id)r; see /api/cloned-audios.")
+                           % {"field": field, "speaker_id": speaker_id})
         if speaker.status != Speaker.Status.READY:
-            raise Conflict(f"{field}: the voice {speaker.id} is not ready ({speaker.get_status_display()}).")
+            raise Conflict(_("%(field)s: the voice %(id)s is not ready (%(status)s).")
+                           % {"field": field, "id": speaker.id, "status": speaker.get_status_display()})
         return speaker
 
     def reserved_for(self, task) -> SpeakerQuerySet:

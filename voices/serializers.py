@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from avatar_site.lib.fields import JobRequestSerializer, PathOrFileField
@@ -28,20 +29,20 @@ class AudioCloneSerializer(JobRequestSerializer):
         generating = bool(attrs.get("gen_audio_id") or attrs.get("generate_text"))
         if cloning and generating:
             raise serializers.ValidationError(
-                "Give either original_audio_path (clone mode) or gen_audio_id and generate_text (generate mode), not both."
+                _("Give either original_audio_path (clone mode) or gen_audio_id and generate_text (generate mode), not both.")
             )
         if not cloning and not generating:
             raise serializers.ValidationError(
-                "Give original_audio_path to clone a voice, or gen_audio_id and generate_text to speak text."
+                _("Give original_audio_path to clone a voice, or gen_audio_id and generate_text to speak text.")
             )
         if generating:
             if not attrs.get("gen_audio_id"):
-                raise serializers.ValidationError({"gen_audio_id": "Required in generate mode."})
+                raise serializers.ValidationError({"gen_audio_id": _("Required in generate mode.")})
             if not attrs.get("generate_text"):
-                raise serializers.ValidationError({"generate_text": "Required in generate mode."})
+                raise serializers.ValidationError({"generate_text": _("Required in generate mode.")})
             if len(attrs["generate_text"]) > settings.MAX_TEXT_CHARS:
                 raise serializers.ValidationError(
-                    {"generate_text": f"Longer than the limit of {settings.MAX_TEXT_CHARS} characters."}
+                    {"generate_text": _("Longer than the limit of %(limit)s characters.") % {"limit": settings.MAX_TEXT_CHARS}}
                 )
         attrs["mode"] = "clone" if cloning else "generate"
         return attrs

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from avatar_site.lib.paths import media_url
 from voices.cloning import VoiceError, clone_speaker, generated_audio_path, speak, wav_seconds
 from voices.models import Speaker
@@ -12,7 +14,7 @@ from voices.models import Speaker
 def extract_voice(task, progress) -> dict:
     speaker = Speaker.objects.reserved_for(task).first()
     if speaker is None:
-        raise VoiceError("This clone cannot run again: send the reference to /audio_clone anew.")
+        raise VoiceError(_("This clone cannot run again: send the reference to /audio_clone anew."))
     clone_speaker(speaker, Path(task.parameters["source_path"]), progress)
     return {"speaker_id": speaker.id, "reference_audio": media_url(speaker.reference_path)}
 

@@ -4,6 +4,8 @@ from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -45,10 +47,10 @@ class AudioCloneView(RecordsHistoryOnError, APIView):
 
     def clone(self, request, data):
         engine = data.get("engine") or settings.VOICE_ENGINE
-        load_engine(settings.VOICE_ENGINES, engine, "voice")
+        load_engine(settings.VOICE_ENGINES, engine, _("voice"))
         if Speaker.objects.filter(pk=data["audio_id"]).exists():
-            raise Conflict(f"audio_id: speaker {data['audio_id']!r} already exists.")
-        source, _ = media_input(
+            raise Conflict(_("audio_id: speaker %(audio_id)r already exists.") % {"audio_id": data['audio_id']})
+        source, _info = media_input(
             data["original_audio_path"], "original_audio_path", need_audio=True,
             may_use=partial(may_use_input, request.user),
         )
@@ -60,7 +62,8 @@ class AudioCloneView(RecordsHistoryOnError, APIView):
                 )
         except IntegrityError:
             discard_upload(source, data["original_audio_path"])
-            raise Conflict(f"audio_id: speaker {data['audio_id']!r} already exists.") from None
+            raise Conflict(_("audio_id: speaker %(audio_id)r already exists.")
+                           % {"audio_id": data['audio_id']}) from None
         try:
             task = jobs.submit(
                 HistoryType.AUDIO_CLONE,
@@ -95,7 +98,7 @@ class AudioCloneView(RecordsHistoryOnError, APIView):
 
 
 class ClonedAudioView(OwnRowDeleteView):
-    model, noun, lookup_kwarg, deleted_message = Speaker, "voice", "audio_id", "声音已删除"
+    model, noun, lookup_kwarg, deleted_message = Speaker, gettext_lazy("voice"), "audio_id", "声音已删除"
 
 
 class ClonedAudioListView(APIView):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from avatar_site.lib.errors import ApiError, ServiceUnavailable
 
@@ -14,11 +15,13 @@ class EngineUnavailable(ServiceUnavailable):
 def load_engine(registry: dict[str, str], name: str, kind: str):
     """An instance of the engine ``name``; 400 when unknown, 503 with the reason when unusable."""
     if name not in registry:
-        raise ApiError(f"Unknown {kind} engine {name!r}; choose one of {', '.join(registry)}.")
+        raise ApiError(_("Unknown %(kind)s engine %(name)r; choose one of %(choices)s.")
+                       % {"kind": kind, "name": name, "choices": ', '.join(registry)})
     try:
         engine_class = import_string(registry[name])
     except ImportError as exc:
-        raise EngineUnavailable(f"The {kind} engine {name} is not installed here ({exc}).") from None
+        raise EngineUnavailable(_("The %(kind)s engine %(name)s is not installed here (%(exc)s).")
+                                % {"kind": kind, "name": name, "exc": exc}) from None
     engine = engine_class()
     engine.check_available()
     return engine

@@ -15,6 +15,8 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -24,37 +26,37 @@ logger = logging.getLogger(__name__)
 
 class ApiError(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "Bad request."
+    default_detail = gettext_lazy("Bad request.")
 
 
 class NotFound(ApiError):
     status_code = status.HTTP_404_NOT_FOUND
-    default_detail = "Not found."
+    default_detail = gettext_lazy("Not found.")
 
 
 class Conflict(ApiError):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "Conflict."
+    default_detail = gettext_lazy("Conflict.")
 
 
 class PayloadTooLarge(ApiError):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "Upload too large."
+    default_detail = gettext_lazy("Upload too large.")
 
 
 class UnsupportedMedia(ApiError):
     status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
-    default_detail = "Unsupported media."
+    default_detail = gettext_lazy("Unsupported media.")
 
 
 class Unprocessable(ApiError):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = "The input cannot be processed."
+    default_detail = gettext_lazy("The input cannot be processed.")
 
 
 class ServiceUnavailable(ApiError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "Service unavailable."
+    default_detail = gettext_lazy("Service unavailable.")
 
 
 def error_response(message: str, http_status: int) -> Response:
@@ -78,18 +80,18 @@ def api_exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge(str(exc))
     elif isinstance(exc, Http404):
-        exc = NotFound(str(exc) or "Not found.")
+        exc = NotFound(str(exc) or None)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
         exc = ApiError(str(exc))
     elif isinstance(exc, SuspiciousOperation):  # Django answers these 400 too; the detail stays in the log
         logging.getLogger("django.security").warning("%s: %s", type(exc).__name__, exc)
-        exc = ApiError("Bad request.")
+        exc = ApiError()
 
     response = exception_handler(exc, context)
     if response is None:
         logger.exception("Unhandled error in %s", context.get("view"), exc_info=exc)
-        return error_response("Internal error; the administrator can find the details in the log.", 500)
+        return error_response(_("Internal error; the administrator can find the details in the log."), 500)
     response.data = {"status": "error", "message": flatten_detail(response.data)}
     return response

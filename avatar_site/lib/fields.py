@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -12,8 +13,8 @@ class PathOrFileField(serializers.Field):
     """A form field that takes either a server path (string) or an uploaded file."""
 
     default_error_messages = {
-        "invalid": "Give a path or upload a file.",
-        "null_characters": "NUL characters are not allowed.",
+        "invalid": gettext_lazy("Give a path or upload a file."),
+        "null_characters": gettext_lazy("NUL characters are not allowed."),
     }
 
     def to_internal_value(self, data):

@@ -9,6 +9,7 @@ import time
 
 import httpx
 import requests
+from django.utils.translation import gettext as _
 
 
 class AnswerTooLarge(Exception):
@@ -31,14 +32,14 @@ def read_within(response: requests.Response, seconds: float, max_bytes: int) -> 
         for chunk in response.iter_content(65536):
             body += chunk
             if len(body) > max_bytes:
-                raise AnswerTooLarge(f"more than {max_bytes // 2**20} MB")
+                raise AnswerTooLarge(_("more than %(megabytes)s MB") % {"megabytes": max_bytes // 2**20})
     except requests.RequestException:
         if not shut.is_set():
             raise
     finally:
         deadline.cancel()
     if shut.is_set():
-        raise requests.Timeout(f"the answer took longer than {seconds:g} s")
+        raise requests.Timeout(_("the answer took longer than %(seconds)g s") % {"seconds": seconds})
     return bytes(body)
 
 
@@ -80,9 +81,11 @@ class _DeadlineStream(httpx.SyncByteStream):
         for chunk in self.stream:
             received += len(chunk)
             if time.monotonic() > self.deadline:
-                raise httpx.ReadTimeout(f"the answer took longer than {self.seconds:g} s", request=self.request)
+                raise httpx.ReadTimeout(_("the answer took longer than %(seconds)g s")
+                                        % {"seconds": self.seconds}, request=self.request)
             if received > self.max_bytes:
-                raise httpx.DecodingError(f"the answer is over {self.max_bytes // 2**20} MB", request=self.request)
+                raise httpx.DecodingError(_("the answer is over %(megabytes)s MB")
+                                          % {"megabytes": self.max_bytes // 2**20}, request=self.request)
             yield chunk
 
     def close(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from avatar_site.lib.errors import ServiceUnavailable
 
@@ -25,4 +26,5 @@ def create_with_free_id(model, base: str, attempts: int, **fields):
         except IntegrityError:
             if not model.objects.filter(id=candidate).exists():
                 raise
-    raise ServiceUnavailable(f"All {attempts} ids {base}… are taken; try again later.")
+    raise ServiceUnavailable(_("All %(attempts)s ids %(base)s… are taken; try again later.")
+                             % {"attempts": attempts, "base": base})

@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 
 class MediaError(Exception):
@@ -44,7 +45,7 @@ def ffmpeg_binary() -> str:
     except (ImportError, RuntimeError):
         found = shutil.which("ffmpeg")
         if not found:
-            raise MediaToolMissing("ffmpeg is not installed.") from None
+            raise MediaToolMissing(_("%(tool)s is not installed.") % {"tool": "ffmpeg"}) from None
         return found
 
 
@@ -52,14 +53,15 @@ def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(args, capture_output=True, timeout=timeout, check=False)
     except FileNotFoundError:
-        raise MediaToolMissing(f"{Path(args[0]).name} is not installed.") from None
+        raise MediaToolMissing(_("%(tool)s is not installed.") % {"tool": Path(args[0]).name}) from None
     except subprocess.TimeoutExpired:
-        raise MediaError(f"{Path(args[0]).name} took longer than {timeout:.0f} s.") from None
+        raise MediaError(_("%(tool)s took longer than %(seconds).0f s.")
+                         % {"tool": Path(args[0]).name, "seconds": timeout}) from None
 
 
 def _fraction(text: str) -> float:
     try:
-        num, _, den = text.partition("/")
+        num, _slash, den = text.partition("/")
         return float(num) / float(den or 1)
     except (ValueError, ZeroDivisionError):
         return 0.0
@@ -78,7 +80,7 @@ def probe(path: Path) -> MediaInfo:
         reason = result.stderr.decode(errors="replace").strip().splitlines()
         # ffprobe names the file by its full path: clients see only its name.
         reason = reason[-1].replace(str(path), Path(path).name) if reason else "ffprobe failed"
-        raise MediaError(f"Not a readable media file ({reason}).")
+        raise MediaError(_("Not a readable media file (%(reason)s).") % {"reason": reason})
     data = json.loads(result.stdout or b"{}")
     streams = data.get("streams", [])
     fmt = data.get("format", {})
@@ -89,12 +91,12 @@ def probe(path: Path) -> MediaInfo:
     )
     audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
     if video is None and audio is None:
-        raise MediaError("The file has neither audio nor video.")
+        raise MediaError(_("The file has neither audio nor video."))
     # Still images are "video" streams to ffprobe; they have no duration worth the name.
     image_formats = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "gif", "bmp_pipe", "tiff_pipe"}
     format_name = fmt.get("format_name", "")
     if audio is None and format_name in image_formats:
-        raise MediaError("The file is a still image, not audio or video.")
+        raise MediaError(_("The file is a still image, not audio or video."))
     duration = float(fmt.get("duration") or (video or audio).get("duration") or 0.0)
     if duration <= 0:  # written as a stream (e.g. webm piped out of a recorder): the header has no length
         duration = _packet_duration(path, "a:0" if audio else "v:0")
@@ -147,13 +149,13 @@ def _rotation(stream: dict) -> int:
 def check_limits(info: MediaInfo) -> None:
     """Refuse media whose duration or frame size is absurd, before anything decodes it."""
     if info.duration <= 0:
-        raise MediaError("The media has no duration.")
+        raise MediaError(_("The media has no duration."))
     if info.duration > settings.MAX_MEDIA_SECONDS:
-        raise MediaError(
-            f"The media lasts {info.duration:.0f} s, longer than the limit of {settings.MAX_MEDIA_SECONDS:.0f} s."
-        )
+        raise MediaError(_("The media lasts %(seconds).0f s, longer than the limit of %(limit).0f s.")
+                         % {"seconds": info.duration, "limit": settings.MAX_MEDIA_SECONDS})
     if info.width * info.height > settings.MAX_MEDIA_PIXELS:
-        raise MediaError(f"The video frame {info.width}×{info.height} is larger than allowed.")
+        raise MediaError(_("The video frame %(width)s×%(height)s is larger than allowed.")
+                         % {"width": info.width, "height": info.height})
 
 
 def run_ffmpeg(args: list[str], timeout: float = 3600) -> None:
@@ -161,7 +163,8 @@ def run_ffmpeg(args: list[str], timeout: float = 3600) -> None:
     result = _run([ffmpeg_binary(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args], timeout)
     if result.returncode != 0:
         lines = result.stderr.decode(errors="replace").strip().splitlines()
-        raise MediaError(f"ffmpeg failed: {lines[-1] if lines else 'exit code ' + str(result.returncode)}")
+        reason = lines[-1] if lines else _("exit code %(code)s") % {"code": result.returncode}
+        raise MediaError(_("ffmpeg failed: %(reason)s") % {"reason": reason})
 
 
 def to_wav(source: Path, target: Path, rate: int = 16000, channels: int = 1, in_sync: bool = False) -> Path:

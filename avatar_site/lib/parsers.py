@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
@@ -23,11 +24,11 @@ def unstorable_text(value) -> str | None:
             pending.extend(item)
         elif isinstance(item, str):
             if "\x00" in item:
-                return "NUL characters are not allowed"
+                return _("NUL characters are not allowed")
             try:
                 item.encode("utf-8")
             except UnicodeEncodeError:
-                return "unpaired surrogate characters (\\ud800–\\udfff) are not allowed"
+                return _("unpaired surrogate characters (\\ud800–\\udfff) are not allowed")
     return None
 
 
@@ -36,7 +37,7 @@ class StrictJSONParser(JSONParser):
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply.") from None
+            raise ParseError(_("JSON parse error - nested too deeply.")) from None
         if reason := unstorable_text(data):
-            raise ParseError(f"JSON parse error - {reason}.")
+            raise ParseError(_("JSON parse error - %(reason)s.") % {"reason": reason})
         return data

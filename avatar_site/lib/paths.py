@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from avatar_site.lib.errors import ApiError, NotFound
 
@@ -13,7 +15,7 @@ MAX_NAME_BYTES = 255  # NAME_MAX: longer names make the file system raise instea
 
 
 class PathNotAllowed(ApiError):
-    default_detail = "Path not allowed."
+    default_detail = gettext_lazy("Path not allowed.")
 
 
 def confine(raw: str, roots: list[Path] | None = None, field: str = "path") -> Path:
@@ -25,43 +27,45 @@ def confine(raw: str, roots: list[Path] | None = None, field: str = "path") -> P
     """
     roots = roots if roots is not None else settings.INPUT_ROOTS
     if not raw or not raw.strip():
-        raise PathNotAllowed(f"{field}: empty path.")
+        raise PathNotAllowed(_("%(field)s: empty path.") % {"field": field})
     if "\x00" in raw:
-        raise PathNotAllowed(f"{field}: NUL byte in path.")
+        raise PathNotAllowed(_("%(field)s: NUL byte in path.") % {"field": field})
     try:
         raw.encode("utf-8")
     except UnicodeEncodeError:
-        raise PathNotAllowed(f"{field}: the path is not valid Unicode.") from None
+        raise PathNotAllowed(_("%(field)s: the path is not valid Unicode.") % {"field": field}) from None
     if len(raw) > MAX_PATH_LENGTH:
-        raise PathNotAllowed(f"{field}: path longer than {MAX_PATH_LENGTH} characters.")
+        raise PathNotAllowed(_("%(field)s: path longer than %(max_path_length)s characters.")
+                             % {"field": field, "max_path_length": MAX_PATH_LENGTH})
     text = raw.strip().replace("\\", "/")
     candidate = Path(text)
     if ".." in candidate.parts:
-        raise PathNotAllowed(f"{field}: '..' is not allowed in paths.")
+        raise PathNotAllowed(_("%(field)s: '..' is not allowed in paths.") % {"field": field})
     if any(len(part.encode()) > MAX_NAME_BYTES for part in candidate.parts):
-        raise PathNotAllowed(f"{field}: a file or folder name is longer than {MAX_NAME_BYTES} bytes.")
+        raise PathNotAllowed(_("%(field)s: a file or folder name is longer than %(max_name_bytes)s bytes.")
+                             % {"field": field, "max_name_bytes": MAX_NAME_BYTES})
     if not candidate.is_absolute():
         candidate = roots[0] / candidate
     try:
         resolved = candidate.resolve(strict=False)
     except (OSError, RuntimeError) as exc:
-        raise PathNotAllowed(f"{field}: cannot resolve path ({exc}).") from None
+        raise PathNotAllowed(_("%(field)s: cannot resolve path (%(exc)s).") % {"field": field, "exc": exc}) from None
     if not any(resolved.is_relative_to(root.resolve()) for root in roots):
-        raise PathNotAllowed(f"{field}: path is outside the allowed folders.")
+        raise PathNotAllowed(_("%(field)s: path is outside the allowed folders.") % {"field": field})
     return resolved
 
 
 def existing_file(raw: str, field: str, roots: list[Path] | None = None) -> Path:
     path = confine(raw, roots, field)
     if not path.is_file():
-        raise NotFound(f"{field}: no such file.")
+        raise NotFound(_("%(field)s: no such file.") % {"field": field})
     return path
 
 
 def existing_dir(raw: str, field: str, roots: list[Path] | None = None) -> Path:
     path = confine(raw, roots, field)
     if not path.is_dir():
-        raise NotFound(f"{field}: no such folder.")
+        raise NotFound(_("%(field)s: no such folder.") % {"field": field})
     return path
 
 

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
 
 from avatar_site.lib.errors import NotFound, error_response
 
@@ -41,7 +42,7 @@ def ranged_file_response(range_header: str | None, path: Path, if_range: str | N
     try:
         handle = open(path, "rb")
     except FileNotFoundError:
-        raise NotFound("No such file.") from None
+        raise NotFound(_("No such file.")) from None
     size = os.fstat(handle.fileno()).st_size
     match = _RANGE.match((range_header or "").strip())
     first, last = match.groups() if match else ("", "")
@@ -56,7 +57,7 @@ def ranged_file_response(range_header: str | None, path: Path, if_range: str | N
         return response
     if start >= size or start > end:
         handle.close()
-        response = error_response("The requested range lies outside the file.", 416)
+        response = error_response(_("The requested range lies outside the file."), 416)
         response["Content-Range"] = f"bytes */{size}"
         return response
 

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from avatar_site.lib.errors import ServiceUnavailable
 
@@ -38,10 +39,10 @@ def media_disk_full(incoming: int = 0) -> bool:
 
 def disk_full_message() -> str:
     free_mb = (media_free_bytes() or 0) / 2**20
-    return (
-        f"No space left on the media folder's disk ({free_mb:.1f} MB free, {settings.MEDIA_MIN_FREE_MB} MB "
-        "needed): free some space, e.g. with manage.py prune."
-    )
+    return _(
+        "No space left on the media folder's disk (%(free_mb).1f MB free, %(needed_mb)s MB needed): "
+        "free some space, e.g. with manage.py prune."
+    ) % {"free_mb": free_mb, "needed_mb": settings.MEDIA_MIN_FREE_MB}
 
 
 def check_media_space(incoming: int = 0) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, TemporaryFileUploadHandler
+from django.utils.translation import gettext as _
 
 from avatar_site.lib.errors import NotFound, PayloadTooLarge, ServiceUnavailable, Unprocessable, UnsupportedMedia
 from avatar_site.lib.media import MediaError, MediaInfo, MediaToolMissing, check_limits, probe
@@ -21,7 +22,7 @@ from avatar_site.lib.storage import check_media_space
 
 def _too_large() -> PayloadTooLarge:
     limit_mb = settings.MAX_UPLOAD_BYTES // (1024 * 1024)
-    return PayloadTooLarge(f"Upload larger than the limit of {limit_mb} MB.")
+    return PayloadTooLarge(_("Upload larger than the limit of %(limit_mb)s MB.") % {"limit_mb": limit_mb})
 
 
 class SizeLimitedUploadHandler(FileUploadHandler):
@@ -52,7 +53,7 @@ def upload_temp_dir() -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ServiceUnavailable(f"Uploads cannot be stored: {exc.strerror or exc}.") from None
+        raise ServiceUnavailable(_("Uploads cannot be stored: %(error)s.") % {"error": exc.strerror or exc}) from None
     return folder
 
 
@@ -90,7 +91,8 @@ def save_upload(uploaded: UploadedFile, folder: str = "uploads") -> Path:
     except OSError as exc:
         if target.parent.is_dir():
             target.unlink(missing_ok=True)  # half written when the disk filled up
-        raise ServiceUnavailable(f"The upload cannot be stored: {exc.strerror or exc}.") from None
+        raise ServiceUnavailable(_("The upload cannot be stored: %(error)s.")
+                                 % {"error": exc.strerror or exc}) from None
     return target
 
 
@@ -141,7 +143,7 @@ def media_input(
     uploaded = isinstance(value, UploadedFile)
     path = save_upload(value, folder) if uploaded else existing_file(value, field)
     if not uploaded and not may_use(path):
-        raise NotFound(f"{field}: no such file.")
+        raise NotFound(_("%(field)s: no such file.") % {"field": field})
     try:
         try:
             info = probe(path)
@@ -150,9 +152,9 @@ def media_input(
         except MediaError as exc:
             raise UnsupportedMedia(f"{field}: {exc}") from None
         if need_video and not info.has_video:
-            raise UnsupportedMedia(f"{field}: the file has no video stream.")
+            raise UnsupportedMedia(_("%(field)s: the file has no video stream.") % {"field": field})
         if need_audio and not info.has_audio:
-            raise Unprocessable(f"{field}: the file has no audio track.")
+            raise Unprocessable(_("%(field)s: the file has no audio track.") % {"field": field})
         try:
             check_limits(info)
         except MediaError as exc:

@@ -29,6 +29,12 @@ TIMEOUT_MS = 20_000
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def chinese_by_default(settings):
+    """The pages as their users see them: in Chinese, unless the browser asks for English."""
+    settings.LANGUAGE_CODE = "zh-hans"
+
+
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
@@ -195,7 +201,7 @@ def test_it_shows_the_servers_message_when_generation_is_refused(page, api, medi
     page.click("#generate")
     page.wait_for_selector("#generate-message.error")
 
-    assert "ref_audio_id: no cloned voice 'speaker_1'" in page.inner_text("#generate-message")
+    assert "ref_audio_id：没有克隆声音 'speaker_1'" in page.inner_text("#generate-message")
     assert page.is_enabled("#generate")
     assert not Task.objects.filter(kind=HistoryType.VIDEO_GENERATION).exists()
 
@@ -369,7 +375,7 @@ def test_it_cancels_a_queued_training_task(page, tmp_path, no_worker):
     page.wait_for_selector("#train-progress [data-text]:text('已取消')")
 
     assert Task.objects.get().status == Task.Status.CANCELLED
-    assert page.inner_text("#train-message") == "Cancelled before it started."
+    assert page.inner_text("#train-message") == "任务在开始前已取消。"
     assert page.is_disabled("#cancel-task")
 
 

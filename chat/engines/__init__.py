@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from avatar_site.lib.engines import load_engine
 from chat.engines.base import LanguageModel, SpeechRecognizer
 
 
 def get_recognizer(name: str | None = None) -> SpeechRecognizer:
-    return load_engine(settings.ASR_ENGINES, name or settings.ASR_ENGINE, "speech recognition")
+    return load_engine(settings.ASR_ENGINES, name or settings.ASR_ENGINE, _("speech recognition"))
 
 
 def get_language_model(name: str) -> LanguageModel:
-    return load_engine(settings.LLM_ENGINES, name, "language model")
+    return load_engine(settings.LLM_ENGINES, name, _("language model"))

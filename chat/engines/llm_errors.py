@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+from django.utils.translation import gettext as _
+
 from monitoring.runner import JobFailed
 
 
@@ -30,25 +32,33 @@ def status_failure(service: str, status: int, body: str, key_setting: str) -> Jo
     detail = server_message(body)
     suffix = f": {detail}" if detail else "."
     if status in (401, 403):
-        return JobFailed(f"{service} refused the API key (HTTP {status}); check {key_setting}{suffix}", 503)
+        return JobFailed(_("%(service)s refused the API key (HTTP %(status)s); check %(setting)s%(detail)s")
+                         % {"service": service, "status": status, "setting": key_setting, "detail": suffix}, 503)
     if status == 429:
-        return JobFailed(f"{service} is rate-limited or out of quota (HTTP 429); try again later{suffix}", 503)
+        return JobFailed(_("%(service)s is rate-limited or out of quota (HTTP 429); try again later%(detail)s")
+                         % {"service": service, "detail": suffix}, 503)
     if status == 503:
-        return JobFailed(f"{service} is overloaded (HTTP 503); try again later{suffix}", 503)
+        return JobFailed(_("%(service)s is overloaded (HTTP 503); try again later%(detail)s")
+                         % {"service": service, "detail": suffix}, 503)
     if status == 404:
-        return JobFailed(f"{service} does not know this model or path (HTTP 404){suffix}", 502)
+        return JobFailed(_("%(service)s does not know this model or path (HTTP 404)%(detail)s")
+                         % {"service": service, "detail": suffix}, 502)
     if status == 400:
-        return JobFailed(f"{service} rejected the request (HTTP 400){suffix}", 502)
-    return JobFailed(f"{service} failed (HTTP {status}){suffix}", 502)
+        return JobFailed(_("%(service)s rejected the request (HTTP 400)%(detail)s")
+                         % {"service": service, "detail": suffix}, 502)
+    return JobFailed(_("%(service)s failed (HTTP %(status)s)%(detail)s")
+                     % {"service": service, "status": status, "detail": suffix}, 502)
 
 
 def timeout_failure(service: str, seconds: float) -> JobFailed:
-    return JobFailed(f"{service} did not answer within {seconds:g} s; try again later.", 504)
+    return JobFailed(_("%(service)s did not answer within %(seconds)g s; try again later.")
+                     % {"service": service, "seconds": seconds}, 504)
 
 
 def connection_failure(service: str, url: str) -> JobFailed:
-    return JobFailed(f"{service} cannot be reached at {url}; check the network and its base URL.", 503)
+    return JobFailed(_("%(service)s cannot be reached at %(url)s; check the network and its base URL.")
+                     % {"service": service, "url": url}, 503)
 
 
 def empty_failure(service: str) -> JobFailed:
-    return JobFailed(f"{service} answered without a reply text.", 502)
+    return JobFailed(_("%(service)s answered without a reply text.") % {"service": service}, 502)

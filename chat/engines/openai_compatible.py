@@ -6,6 +6,7 @@ import json
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from avatar_site.lib.engines import EngineUnavailable
 from avatar_site.lib.http import AnswerTooLarge, read_within
@@ -21,16 +22,17 @@ class OpenAICompatible(LanguageModel):
 
     @property
     def service(self) -> str:
-        return f"The language model server {settings.LLM_OPENAI_BASE_URL}"
+        return _("The language model server %(url)s") % {"url": settings.LLM_OPENAI_BASE_URL}
 
     def check_available(self) -> None:
         if not settings.LLM_OPENAI_BASE_URL:
-            raise EngineUnavailable(
-                f"The {self.name} language model needs LLM_OPENAI_BASE_URL (e.g. http://127.0.0.1:8080/v1 for "
+            raise EngineUnavailable(_(
+                "The %(name)s language model needs LLM_OPENAI_BASE_URL (e.g. http://127.0.0.1:8080/v1 for "
                 "llama.cpp, http://127.0.0.1:11434/v1 for Ollama) and LLM_OPENAI_MODEL."
-            )
+            ) % {"name": self.name})
         if not settings.LLM_OPENAI_MODEL:
-            raise EngineUnavailable(f"The {self.name} language model needs LLM_OPENAI_MODEL (the served model's name).")
+            raise EngineUnavailable(_("The %(name)s language model needs LLM_OPENAI_MODEL (the served model's name).")
+                                    % {"name": self.name})
 
     def reply(self, messages: list[dict]) -> str:
         self.check_available()

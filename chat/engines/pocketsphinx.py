@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from avatar_site.lib.engines import EngineUnavailable
 from chat.engines.base import SpeechRecognizer
@@ -36,19 +37,20 @@ class PocketSphinx(SpeechRecognizer):
     def check_available(self) -> None:
         language = settings.ASR_LANGUAGE.strip().lower()
         if language not in ENGLISH:
-            raise EngineUnavailable(
-                f"The pocketsphinx speech recogniser only understands English, but ASR_LANGUAGE is {language!r}; "
+            raise EngineUnavailable(_(
+                "The pocketsphinx speech recogniser only understands English, but ASR_LANGUAGE is %(language)r; "
                 "set ASR_ENGINE=whisper with WHISPER_MODEL_PATH for other languages."
-            )
+            ) % {"language": language})
         try:
             import pocketsphinx  # noqa: F401
         except ImportError as exc:
-            raise EngineUnavailable(f"pocketsphinx is not installed ({exc}); pip install pocketsphinx==5.*") from None
+            raise EngineUnavailable(_("pocketsphinx is not installed (%(exc)s); pip install pocketsphinx==5.*")
+                                    % {"exc": exc}) from None
 
     def transcribe(self, wav_16k_mono: Path) -> str:
         samples, rate = soundfile.read(str(wav_16k_mono), dtype="int16", always_2d=True)
         if rate != SAMPLE_RATE:
-            raise JobFailed(f"pocketsphinx needs 16 kHz audio, the recording is {rate} Hz.")
+            raise JobFailed(_("pocketsphinx needs 16 kHz audio, the recording is %(rate)s Hz.") % {"rate": rate})
         pcm = np.ascontiguousarray(samples.mean(axis=1).astype(np.int16) if samples.shape[1] > 1 else samples[:, 0])
         with _decoder_lock:
             decoder = _shared_decoder()

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from avatar_site.lib.engines import EngineUnavailable
 from chat.engines.base import SpeechRecognizer
@@ -41,28 +42,28 @@ class Whisper(SpeechRecognizer):
         try:
             import faster_whisper  # noqa: F401
         except ImportError:
-            raise EngineUnavailable(
+            raise EngineUnavailable(_(
                 "The whisper speech recogniser needs the faster-whisper package (pip install faster-whisper) "
                 "and a CTranslate2 Whisper model folder in WHISPER_MODEL_PATH."
-            ) from None
+            )) from None
         folder = self.model_folder()
         if folder is None:
-            raise EngineUnavailable(
+            raise EngineUnavailable(_(
                 "The whisper speech recogniser needs WHISPER_MODEL_PATH: a local CTranslate2 Whisper model folder "
                 "(with model.bin), e.g. converted with ct2-transformers-converter."
-            )
+            ))
         if not (folder / "model.bin").is_file():
-            raise EngineUnavailable(
-                f"WHISPER_MODEL_PATH={folder} is not a CTranslate2 Whisper model folder (no model.bin in it)."
-            )
+            raise EngineUnavailable(_(
+                "WHISPER_MODEL_PATH=%(folder)s is not a CTranslate2 Whisper model folder (no model.bin in it)."
+            ) % {"folder": folder})
         from faster_whisper.tokenizer import _LANGUAGE_CODES
 
         language = whisper_language(settings.WHISPER_LANGUAGE)
         if language is not None and language not in _LANGUAGE_CODES:
-            raise EngineUnavailable(
-                f"WHISPER_LANGUAGE (or ASR_LANGUAGE) {settings.WHISPER_LANGUAGE!r} is not a language Whisper knows; "
+            raise EngineUnavailable(_(
+                "WHISPER_LANGUAGE (or ASR_LANGUAGE) %(language)r is not a language Whisper knows; "
                 "give a code such as en or zh, or leave it empty to detect the language."
-            )
+            ) % {"language": settings.WHISPER_LANGUAGE})
 
     def model_folder(self) -> Path | None:
         raw = settings.WHISPER_MODEL_PATH.strip()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 import zhipuai
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from avatar_site.lib.engines import EngineUnavailable
 from avatar_site.lib.http import answer_deadline
@@ -12,7 +14,7 @@ from chat.engines import llm_errors
 from chat.engines.base import LanguageModel
 from monitoring.runner import JobFailed
 
-SERVICE = "The Zhipu GLM API"
+SERVICE = gettext_lazy("The Zhipu GLM API")
 DEFAULT_BASE_URL = "https://open.bigmodel.cn/api/paas/v4"
 MAX_ANSWER_BYTES = 16 * 2**20
 
@@ -23,10 +25,10 @@ class Zhipu(LanguageModel):
 
     def check_available(self) -> None:
         if not settings.ZHIPUAI_API_KEY:
-            raise EngineUnavailable(
-                f"The {self.name} language model needs a Zhipu API key: set ZHIPUAI_API_KEY "
+            raise EngineUnavailable(_(
+                "The %(name)s language model needs a Zhipu API key: set ZHIPUAI_API_KEY "
                 "(from https://open.bigmodel.cn/)."
-            )
+            ) % {"name": self.name})
 
     def base_url(self) -> str:
         return settings.ZHIPUAI_BASE_URL or DEFAULT_BASE_URL
@@ -58,7 +60,7 @@ class Zhipu(LanguageModel):
                 SERVICE, exc.status_code, exc.response.text, "ZHIPUAI_API_KEY"
             ) from None
         except zhipuai.ZhipuAIError as exc:
-            raise JobFailed(f"{SERVICE} failed: {exc}", 502) from None
+            raise JobFailed(_("%(service)s failed: %(error)s") % {"service": SERVICE, "error": exc}, 502) from None
         except ValueError:  # a 200 whose body is not the JSON it claims
             raise llm_errors.empty_failure(SERVICE) from None
         # The SDK does not validate answers: a missing field would otherwise surface as a crash.

@@ -7,6 +7,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from monitoring.runner import JobFailed
 
 
@@ -56,8 +58,10 @@ class TalkingHeadEngine(ABC):
         """Whitelist and convert custom_params; raise ValueError with the reason."""
         unknown = sorted(set(params) - set(self.allowed_params))
         if unknown:
-            allowed = ", ".join(sorted(self.allowed_params)) or "none"
-            raise ValueError(f"unknown key(s) {', '.join(unknown)}; {self.name} accepts: {allowed}")
+            values = {"keys": ", ".join(unknown), "engine": self.name, "allowed": ", ".join(sorted(self.allowed_params))}
+            if not self.allowed_params:
+                raise ValueError(_("unknown key(s) %(keys)s; %(engine)s accepts: none") % values)
+            raise ValueError(_("unknown key(s) %(keys)s; %(engine)s accepts: %(allowed)s") % values)
         converted = {}
         for key, value in params.items():
             kind = self.allowed_params[key]
@@ -71,7 +75,8 @@ class TalkingHeadEngine(ABC):
                 if kind is float and not math.isfinite(converted[key]):
                     raise ValueError
             except (TypeError, ValueError, OverflowError):
-                raise ValueError(f"{key}={value!r} is not a valid {kind.__name__}") from None
+                raise ValueError(_("%(key)s=%(value)r is not a valid %(type)s") % {
+                    "key": key, "value": value, "type": kind.__name__}) from None
         return converted
 
     @abstractmethod

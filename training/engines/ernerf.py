@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from training.engines.base import EngineError
 from training.engines.nerf_common import NeRFEngine, Stage
@@ -37,18 +38,18 @@ class ERNeRF(NeRFEngine):
             shutil.copyfile(data_dir / "aud.npy", data_dir / "aud_ds.npy")
         if asr == "hubert":
             runner.run(Stage("hubert", ["data_utils/hubert.py", "--wav", str(data_dir / "aud.wav")]),
-                       progress, "preprocessing: HuBERT features")
-            self.expect(data_dir / "aud_hu.npy", "HuBERT feature extraction", runner)
+                       progress, _("preprocessing: HuBERT features"))
+            self.expect(data_dir / "aud_hu.npy", _("HuBERT feature extraction"), runner)
         else:
-            self.expect(data_dir / "aud_ds.npy", "DeepSpeech feature extraction", runner)
+            self.expect(data_dir / "aud_ds.npy", _("DeepSpeech feature extraction"), runner)
         au = data_dir / "au.csv"
         if not au.exists() and settings.OPENFACE_FEATURE_EXTRACTION:
             self._openface(data_dir, runner, progress)
         if not au.exists():
             raise EngineError(
-                f"ER-NeRF needs OpenFace's eye-blink values (AU45) in {au}, which preprocessing does "
-                "not make: install OpenFace and set OPENFACE_FEATURE_EXTRACTION to its FeatureExtraction "
-                "binary (README, 'GPU engines')."
+                _("ER-NeRF needs OpenFace's eye-blink values (AU45) in %(file)s, which preprocessing does "
+                  "not make: install OpenFace and set OPENFACE_FEATURE_EXTRACTION to its FeatureExtraction "
+                  "binary (README, 'GPU engines').") % {"file": au}
             )
 
     def _openface(self, data_dir: Path, runner, progress) -> None:
@@ -57,7 +58,7 @@ class ERNeRF(NeRFEngine):
         runner.run(
             Stage("openface", ["-f", str(video), "-out_dir", str(out_dir), "-aus"],
                   program=settings.OPENFACE_FEATURE_EXTRACTION),
-            progress, "preprocessing: OpenFace action units",
+            progress, _("preprocessing: OpenFace action units"),
         )
         self.expect(out_dir / f"{video.stem}.csv", "OpenFace", runner)
         shutil.copyfile(out_dir / f"{video.stem}.csv", data_dir / "au.csv")

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from avatar_site.lib.engines import EngineUnavailable
 from avatar_site.lib.gpus import cuda_device_index, missing_cuda_devices
@@ -134,7 +135,8 @@ class StageMonitor:
         now = time.monotonic()
         if now - self._last_report >= self.report_seconds or self.fraction >= 1.0:
             self._last_report = now
-            self.progress(100 * self.fraction, f"{self.label}: {100 * self.fraction:.0f}%")
+            self.progress(100 * self.fraction,
+                          _("%(step)s: %(percent).0f%%") % {"step": self.label, "percent": 100 * self.fraction})
 
 
 NUM_RAYS = 65536  # main.py's --num_rays default, which we leave as is
@@ -201,38 +203,44 @@ class NeRFEngine(TalkingHeadEngine):
 
     def check_available(self) -> None:
         configured = getattr(settings, self.home_setting)
-        install = f"install {self.repository} with its environment (README, 'GPU engines')"
+        install = _("install %(repository)s with its environment (README, 'GPU engines')") % {
+            "repository": self.repository}
         if not configured:
-            raise EngineUnavailable(f"{self.name} is not installed: set {self.home_setting} and {install}.")
+            raise EngineUnavailable(_("%(engine)s is not installed: set %(setting)s and %(install)s.") % {
+                "engine": self.name, "setting": self.home_setting, "install": install})
         home = Path(configured)
         if not home.is_dir():
-            raise EngineUnavailable(f"{self.name}: {self.home_setting}={configured} is not a folder; {install}.")
+            raise EngineUnavailable(_("%(engine)s: %(setting)s=%(value)s is not a folder; %(install)s.") % {
+                "engine": self.name, "setting": self.home_setting, "value": configured, "install": install})
         for needed in ("main.py", "data_utils/process.py"):
             if not (home / needed).is_file():
                 raise EngineUnavailable(
-                    f"{self.name}: {configured} has no {needed}; is it a checkout of {self.repository}?"
+                    _("%(engine)s: %(home)s has no %(file)s; is it a checkout of %(repository)s?") % {
+                        "engine": self.name, "home": configured, "file": needed, "repository": self.repository}
                 )
         if not (Path(self.python).is_file() or shutil.which(self.python)):
             raise EngineUnavailable(
-                f"{self.name}: {self.python_setting}={self.python} is not an interpreter; "
-                f"point it at the Python of the {self.name} environment."
+                _("%(engine)s: %(setting)s=%(value)s is not an interpreter; "
+                  "point it at the Python of the %(engine)s environment.") % {
+                    "engine": self.name, "setting": self.python_setting, "value": self.python}
             )
 
     def validate_params(self, params: dict) -> dict:
         converted = super().validate_params(params)
         for key in ("head_iters", "lips_iters", "torso_iters"):
             if key in converted and converted[key] < 0:
-                raise ValueError(f"{key} must be 0 or more")
+                raise ValueError(_("%(key)s must be 0 or more") % {"key": key})
         if "head_iters" in converted and converted["head_iters"] == 0:
-            raise ValueError("head_iters must be at least 1")
+            raise ValueError(_("head_iters must be at least 1"))
         # Upstream's main.py asserts num_rays (65536) % patch_size² == 0, at the lips stage: after
         # the whole head stage has trained.
         if "patch_size" in converted and (converted["patch_size"] < 1 or NUM_RAYS % converted["patch_size"] ** 2):
-            raise ValueError("patch_size must be a power of two from 1 to 256 (65536 rays are cut into patch_size² squares)")
+            raise ValueError(
+                _("patch_size must be a power of two from 1 to 256 (65536 rays are cut into patch_size² squares)"))
         if converted.get("preload", 0) not in (0, 1, 2):
-            raise ValueError("preload must be 0 (disk), 1 (CPU) or 2 (GPU)")
+            raise ValueError(_("preload must be 0 (disk), 1 (CPU) or 2 (GPU)"))
         if "asr_model" in converted and converted["asr_model"] not in self.asr_models:
-            raise ValueError(f"asr_model must be one of {', '.join(self.asr_models)}")
+            raise ValueError(_("asr_model must be one of %(choices)s") % {"choices": ", ".join(self.asr_models)})
         return converted
 
     # ----- upstream differences (overridden by the engines) --------------------------
@@ -260,7 +268,8 @@ class NeRFEngine(TalkingHeadEngine):
         torso = job.params.get("torso", self.torso_default)
         data_id = job.avatar_id
         if not re.fullmatch(r"[A-Za-z0-9_-]+", data_id):  # it becomes a folder name in the checkout
-            raise EngineError(f"{self.name}: avatar id {data_id!r} is not usable as a folder name.")
+            raise EngineError(_("%(engine)s: avatar id %(id)r is not usable as a folder name.") % {
+                "engine": self.name, "id": data_id})
         data_rel = f"data/{data_id}"
         data_dir = self.home / data_rel
         logs = job.avatar_dir / "logs"
@@ -271,11 +280,11 @@ class NeRFEngine(TalkingHeadEngine):
         with_torso = bool(torso) and job.params.get("torso_iters", 1) > 0
         count = 2 + with_lips + with_torso
 
-        progress(0, f"{self.name}: preparing the reference video")
+        progress(0, _("%(engine)s: preparing the reference video") % {"engine": self.name})
         video = self._prepare_video(job.source_video, data_dir, data_id)
         preprocess = progress.scaled(0, PREPROCESS_SHARE)
         runner.run(Stage("preprocess", self.preprocess_args(f"{data_rel}/{data_id}.mp4", asr)),
-                   preprocess, f"stage 1/{count}: preprocessing")
+                   preprocess, _("stage %(number)s/%(count)s: preprocessing") % {"number": 1, "count": count})
         self.after_preprocess(data_dir, asr, runner, preprocess)
         frames = self._training_frames(data_dir, runner)
 
@@ -302,7 +311,7 @@ class NeRFEngine(TalkingHeadEngine):
                                            "--torso", "--head_ckpt", HEAD_CHECKPOINT,
                                            "--iters", str(torso_iters)]), torso_iters))
 
-        total = sum(weight for _, weight in stages)
+        total = sum(weight for _unused, weight in stages)
         done = 0
         for number, (stage, weight) in enumerate(stages, start=2):
             share = (100 - PREPROCESS_SHARE) / total
@@ -310,13 +319,14 @@ class NeRFEngine(TalkingHeadEngine):
             if HEAD_CHECKPOINT in stage.args:  # upstream's README: the head's latest checkpoint
                 head = latest_checkpoint(workspace)
                 stage = Stage(stage.name, [str(head) if arg == HEAD_CHECKPOINT else arg for arg in stage.args])
-            runner.run(stage, scaled, f"stage {number}/{count}: {stage.name} training")
+            runner.run(stage, scaled, _("stage %(number)s/%(count)s: %(stage)s training") % {
+                "number": number, "count": count, "stage": stage.name})
             # main.py exits non-zero when a stage fails (unlike process.py); a lips stage whose
             # iterations add no epoch legitimately leaves the head's checkpoint as it was.
             stage_workspace = torso_workspace if stage.name == "torso" else workspace
             self.expect(latest_checkpoint(stage_workspace), stage.name, runner)
             done += weight
-        progress(100, f"{self.name}: trained")
+        progress(100, _("%(engine)s: trained") % {"engine": self.name})
 
         final_workspace = torso_workspace if torso and torso_iters else workspace
         return {
@@ -333,16 +343,18 @@ class NeRFEngine(TalkingHeadEngine):
             "portrait": not (torso and torso_iters),
             "frames": frames,
             "fps": FPS,
-            "iterations": {stage.name: int(_iters(stage.args)) for stage, _ in stages},
+            "iterations": {stage.name: int(_iters(stage.args)) for stage, _unused in stages},
         }
 
     def _prepare_video(self, source: Path, data_dir: Path, data_id: str) -> Path:
         try:
             info = probe(source)
         except MediaError as exc:
-            raise EngineError(f"{self.name}: the reference video is not usable ({exc}).") from None
+            raise EngineError(_("%(engine)s: the reference video is not usable (%(error)s).") % {
+                "engine": self.name, "error": exc}) from None
         if not info.has_video or not info.has_audio:
-            raise EngineError(f"{self.name} needs a reference video with both picture and speech.")
+            raise EngineError(_("%(engine)s needs a reference video with both picture and speech.") % {
+                "engine": self.name})
         # A previous attempt under the same id must not leave frames or features behind.
         shutil.rmtree(data_dir, ignore_errors=True)
         data_dir.mkdir(parents=True)
@@ -355,7 +367,8 @@ class NeRFEngine(TalkingHeadEngine):
                 "-c:a", "aac", "-b:a", "192k", str(target),
             ])
         except MediaError as exc:
-            raise EngineError(f"{self.name}: preparing the reference video failed ({exc}).") from None
+            raise EngineError(_("%(engine)s: preparing the reference video failed (%(error)s).") % {
+                "engine": self.name, "error": exc}) from None
         return target
 
     def _training_frames(self, data_dir: Path, runner: _StageRunner) -> int:
@@ -364,17 +377,21 @@ class NeRFEngine(TalkingHeadEngine):
         try:
             frames = len(json.loads(transforms.read_text())["frames"])
         except (OSError, ValueError, KeyError, TypeError):
-            raise EngineError(f"{self.name}: preprocessing wrote an unreadable {transforms.name}.") from None
+            raise EngineError(_("%(engine)s: preprocessing wrote an unreadable %(file)s.") % {
+                "engine": self.name, "file": transforms.name}) from None
         if frames == 0:
-            raise EngineError(f"{self.name}: preprocessing found no usable frames in the video.")
+            raise EngineError(_("%(engine)s: preprocessing found no usable frames in the video.") % {
+                "engine": self.name})
         return frames
 
     def expect(self, path: Path, stage: str, runner: _StageRunner) -> None:
         if path.exists():
             return
         reason = meaningful_error(runner.last_lines)
-        detail = f": {reason}" if reason else ""
-        raise EngineError(f"{self.name} {stage} did not produce {path.name}{detail}")
+        values = {"engine": self.name, "stage": stage, "file": path.name, "reason": reason}
+        if reason:
+            raise EngineError(_("%(engine)s %(stage)s did not produce %(file)s: %(reason)s") % values)
+        raise EngineError(_("%(engine)s %(stage)s did not produce %(file)s") % values)
 
     # ----- rendering -----------------------------------------------------------------
 
@@ -385,13 +402,16 @@ class NeRFEngine(TalkingHeadEngine):
         # Both become paths: plain names only (a manifest may come from an uploaded archive).
         for key in ("data_id", "workspace"):
             if not re.fullmatch(r"[A-Za-z0-9_-]+", str(manifest.get(key, ""))):
-                raise EngineError(f"{self.name}: the avatar's manifest has an unusable {key} {manifest.get(key)!r}.")
+                raise EngineError(_("%(engine)s: the avatar's manifest has an unusable %(key)s %(value)r.") % {
+                    "engine": self.name, "key": key, "value": manifest.get(key)})
         data_rel = f"data/{manifest['data_id']}"
         checkpoints = job.avatar_dir / manifest["workspace"] / "checkpoints"
         if not checkpoints.is_dir():
-            raise EngineError(f"{self.name}: the avatar has no checkpoints in {checkpoints}; train it again.")
+            raise EngineError(_("%(engine)s: the avatar has no checkpoints in %(folder)s; train it again.") % {
+                "engine": self.name, "folder": checkpoints})
         if not (self.home / data_rel).is_dir():
-            raise EngineError(f"{self.name}: the training data {self.home / data_rel} is gone; train it again.")
+            raise EngineError(_("%(engine)s: the training data %(folder)s is gone; train it again.") % {
+                "engine": self.name, "folder": self.home / data_rel})
         # A workspace of its own per render, sharing the trained checkpoints: two renders of one
         # avatar at once (two GPUs) must not write into the same results folder.
         workspace = job.work_dir / "workspace"
@@ -403,16 +423,16 @@ class NeRFEngine(TalkingHeadEngine):
         wav = to_wav(job.audio_wav, job.work_dir / "drive_16k.wav", rate=16000)
         command, aud = self.feature_args(wav, asr)
         if command is not None:
-            runner.run(Stage("features", command), progress.scaled(0, 15), "audio features")
-            self.expect(aud, "audio feature extraction", runner)
+            runner.run(Stage("features", command), progress.scaled(0, 15), _("audio features"))
+            self.expect(aud, _("audio feature extraction"), runner)
         runner.run(Stage("render", self.render_args(data_rel, str(workspace), aud, manifest)),
-                   progress.scaled(15, 90), "rendering")
+                   progress.scaled(15, 90), _("rendering"))
         video = self._result_video(workspace / "results", runner)
-        progress(92, "encoding for browsers")
+        progress(92, _("encoding for browsers"))
         # Upstream's own muxed video keeps its track; otherwise (ER-NeRF, always) the speech goes in.
         audio = video if probe(video).has_audio else job.audio_wav
         mux_browser_mp4(video, audio, job.output_mp4, fps=FPS)
-        progress(100, "rendered")
+        progress(100, _("rendered"))
 
     def _result_video(self, results: Path, runner: _StageRunner) -> Path:
         """``ngp_ep{E:04d}.mp4`` (or SyncTalk's ``…_audio.mp4``) of the latest epoch: never a depth video."""
@@ -423,7 +443,10 @@ class NeRFEngine(TalkingHeadEngine):
                 found.setdefault(int(match.group(1)), {})["audio" if match.group(2) else "video"] = path
         if not found:
             reason = meaningful_error(runner.last_lines)
-            raise EngineError(f"{self.name} rendering wrote no video{': ' + reason if reason else ''}")
+            if reason:
+                raise EngineError(_("%(engine)s rendering wrote no video: %(reason)s") % {
+                    "engine": self.name, "reason": reason})
+            raise EngineError(_("%(engine)s rendering wrote no video") % {"engine": self.name})
         latest = found[max(found)]
         return latest.get("audio") or latest["video"]
 
@@ -438,8 +461,9 @@ class _StageRunner:
         # which the status page and GPU_DEVICES go by.
         devices = cuda_device_index(gpu)
         if missing := missing_cuda_devices(devices):
-            raise EngineError(f"{engine.name}: this host has no GPU {', '.join(missing)} for {gpu}; "
-                              f"set GPU_DEVICES on it (e.g. GPU_DEVICES={gpu}=0) to the GPU that serves {gpu}.")
+            raise EngineError(_("%(engine)s: this host has no GPU %(devices)s for %(gpu)s; "
+                                "set GPU_DEVICES on it (e.g. GPU_DEVICES=%(gpu)s=0) to the GPU that serves %(gpu)s.") % {
+                "engine": engine.name, "devices": ", ".join(missing), "gpu": gpu})
         self.env = {"CUDA_DEVICE_ORDER": "PCI_BUS_ID", **os.environ,
                     "CUDA_VISIBLE_DEVICES": devices, "PYTHONUNBUFFERED": "1"}
         # Upstream's process.py starts its helper scripts as os.system("python …"): that must be the
@@ -463,12 +487,15 @@ class _StageRunner:
         except CommandCancelled:
             raise JobCancelled() from None
         except CommandFailed as exc:
-            reason = meaningful_error(list(monitor.tail) or exc.tail) or f"exit code {exc.returncode}"
-            raise EngineError(f"{self.engine.name} {stage.name} failed: {reason}") from None
+            reason = meaningful_error(list(monitor.tail) or exc.tail) or _("exit code %(code)s") % {
+                "code": exc.returncode}
+            raise EngineError(_("%(engine)s %(stage)s failed: %(reason)s") % {
+                "engine": self.engine.name, "stage": stage.name, "reason": reason}) from None
         except FileNotFoundError:
             program = stage.program or self.engine.python
-            raise EngineError(f"{self.engine.name}: cannot start {program}.") from None
-        progress(100, f"{self.engine.name} {label}: done")
+            raise EngineError(_("%(engine)s: cannot start %(program)s.") % {
+                "engine": self.engine.name, "program": program}) from None
+        progress(100, _("%(step)s: done") % {"step": f"{self.engine.name} {label}"})
 
 
 def _iters(args: list[str]) -> str:

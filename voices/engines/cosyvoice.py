@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from voices.cloning import wav_seconds
 from voices.engines import remote
@@ -33,7 +34,7 @@ class CosyVoice(remote.RemoteVoice):
         if not prompt_text or wav_seconds(prompt_wav) > MAX_PROMPT_SECONDS:
             prompt_wav = speaker_dir / profile["best_segment"]["file"]
             prompt_text = prompt_text if profile["best_segment"].get("covers_all_speech") else ""
-        progress(10, "Asking CosyVoice to speak")
+        progress(10, _("Asking CosyVoice to speak"))
         if prompt_text:
             endpoint, form = "/inference_zero_shot", {"tts_text": text, "prompt_text": prompt_text}
         else:
@@ -53,4 +54,4 @@ class CosyVoice(remote.RemoteVoice):
             wav.setsampwidth(2)
             wav.setframerate(settings.COSYVOICE_SAMPLE_RATE)
             wav.writeframes(pcm)
-        progress(100, "Speech received")
+        progress(100, _("Speech received"))

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 import numpy as np
+from django.utils.translation import gettext as _
 
 from avatar_site.lib.engines import EngineUnavailable
 
@@ -18,7 +19,7 @@ WORDS_PER_MINUTE = {"en": 155, "zh": 150}
 def binary() -> str:
     path = shutil.which("espeak-ng")
     if path is None:
-        raise EngineUnavailable("The builtin voice engine needs espeak-ng (apt-get install espeak-ng).")
+        raise EngineUnavailable(_("The builtin voice engine needs espeak-ng (apt-get install espeak-ng)."))
     return path
 
 
@@ -39,8 +40,9 @@ def say(text: str, language: str, variant: str = "", words_per_minute: int | Non
             input=text.encode("utf-8"), check=True, capture_output=True, timeout=120,
         )
     except subprocess.TimeoutExpired:
-        raise EngineUnavailable("espeak-ng did not finish speaking within 120 s.") from None
+        raise EngineUnavailable(_("espeak-ng did not finish speaking within 120 s.")) from None
     except subprocess.CalledProcessError as exc:  # e.g. a build without the cmn-latn-pinyin voice
-        reason = exc.stderr.decode(errors="replace").strip()[:300] or f"exit code {exc.returncode}"
-        raise EngineUnavailable(f"espeak-ng could not speak with the voice {voice}: {reason}") from None
+        reason = exc.stderr.decode(errors="replace").strip()[:300] or _("exit code %(returncode)s") % {"returncode": exc.returncode}
+        raise EngineUnavailable(_("espeak-ng could not speak with the voice %(voice)s: %(reason)s")
+                                % {"voice": voice, "reason": reason}) from None
     return load_mono(io.BytesIO(spoken.stdout))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import soundfile
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from voices.cloning import wav_seconds
 from voices.engines import remote
@@ -26,7 +27,7 @@ class GPTSoVITS(remote.RemoteVoice):
 
         segment = speaker_dir / profile["best_segment"]["file"]
         if not 3.0 <= wav_seconds(segment) <= 10.0:
-            raise VoiceError("The speaker's reference segment is not 3–10 s long; clone the voice again.")
+            raise VoiceError(_("The speaker's reference segment is not 3–10 s long; clone the voice again."))
         # The transcript describes the whole reference; it only fits the segment when that is all the speech.
         prompt_text = profile.get("prompt_text", "") if profile["best_segment"].get("covers_all_speech") else ""
         payload = {
@@ -41,15 +42,15 @@ class GPTSoVITS(remote.RemoteVoice):
             "batch_size": 1,
             "speed_factor": 1.0,
         }
-        progress(10, "Asking GPT-SoVITS to speak")
+        progress(10, _("Asking GPT-SoVITS to speak"))
         answer = remote.post(self.url + "/tts", self.name, settings.VOICE_SERVER_TIMEOUT_S, json=payload)
         try:
             samples, rate = soundfile.read(io.BytesIO(answer.content), dtype="float32")
         except RuntimeError:  # soundfile.LibsndfileError: not audio it can read
-            raise remote.bad_answer(self.name, "something that is not a WAV file", answer) from None
+            raise remote.bad_answer(self.name, _("something that is not a WAV file"), answer) from None
         remote.check_speech(samples, rate, self.name)
         output_wav.write_bytes(answer.content)
-        progress(100, "Speech received")
+        progress(100, _("Speech received"))
 
     @staticmethod
     def _server_path(path: Path) -> str:

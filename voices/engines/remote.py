@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import requests
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from avatar_site.lib.engines import EngineUnavailable
 from avatar_site.lib.http import AnswerTooLarge, read_within
@@ -27,7 +28,8 @@ class Answer:
 
 def base_url(url: str, setting: str, engine: str) -> str:
     if not url:
-        raise EngineUnavailable(f"The {engine} voice engine is not configured: set {setting} to its server's URL.")
+        raise EngineUnavailable(_("The %(engine)s voice engine is not configured: set %(setting)s to its server's URL.")
+                                % {"engine": engine, "setting": setting})
     return url.rstrip("/")
 
 
@@ -42,7 +44,8 @@ def check_reachable(url: str, engine: str) -> None:
     except requests.ReadTimeout:
         return
     except requests.RequestException as exc:
-        raise EngineUnavailable(f"The {engine} server at {url} cannot be reached ({_reason(exc)}).") from None
+        raise EngineUnavailable(_("The %(engine)s server at %(url)s cannot be reached (%(reason)s).")
+                                % {"engine": engine, "url": url, "reason": _reason(exc)}) from None
 
 
 def post(url: str, engine: str, timeout_s: float, **kwargs) -> Answer:
@@ -52,10 +55,11 @@ def post(url: str, engine: str, timeout_s: float, **kwargs) -> Answer:
         response = requests.post(url, timeout=(CONNECT_TIMEOUT_S, timeout_s), stream=True, **kwargs)
         with response:
             if response.status_code >= 500:
-                raise EngineUnavailable(f"The {engine} server failed (HTTP {response.status_code}): {_message(response)}")
+                raise EngineUnavailable(_("The %(engine)s server failed (HTTP %(status_code)s): %(message)s")
+                                        % {"engine": engine, "status_code": response.status_code, "message": _message(response)})
             if response.status_code != 200:
                 raise VoiceError(
-                    f"The {engine} server refused the request (HTTP {response.status_code}): {_message(response)}"
+                    _("The %(engine)s server refused the request (HTTP %(status_code)s): %(message)s") % {"engine": engine, "status_code": response.status_code, "message": _message(response)}
                 )
             try:
                 body = read_within(response, timeout_s, MAX_ANSWER_BYTES)
@@ -63,9 +67,11 @@ def post(url: str, engine: str, timeout_s: float, **kwargs) -> Answer:
                 raise bad_answer(engine, str(exc)) from None
             return Answer(body, response.headers.get("Content-Type", ""))
     except requests.Timeout:
-        raise EngineUnavailable(f"The {engine} server at {url} did not answer within {timeout_s:.0f} s.") from None
+        raise EngineUnavailable(_("The %(engine)s server at %(url)s did not answer within %(timeout_s).0f s.")
+                                % {"engine": engine, "url": url, "timeout_s": timeout_s}) from None
     except requests.RequestException as exc:
-        raise EngineUnavailable(f"The {engine} server at {url} cannot be reached ({_reason(exc)}).") from None
+        raise EngineUnavailable(_("The %(engine)s server at %(url)s cannot be reached (%(reason)s).")
+                                % {"engine": engine, "url": url, "reason": _reason(exc)}) from None
 
 
 def bad_answer(engine: str, what: str, answer: Answer | None = None):
@@ -74,7 +80,8 @@ def bad_answer(engine: str, what: str, answer: Answer | None = None):
 
     if answer is not None and answer.content_type.startswith(("text/", "application/json")):
         what += f": {answer.content[:200].decode(errors='replace')}"
-    return VoiceError(f"The {engine} server answered with {what}.", http_status=502)
+    return VoiceError(_("The %(engine)s server answered with %(what)s.")
+                      % {"engine": engine, "what": what}, http_status=502)
 
 
 def check_speech(samples: np.ndarray, rate: int, engine: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from django.utils.translation import gettext as _
 
 from voices.engines import espeak
 from voices.engines.text_frontend import chunks, language_runs, to_pinyin
@@ -57,44 +58,45 @@ class WorldClone:
 
         samples = load_mono(reference_wav)
         if _clipped_fraction(original_wav) > CLIPPED_FRACTION:
-            raise VoiceError("The reference recording is clipped (too loud); record it again at a lower level.")
+            raise VoiceError(_("The reference recording is clipped (too loud); record it again at a lower level."))
         flags = speech_flags(samples)
         regions = speech_regions(flags)
         # Pauses under 0.3 s belong to speech (webrtcvad drops stop closures and short gaps).
         speech_seconds = sum(end - start for start, end in regions)
         if not regions:
-            raise VoiceError("The reference recording contains no speech.")
+            raise VoiceError(_("The reference recording contains no speech."))
         if speech_seconds < MIN_SPEECH_SECONDS:
             raise VoiceError(
-                f"The reference has only {speech_seconds:.1f} s of speech; at least {MIN_SPEECH_SECONDS:.0f} s are needed."
+                _("The reference has only %(speech_seconds).1f s of speech; at least %(minimum).0f s are needed.") % {"speech_seconds": speech_seconds, "minimum": MIN_SPEECH_SECONDS}
             )
-        progress(10, "Trimming silence")
+        progress(10, _("Trimming silence"))
         start, end = max(regions[0][0] - 0.1, 0.0), min(regions[-1][1] + 0.1, len(samples) / RATE)
         trimmed = samples[int(start * RATE):int(end * RATE)]
         write_wav(speaker_dir / "trimmed.wav", trimmed)
 
-        progress(20, "Choosing the best reference segment")
+        progress(20, _("Choosing the best reference segment"))
         seg_start, seg_end = _best_segment(regions, len(samples) / RATE)
         _write_segment(original_wav, speaker_dir / "best_segment.wav", seg_start, seg_end)
 
-        progress(35, "Measuring the speaker embedding")
+        progress(35, _("Measuring the speaker embedding"))
         speaker_embedding = embedding(trimmed)
         np.save(speaker_dir / "embedding.npy", speaker_embedding)
 
-        progress(50, "Analysing pitch and spectral envelope")
+        progress(50, _("Analysing pitch and spectral envelope"))
         analysis = analyse(trimmed, robust=True)
         voiced_seconds = analysis.voiced.sum() * FRAME_PERIOD_MS / 1000
         if voiced_seconds < MIN_VOICED_SECONDS:
-            raise VoiceError(f"The reference has only {voiced_seconds:.1f} s of voiced speech (vowels); "
-                             f"at least {MIN_VOICED_SECONDS:g} s are needed. Record someone speaking.")
+            raise VoiceError(_("The reference has only %(voiced_seconds).1f s of voiced speech (vowels); "
+                               "at least %(minimum)g s are needed. Record someone speaking.")
+                             % {"voiced_seconds": voiced_seconds, "minimum": MIN_VOICED_SECONDS})
         coded = code(analysis.sp)
         target = SpeakerStats.of(analysis, coded)
         np.save(speaker_dir / "frames.npy", frame_bank(analysis, coded))
         mean_log_sp = np.log(analysis.sp[analysis.voiced]).mean(axis=0)
 
-        progress(65, "Calibrating the base voice")
+        progress(65, _("Calibrating the base voice"))
         base_voices = self._calibrate(target, mean_log_sp, speaker_embedding, speaker_dir)
-        progress(100, "Voice features extracted")
+        progress(100, _("Voice features extracted"))
         return {
             "speech_seconds": round(speech_seconds, 2),
             "trimmed_seconds": round(len(trimmed) / RATE, 2),
@@ -174,10 +176,11 @@ class WorldClone:
                 output.append(conversions[run.language].apply(base))
                 output.append(np.zeros(int(PAUSE_SECONDS["run"] * RATE)))
             output.append(np.zeros(int(PAUSE_SECONDS["sentence"] * RATE)))
-            progress(100 * (index + 1) / len(pieces), f"Spoke {index + 1}/{len(pieces)} sentences")
+            progress(100 * (index + 1) / len(pieces), _("Spoke %(done)s/%(total)s sentences")
+                                                      % {"done": index + 1, "total": len(pieces)})
         samples = np.concatenate(output) if output else np.zeros(0)
         if not np.any(np.abs(samples) > 1e-3):
-            raise VoiceError("The text contains nothing that can be spoken.")
+            raise VoiceError(_("The text contains nothing that can be spoken."))
         write_wav(output_wav, samples)
 
 
@@ -226,5 +229,5 @@ def _write_segment(original_wav: Path, output: Path, start: float, end: float) -
     import soundfile
 
     rate = _rate_of(original_wav)
-    samples, _ = soundfile.read(str(original_wav), dtype="float32", start=int(start * rate), stop=int(end * rate))
+    samples, _rate = soundfile.read(str(original_wav), dtype="float32", start=int(start * rate), stop=int(end * rate))
     soundfile.write(str(output), samples, rate, subtype="PCM_16", format="WAV")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from training.engines.base import RenderJob, TalkingHeadEngine, TrainingJob
 
 DEFAULTS = {"model": "linear", "ridge": 100.0, "lr": 2e-3, "batch_size": 32, "hidden": 64, "window": 16}
@@ -27,10 +29,12 @@ class BuiltinTalkingHead(TalkingHeadEngine):
         if "model" in converted:
             converted["model"] = converted["model"].strip().lower()
             if converted["model"] not in MODELS:
-                raise ValueError(f"model={converted['model']!r} is not one of {', '.join(MODELS)}")
+                raise ValueError(_("model=%(model)r is not one of %(choices)s") % {
+                    "model": converted["model"], "choices": ", ".join(MODELS)})
         for key, value in converted.items():
             if key in LIMITS and not LIMITS[key][0] <= value <= LIMITS[key][1]:
-                raise ValueError(f"{key}={value} is outside {LIMITS[key][0]:g}…{LIMITS[key][1]:g}")
+                raise ValueError(_("%(key)s=%(value)s is outside %(low)g…%(high)g") % {
+                    "key": key, "value": value, "low": LIMITS[key][0], "high": LIMITS[key][1]})
         return converted
 
     def missing_files(self, avatar_dir: Path, manifest: dict) -> list[str]:

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import torch
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from avatar_site.lib.media import MediaError, probe, run_ffmpeg, to_wav
 from monitoring.runner import JobCancelled
@@ -88,7 +89,8 @@ def plan_mouths(avatar: Path, manifest: dict, samples: np.ndarray, steps: int) -
     except (TypeError, ValueError):
         usable = False
     if not usable:
-        raise EngineError(f"The avatar's manifest has unusable base_frames {base_frames!r}; train it again.")
+        raise EngineError(_("The avatar's manifest has unusable base_frames %(value)r; train it again.") % {
+            "value": base_frames})
     base_index = ping_pong(start, end, steps)
     with np.load(avatar / "mouth_basis.npz") as basis:
         poses = head_poses(tracks) / float(basis["scale"])
@@ -132,9 +134,9 @@ class MouthTransplant:
             params["window"] = 32  # what the CNN was tuned with (its strides want a longer window)
         size = settings.BUILTIN_TH_SIZE
         info = self._check_source(job.source_video)
-        _tick(progress, 1, "Finding the face")
+        _tick(progress, 1, _("Finding the face"))
         crop = self._find_face(job.source_video, info, progress)
-        _tick(progress, 15, "Normalising the video")
+        _tick(progress, 15, _("Normalising the video"))
         frames_mp4 = out / "frames.mp4"
         x, y, side = crop
         try:
@@ -144,28 +146,29 @@ class MouthTransplant:
                         str(frames_mp4)])
             to_wav(job.source_video, out / "audio.wav", in_sync=True)
         except MediaError as error:
-            raise EngineError(f"Could not normalise the reference video: {error}") from None
+            raise EngineError(_("Could not normalise the reference video: %(error)s") % {"error": error}) from None
         samples = features.read_wav(out / "audio.wav")
         audio_seconds = len(samples) / features.SAMPLE_RATE
         if audio_seconds < settings.BUILTIN_TH_MIN_SECONDS:
-            raise EngineError(f"The reference video's audio lasts {audio_seconds:.1f} s; "
-                              f"at least {settings.BUILTIN_TH_MIN_SECONDS:g} s of it are needed.")
+            raise EngineError(_("The reference video's audio lasts %(seconds).1f s; "
+                                "at least %(minimum)g s of it are needed.") % {
+                "seconds": audio_seconds, "minimum": settings.BUILTIN_TH_MIN_SECONDS})
 
-        _tick(progress, 20, "Tracking the face")
+        _tick(progress, 20, _("Tracking the face"))
         landmarks, valid = self._track(frames_mp4, size, progress)
         frames = min(len(landmarks), len(samples) // (features.SAMPLE_RATE // FPS))
         landmarks, valid = landmarks[:frames], valid[:frames]
         if valid.sum() < max(FPS, 0.5 * frames):
-            raise EngineError("The face could not be tracked in most frames of the reference video.")
+            raise EngineError(_("The face could not be tracked in most frames of the reference video."))
         transforms, canonical = faces.align(landmarks, valid)
         valid &= self._pose_ok(landmarks, transforms, canonical, valid)
         mouth_points = np.stack([faces.apply(transforms[i], landmarks[i, faces.MOUTH]) for i in range(frames)])
 
-        _tick(progress, 35, "Cutting mouth patches")
+        _tick(progress, 35, _("Cutting mouth patches"))
         origin, mask = self._mouth_region(mouth_points[valid])
         self._cut_mouths(frames_mp4, size, transforms, valid, origin, mask.shape, out / "mouths.mp4")
 
-        _tick(progress, 40, "Learning audio to mouth shapes")
+        _tick(progress, 40, _("Learning audio to mouth shapes"))
         basis = MouthBasis.fit(mouth_points[valid], CODES)
         codes = basis.encode(mouth_points)
         window = int(params["window"])
@@ -177,7 +180,8 @@ class MouthTransplant:
 
         def on_epoch(epoch: int, train_loss: float, held_loss: float) -> None:
             _tick(progress, 40 + 55 * epoch / epochs,
-                  f"epoch {epoch}/{epochs}: train loss {train_loss:.4f}, held-out loss {held_loss:.4f}")
+                  _("epoch %(epoch)s/%(epochs)s: train loss %(train_loss).4f, held-out loss %(held_loss).4f") % {
+                      "epoch": epoch, "epochs": epochs, "train_loss": train_loss, "held_loss": held_loss})
             if hasattr(progress, "log"):
                 progress.log(f"epoch {epoch}: train {train_loss:.5f} held-out {held_loss:.5f}")
 
@@ -202,7 +206,7 @@ class MouthTransplant:
         np.savez_compressed(out / "tracks.npz", landmarks=landmarks, valid=valid, transforms=transforms,
                             canonical=canonical, codes=codes, mouth_points=mouth_points, mask=mask, rest=rest, gain=np.float32(gain),
                             origin=np.array(origin))
-        _tick(progress, 99, "Saved the avatar")
+        _tick(progress, 99, _("Saved the avatar"))
         return {
             "engine": "builtin", "version": VERSION, "fps": FPS, "size": size, "frames": int(frames),
             "tracked_frames": int(valid.sum()), "train_frames": int(len(train_index)),
@@ -216,17 +220,18 @@ class MouthTransplant:
         try:
             info = probe(Path(path))
         except MediaError as error:
-            raise EngineError(f"The reference is not a readable video: {error}") from None
+            raise EngineError(_("The reference is not a readable video: %(error)s") % {"error": error}) from None
         if not info.has_video or info.width == 0:
-            raise EngineError("The reference file has no video stream.")
+            raise EngineError(_("The reference file has no video stream."))
         if not info.has_audio:
-            raise EngineError("The reference video has no audio track; the avatar learns its mouth from the speech.")
+            raise EngineError(
+                _("The reference video has no audio track; the avatar learns its mouth from the speech."))
         if info.duration < settings.BUILTIN_TH_MIN_SECONDS:
-            raise EngineError(f"The reference video lasts {info.duration:.1f} s; "
-                              f"at least {settings.BUILTIN_TH_MIN_SECONDS:g} s are needed.")
+            raise EngineError(_("The reference video lasts %(seconds).1f s; at least %(minimum)g s are needed.") % {
+                "seconds": info.duration, "minimum": settings.BUILTIN_TH_MIN_SECONDS})
         if info.duration > settings.BUILTIN_TH_MAX_SECONDS:
-            raise EngineError(f"The reference video lasts {info.duration:.0f} s; "
-                              f"at most {settings.BUILTIN_TH_MAX_SECONDS:g} s are accepted.")
+            raise EngineError(_("The reference video lasts %(seconds).0f s; at most %(maximum)g s are accepted.") % {
+                "seconds": info.duration, "maximum": settings.BUILTIN_TH_MAX_SECONDS})
         return info
 
     def _find_face(self, path: Path, info, progress) -> tuple[int, int, int]:
@@ -245,14 +250,14 @@ class MouthTransplant:
                     _tick(progress, 1 + 14 * min(1.0, index / max(1.0, info.duration * FPS)))
         counts = np.array(counts)
         if len(counts) == 0:
-            raise EngineError("No frames could be decoded from the reference video.")
+            raise EngineError(_("No frames could be decoded from the reference video."))
         single, several, none = (counts == 1).mean(), (counts >= 2).mean(), (counts == 0).mean()
         if single < 0.5:
             if several > none:
-                raise EngineError(f"Several faces are visible in {several:.0%} of the reference video's frames; "
-                                  "it needs exactly one person.")
-            raise EngineError(f"No face was found in {none:.0%} of the reference video's frames; "
-                              "film one face looking at the camera.")
+                raise EngineError(_("Several faces are visible in %(percent).0f%% of the reference video's frames; "
+                                    "it needs exactly one person.") % {"percent": several * 100})
+            raise EngineError(_("No face was found in %(percent).0f%% of the reference video's frames; "
+                                "film one face looking at the camera.") % {"percent": none * 100})
         x0, y0, x1, y1 = np.median(np.array(boxes), axis=0) / scale
         # The mesh spans brow to chin; 1.9× leaves hair, neck and some background, like a portrait.
         side = min(int(1.9 * max(x1 - x0, y1 - y0)), info.width, info.height) // 2 * 2
@@ -318,7 +323,9 @@ class MouthTransplant:
             raise
         error = writer.close()
         if error or written < len(valid):
-            raise EngineError(f"Could not store the mouth patches: {error or 'frames missing'}")
+            if error:
+                raise EngineError(_("Could not store the mouth patches: %(error)s") % {"error": error})
+            raise EngineError(_("Could not store the mouth patches: frames missing"))
 
     @staticmethod
     def _rest_code(codes, mouth_points, train_index) -> np.ndarray:
@@ -367,23 +374,25 @@ class MouthTransplant:
         avatar = Path(job.avatar_dir)
         missing = BuiltinTalkingHead().missing_files(avatar, job.manifest)
         if missing:
-            raise EngineError(f"The avatar is incomplete (missing {', '.join(missing)}); train it again.")
+            raise EngineError(_("The avatar is incomplete (missing %(files)s); train it again.") % {
+                "files": ", ".join(missing)})
         size = job.manifest.get("size", settings.BUILTIN_TH_SIZE)
         if not isinstance(size, int) or not MIN_SIZE <= size <= max(settings.BUILTIN_TH_SIZE, 512):
-            raise EngineError(f"The avatar's manifest has an unusable frame size {size!r}; train it again.")
+            raise EngineError(_("The avatar's manifest has an unusable frame size %(size)r; train it again.") % {
+                "size": size})
         speech = Path(job.work_dir) / "speech_16k.wav"
         try:
             to_wav(Path(job.audio_wav), speech)
         except MediaError as error:
-            raise EngineError(f"The speech audio is unreadable: {error}") from None
+            raise EngineError(_("The speech audio is unreadable: %(error)s") % {"error": error}) from None
         samples = features.read_wav(speech)
         steps = max(1, int(round(len(samples) / (features.SAMPLE_RATE / FPS))))
-        _tick(progress, 2, "Predicting mouth shapes")
+        _tick(progress, 2, _("Predicting mouth shapes"))
 
         plan = plan_mouths(avatar, job.manifest, samples, steps)
         tracks, base_index, chosen = plan.tracks, plan.base_index, plan.chosen
         start, end = plan.base_range
-        _tick(progress, 8, "Loading the reference frames")
+        _tick(progress, 8, _("Loading the reference frames"))
         base_frames = []
         for i, frame in enumerate(faces.read_frames(avatar / "frames.mp4", size, size)):
             if i >= end:
@@ -391,7 +400,7 @@ class MouthTransplant:
             if i >= start:
                 base_frames.append(frame)
         if len(base_frames) < end - start:
-            raise EngineError("The avatar's frames are damaged; train it again.")
+            raise EngineError(_("The avatar's frames are damaged; train it again."))
         mouths = self._load_mouths(avatar / "mouths.mp4", tracks["mask"].shape, set(chosen.tolist()))
         paster = MouthPaster(tracks["mask"], tuple(int(v) for v in tracks["origin"]))
         transforms = tracks["transforms"]
@@ -404,14 +413,14 @@ class MouthTransplant:
                 frame = paster.paste(base_frames[b - start], transforms[b], mouths[int(chosen[t])], outlines[b])
                 writer.write(frame)
                 if t % 25 == 0:
-                    _tick(progress, 10 + 88 * t / steps, f"frame {t}/{steps}")
+                    _tick(progress, 10 + 88 * t / steps, _("frame %(frame)s/%(total)s") % {"frame": t, "total": steps})
         except BaseException:
             writer.abort()
             raise
         error = writer.close()
         if error:
-            raise EngineError(f"Encoding the video failed: {error.splitlines()[-1]}")
-        _tick(progress, 100, "Rendered")
+            raise EngineError(_("Encoding the video failed: %(error)s") % {"error": error.splitlines()[-1]})
+        _tick(progress, 100, _("Rendered"))
 
     @staticmethod
     def _load_mouths(path: Path, shape, needed: set[int]) -> dict[int, np.ndarray]:
@@ -424,5 +433,5 @@ class MouthTransplant:
             if i >= last:
                 break
         if len(mouths) < len(needed):
-            raise EngineError("The avatar's mouth patches are damaged; train it again.")
+            raise EngineError(_("The avatar's mouth patches are damaged; train it again."))
         return mouths

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 import torch
+from django.utils.translation import gettext as _
 
 SAMPLE_RATE = 16000
 HOP = 160  # 10 ms: four mel frames per 40 ms video frame
@@ -39,7 +40,7 @@ def _mel_filters() -> torch.Tensor:
 def read_wav(path: Path) -> np.ndarray:
     samples, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     if rate != SAMPLE_RATE:
-        raise ValueError(f"expected {SAMPLE_RATE} Hz audio, got {rate} Hz")
+        raise ValueError(_("expected %(expected)s Hz audio, got %(rate)s Hz") % {"expected": SAMPLE_RATE, "rate": rate})
     return samples.mean(axis=1)
 
 

@@ -1,0 +1,144 @@
+"""The site speaks Chinese unless a client asks for English: its own messages, and those its jobs
+write, in the language of the request that queued them, whatever language the worker runs in."""
+
+from __future__ import annotations
+
+import gettext
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import translation
+
+from monitoring import jobs
+from monitoring.models import HistoryRecord, HistoryType, Task
+from tests.media import silent_wav
+
+pytestmark = pytest.mark.django_db
+
+CATALOGUE = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
+
+
+@pytest.fixture
+def chinese_by_default(settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+
+
+def test_it_answers_errors_in_chinese_by_default(api, chinese_by_default):
+    response = api.get("/api/history/bogus")
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "status": "error",
+        "message": "未知的历史记录类型 'bogus'；可选：video_generation, model_training, audio_clone, chat_system。",
+    }
+
+
+def test_it_answers_in_english_when_the_client_asks_for_it(api, chinese_by_default):
+    response = api.get("/api/history/bogus", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+
+    assert response.json()["message"].startswith("Unknown history type 'bogus'")
+
+
+def test_validation_errors_follow_the_language(api, chinese_by_default):
+    response = api.post("/audio_clone", {"audio_id": "someone", "gen_audio_id": "g1"})
+
+    assert response.status_code == 400
+    assert response.json()["message"] == "generate_text: 生成模式下必须填写。"
+
+
+def test_a_job_writes_in_the_language_of_its_request_not_the_workers(user):
+    with translation.override("zh-hans"):
+        task = jobs.submit(HistoryType.AUDIO_CLONE, "tests.jobs.translated_failure_job", {}, owner=user)
+
+    task.refresh_from_db()
+    assert task.language == "zh-hans"
+    assert task.status == Task.Status.FAILED
+    assert task.message == "要朗读的文本为空。"
+    assert HistoryRecord.objects.get(task=task).result["message"] == "要朗读的文本为空。"
+
+
+def test_a_job_runs_in_its_own_language_inside_an_english_worker(user, monkeypatch):
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+    monkeypatch.setattr(jobs, "send", lambda task: None)  # queued, not run
+    task = jobs.submit(HistoryType.AUDIO_CLONE, "tests.jobs.translated_failure_job", {}, owner=user,
+                       language="zh-hans")
+
+    from monitoring.runner import run_task
+
+    with translation.override("en"):  # the worker's own language
+        run_task(task.pk)
+
+    task.refresh_from_db()
+    assert task.message == "要朗读的文本为空。"
+
+
+def test_a_retry_keeps_the_language_of_the_original_request(user):
+    with translation.override("zh-hans"):
+        original = jobs.submit(HistoryType.AUDIO_CLONE, "tests.jobs.translated_failure_job", {}, owner=user)
+
+    with translation.override("en"):  # the staff member retrying it reads English
+        retried = jobs.retry(original)
+
+    retried.refresh_from_db()
+    assert retried.language == "zh-hans"
+    assert retried.message == "要朗读的文本为空。"
+
+
+def test_cancelling_a_queued_task_answers_in_the_tasks_language(user, monkeypatch):
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+    monkeypatch.setattr(jobs, "send", lambda task: None)
+    task = jobs.submit(HistoryType.AUDIO_CLONE, "tests.jobs.count_job", {}, owner=user, language="zh-hans")
+
+    with translation.override("en"):
+        task.request_cancel()
+
+    task.refresh_from_db()
+    assert task.message == "任务在开始前已取消。"
+    assert HistoryRecord.objects.get(task=task).result["message"] == "任务在开始前已取消。"
+
+
+@pytest.mark.slow
+def test_a_refused_clone_says_why_in_chinese(api, media_root, chinese_by_default):
+    reference = silent_wav(media_root.parent / "inputs" / "silence.wav", seconds=5)
+
+    response = api.post("/audio_clone", {"original_audio_path": str(reference), "audio_id": "mute", "engine": "builtin"})
+
+    assert response.status_code == 422, response.json()
+    assert response.json()["message"] == "参考录音中没有语音。"
+
+
+def _catalogue_entries() -> dict[str, str]:
+    """msgid → msgstr of the zh_Hans .po (the few forms makemessages writes)."""
+    text = (CATALOGUE / "django.po").read_text(encoding="utf-8")
+    entries = {}
+    for match in re.finditer(r'^msgid ((?:".*"\n)+)msgstr ((?:".*"\n)+)', text, re.MULTILINE):
+        msgid, msgstr = (
+            "".join(re.findall(r'"(.*)"', part)).encode().decode("unicode_escape").encode("latin-1").decode()
+            for part in match.groups()
+        )
+        entries[msgid] = msgstr
+    return entries
+
+
+def test_every_english_message_has_a_chinese_translation():
+    english = {msgid: msgstr for msgid, msgstr in _catalogue_entries().items()
+               if msgid and all(ord(char) < 0x2E80 for char in msgid)}  # not the templates' Chinese
+
+    assert len(english) > 200
+    assert [msgid for msgid, msgstr in english.items() if not msgstr] == []
+
+
+def test_the_compiled_catalogue_matches_its_source():
+    with open(CATALOGUE / "django.mo", "rb") as handle:
+        compiled = gettext.GNUTranslations(handle)
+
+    stale = {msgid for msgid, msgstr in _catalogue_entries().items()
+             if msgid and msgstr and compiled.gettext(msgid) != msgstr}
+
+    assert stale == set(), "run: manage.py compilemessages --ignore=.venv"
