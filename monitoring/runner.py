@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from django_q.exceptions import TimeoutException
 from rest_framework.exceptions import APIException
 
-from avatar_site.lib.media import MediaError, MediaToolMissing
+from avatar_site.lib.media import MediaError
 from avatar_site.lib.storage import disk_full_message, media_disk_full, media_free_bytes
 from monitoring.models import Task
 
@@ -175,8 +175,6 @@ def _run_claimed(task: Task) -> None:
         _finish(task, progress, Task.Status.FAILED, str(exc), {"http_status": exc.http_status})
     except APIException as exc:  # engine unavailable, bad input found late: already user-facing
         _finish(task, progress, Task.Status.FAILED, str(exc.detail), {"http_status": exc.status_code})
-    except MediaToolMissing as exc:
-        _finish(task, progress, Task.Status.FAILED, str(exc), {"http_status": 503})
     except MediaError as exc:  # media that ffmpeg could not read or write
         _finish(task, progress, Task.Status.FAILED, str(exc), {"http_status": 422})
     except OSError as exc:  # disk full, media folder unwritable, a tool missing

@@ -12,13 +12,15 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from avatar_site.lib.errors import ServiceUnavailable
+
 
 class MediaError(Exception):
     """The file is not usable media (not media at all, corrupt, or outside the limits)."""
 
 
-class MediaToolMissing(MediaError):
-    """ffmpeg or ffprobe is not installed."""
+class MediaToolMissing(ServiceUnavailable):
+    """ffmpeg or ffprobe is not installed: the server's fault (503), never taken for unusable media."""
 
 
 @dataclass(frozen=True)

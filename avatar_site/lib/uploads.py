@@ -15,7 +15,7 @@ from django.core.files.uploadhandler import FileUploadHandler, TemporaryFileUplo
 from django.utils.translation import gettext as _
 
 from avatar_site.lib.errors import NotFound, PayloadTooLarge, ServiceUnavailable, Unprocessable, UnsupportedMedia
-from avatar_site.lib.media import MediaError, MediaInfo, MediaToolMissing, check_limits, probe
+from avatar_site.lib.media import MediaError, MediaInfo, check_limits, probe
 from avatar_site.lib.paths import existing_file
 from avatar_site.lib.storage import check_media_space
 
@@ -147,10 +147,10 @@ def media_input(
     try:
         try:
             info = probe(path)
-        except MediaToolMissing as exc:
-            raise ServiceUnavailable(str(exc)) from None
         except MediaError as exc:
-            raise UnsupportedMedia(f"{field}: {exc}") from None
+            # ffprobe names the file as it lies on the server; the client knows it by its own name.
+            message = str(exc).replace(path.name, value.name) if uploaded else str(exc)
+            raise UnsupportedMedia(f"{field}: {message}") from None
         if need_video and not info.has_video:
             raise UnsupportedMedia(_("%(field)s: the file has no video stream.") % {"field": field})
         if need_audio and not info.has_audio:

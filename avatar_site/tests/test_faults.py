@@ -176,3 +176,37 @@ def test_a_large_upload_is_moved_into_place_from_its_temporary_file(api, media_r
 
     assert answer.status_code == 200, answer.json()
     assert not list((media_root / "tmp" / "uploads").iterdir())
+
+
+@pytest.fixture
+def without_ffmpeg(settings, tmp_path):
+    """Call it, once the test's media are made, to take ffmpeg away."""
+    from avatar_site.lib.media import ffmpeg_binary
+
+    def take_away():
+        settings.FFMPEG_BINARY = str(tmp_path / "no-ffmpeg-here")
+        ffmpeg_binary.cache_clear()
+
+    yield take_away
+    ffmpeg_binary.cache_clear()
+
+
+def test_a_missing_ffmpeg_is_the_servers_503_not_the_recordings_422(api, tmp_path, without_ffmpeg):
+    recording = tone_wav(tmp_path / "input.wav")
+    without_ffmpeg()
+
+    with open(recording, "rb") as handle:
+        response = api.post("/save_audio", {"audio": handle})
+
+    assert response.status_code == 503
+    assert response.json()["message"] == "no-ffmpeg-here is not installed."
+
+
+def test_a_job_without_ffmpeg_fails_as_the_servers_fault(api, input_root, without_ffmpeg):
+    reference = tone_wav(input_root / "reference.wav", seconds=4)
+    without_ffmpeg()
+
+    response = api.post("/audio_clone", {"original_audio_path": str(reference), "audio_id": "speaker_1"})
+
+    assert response.status_code == 503
+    assert response.json()["message"] == "no-ffmpeg-here is not installed."

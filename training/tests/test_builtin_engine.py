@@ -366,3 +366,19 @@ def test_silence_is_a_pause_even_when_the_whole_recording_is_silent():
     assert features.pause_weights(np.zeros(2 * rate, np.float32), 50).min() == 1.0
     assert features.pause_weights(np.concatenate([np.zeros(rate, np.float32), tone[:rate]]), 50)[5:20].min() == 1.0
     assert features.pause_weights(tone, 50).max() == 0.0
+
+
+def test_a_video_writer_whose_ffmpeg_quits_says_why_not_broken_pipe(tmp_path):
+    from avatar_site.lib.media import MediaError
+    from training.engines.builtin.compositor import VideoWriter
+
+    writer = VideoWriter(tmp_path / "no-such-folder" / "out.mp4", 64, 64, archive=True)
+    frame = np.zeros((64, 64, 3), np.uint8)
+
+    with pytest.raises(MediaError) as refused:
+        for _frame in range(2000):  # ffmpeg opens its output after the first frames
+            writer.write(frame)
+    writer.abort()
+
+    assert str(refused.value).startswith("ffmpeg failed: ")
+    assert "No such file or directory" in str(refused.value)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from pathlib import Path
 
 import cv2
 import numpy as np
+from django.utils.translation import gettext as _
 
-from avatar_site.lib.media import ffmpeg_binary
+from avatar_site.lib.media import MediaError, MediaToolMissing, ffmpeg_binary
 from training.engines.builtin.faces import invert
 
 
@@ -143,21 +145,36 @@ class VideoWriter:
             args += ["-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
                      "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
                      "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart"]
-        self.process = subprocess.Popen([*args, "-f", "mp4", str(path)], stdin=subprocess.PIPE,
-                                        stderr=subprocess.PIPE)
+        try:
+            self.process = subprocess.Popen([*args, "-f", "mp4", str(path)], stdin=subprocess.PIPE,
+                                            stderr=subprocess.PIPE)
+        except FileNotFoundError:
+            raise MediaToolMissing(_("%(tool)s is not installed.") % {"tool": "ffmpeg"}) from None
 
     def write(self, frame: np.ndarray) -> None:
-        self.process.stdin.write(np.ascontiguousarray(frame).tobytes())
+        try:
+            self.process.stdin.write(np.ascontiguousarray(frame).tobytes())
+        except BrokenPipeError:  # ffmpeg quit (the disk filled up, the output is unwritable): say why
+            raise MediaError(_("ffmpeg failed: %(reason)s") % {"reason": self._last_error_line()}) from None
 
     def close(self) -> str:
         """Finish encoding; return ffmpeg's error text ('' on success)."""
-        self.process.stdin.close()
+        try:
+            self.process.stdin.close()
+        except BrokenPipeError:  # it quit before the last buffered frames: its error says why
+            pass
         error = self.process.stderr.read().decode(errors="replace")
         return error.strip() if self.process.wait() != 0 else ""
+
+    def _last_error_line(self) -> str:
+        self.process.wait()
+        lines = self.process.stderr.read().decode(errors="replace").strip().splitlines()
+        return lines[-1] if lines else _("exit code %(code)s") % {"code": self.process.returncode}
 
     def abort(self) -> None:
         self.process.kill()
         self.process.wait()
         for pipe in (self.process.stdin, self.process.stderr):
             if pipe is not None:
-                pipe.close()
+                with contextlib.suppress(BrokenPipeError):  # frames still buffered for the dead ffmpeg
+                    pipe.close()
