@@ -264,6 +264,10 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "avatar_site.lib.parsers.StrictJSONParser",
     ],
+    # JSON only, whatever the client accepts: the spec's clients read {"status": …, "message": …},
+    # and a browser opening a status_url gets that too, not DRF's browsable HTML (nor a 406).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "avatar_site.lib.negotiation.FirstRendererWhenNoneAccepted",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "avatar_site.lib.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

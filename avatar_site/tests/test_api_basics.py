@@ -78,3 +78,28 @@ def test_a_host_the_site_does_not_serve_gets_a_json_400_on_api_paths(anonymous_a
     assert api_answer.status_code == 400
     assert api_answer.json() == {"status": "error", "message": "Bad request."}
     assert page_answer.status_code == 400
+
+
+@pytest.mark.parametrize("accept", [
+    "text/html,application/xhtml+xml,*/*;q=0.8",  # a browser opening a status_url
+    "text/html",
+    "video/mp4",
+])
+def test_answers_are_json_whatever_the_client_accepts(api, anonymous_api, accept):
+    listed = api.get("/api/cloned-audios", HTTP_ACCEPT=accept)
+    refused = api.post("/video_generation", {"model_name": "builtin"}, HTTP_ACCEPT=accept)
+    unauthenticated = anonymous_api.get("/api/status", HTTP_ACCEPT=accept)
+
+    assert (listed.status_code, listed["Content-Type"]) == (200, "application/json")
+    assert listed.json()["status"] == "success"
+    assert (refused.status_code, refused["Content-Type"]) == (400, "application/json")
+    assert refused.json()["status"] == "error"
+    assert (unauthenticated.status_code, unauthenticated["Content-Type"]) == (401, "application/json")
+
+
+def test_the_schema_still_answers_in_the_format_asked_for(anonymous_api):
+    yaml = anonymous_api.get("/api/schema/")
+    json_schema = anonymous_api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    assert yaml["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert json_schema.json()["openapi"].startswith("3.")
