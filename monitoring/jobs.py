@@ -95,7 +95,12 @@ def delete_unless_used(row, name: str) -> None:
     with transaction.atomic():  # a submit naming it waits (SQLite: IMMEDIATE) or comes after
         if Task.objects.unfinished_naming(row).exists():
             raise Conflict(_("%(name)s is used by queued or running tasks: cancel them first.") % {"name": name})
-        row.delete()
+        try:
+            row.delete()
+        except OSError as exc:  # its files stay: so does the row (the transaction is undone)
+            logger.exception("Could not delete the files of %s", name)
+            raise ServiceUnavailable(_("%(name)s was not deleted: its files cannot be removed (%(error)s).")
+                                     % {"name": name, "error": exc.strerror or exc}) from None
 
 
 def retry(task: Task) -> Task:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from django.conf import settings
@@ -12,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from avatar_site.lib.ids import create_with_free_id
 from avatar_site.lib.ownership import OwnedQuerySet
+from avatar_site.lib.storage import remove_tree
 from avatar_site.lib.uploads import delete_upload
 
 
@@ -90,12 +90,12 @@ class Avatar(models.Model):
         return self.folder / "manifest.json"
 
     def delete_files(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
+        remove_tree(self.folder)
         engine_class = settings.TALKING_HEAD_ENGINES.get(self.engine)
         if engine_class:  # the class only: an engine need not be runnable here to clean up after it
             outside = import_string(engine_class)().training_data(self.id)
             if outside is not None:
-                shutil.rmtree(outside, ignore_errors=True)
+                remove_tree(outside)
 
     def delete(self, *args, **kwargs):
         self.delete_files()

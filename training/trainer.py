@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import time
 from pathlib import Path
 
+from avatar_site.lib.storage import remove_tree
 from monitoring.runner import JobCancelled
 from training.engines import get_talking_head_engine
 from training.engines.base import TrainingJob
@@ -25,11 +27,13 @@ def train_avatar(avatar: Avatar, progress) -> dict:
         gpu=avatar.gpu,
     )
     started = time.monotonic()
-    avatar.folder.mkdir(parents=True, exist_ok=True)
+    remove_tree(avatar.folder)  # what a deleted avatar of the same id may have left is not this one's
+    avatar.folder.mkdir(parents=True)
     try:
         manifest = engine.train(job, progress)
     except BaseException as exc:
-        avatar.delete_files()
+        with contextlib.suppress(OSError):  # the row stays (failed), and with it who owns what is left
+            avatar.delete_files()
         avatar.status = Avatar.Status.CANCELLED if isinstance(exc, JobCancelled) else Avatar.Status.FAILED
         avatar.save(update_fields=["status"])
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import uuid
 from pathlib import Path
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from avatar_site.lib.media import MediaError, to_wav
+from avatar_site.lib.storage import remove_tree
 from monitoring.runner import JobFailed
 from voices.engines import get_voice_engine
 from voices.models import Speaker
@@ -34,7 +36,8 @@ def clone_speaker(speaker: Speaker, source: Path, progress) -> Speaker:
     On failure the speaker's folder and row are removed, so the id can be used again.
     """
     folder = speaker.folder
-    folder.mkdir(parents=True, exist_ok=True)
+    remove_tree(folder)  # what a deleted speaker of the same id may have left is not this one's
+    folder.mkdir(parents=True)
     try:
         progress(5, _("Decoding the reference recording"))
         original = folder / "reference_original.wav"
@@ -54,7 +57,8 @@ def clone_speaker(speaker: Speaker, source: Path, progress) -> Speaker:
         engine = get_voice_engine(speaker.engine)
         profile = engine.extract(reference, original, folder, progress.scaled(10, 100))
     except BaseException:
-        speaker.delete()
+        with contextlib.suppress(OSError):  # its files stay on an unwritable disk: so does its row
+            speaker.delete()
         raise
     speaker.reference_audio = reference.relative_to(settings.MEDIA_ROOT).as_posix()
     # What the request stored (the transcript, prompt_text) stays beside what the engine measured.

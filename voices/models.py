@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from django.conf import settings
@@ -11,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from avatar_site.lib.ownership import OwnedQuerySet
+from avatar_site.lib.storage import remove_tree
 
 speaker_id_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",
@@ -97,7 +97,7 @@ class Speaker(models.Model):
         return settings.MEDIA_ROOT / self.reference_audio if self.reference_audio else None
 
     def delete_files(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
+        remove_tree(self.folder)
 
     def delete(self, *args, **kwargs):
         self.delete_files()

@@ -45,6 +45,15 @@ def disk_full_message() -> str:
     ) % {"free_mb": free_mb, "needed_mb": settings.MEDIA_MIN_FREE_MB}
 
 
+def remove_tree(path: Path) -> None:
+    """Remove a folder and all in it; OSError when any of it stays (a read-only or foreign-owned
+    disk), so no one deletes a row whose files live on, for the next owner of its id to find."""
+    try:
+        shutil.rmtree(path)
+    except FileNotFoundError:
+        pass
+
+
 def check_media_space(incoming: int = 0) -> None:
     """Refuse new work (503) while the media folder's disk is full, or an upload would fill it."""
     if media_disk_full(incoming):

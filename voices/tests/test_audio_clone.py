@@ -260,3 +260,29 @@ def test_a_clone_queued_before_uploads_were_flagged_is_told_by_its_history_name(
     assert was_uploaded({"original_audio_path": "(upload) me.wav"})
     assert not was_uploaded({"original_audio_path": "uploads/me.wav"})
     assert not was_uploaded({"original_audio_path": "(upload) me.wav", "source_uploaded": False})
+
+
+def test_a_voice_whose_files_cannot_be_removed_stays_with_a_clear_503(api, media_root, monkeypatch):
+    clone_voice(api, media_root, "kept")
+    folder = Speaker.objects.get(pk="kept").folder
+
+    def refuse(path, *args, **kwargs):  # a read-only or foreign-owned media disk
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("avatar_site.lib.storage.shutil.rmtree", refuse)
+    response = api.delete("/api/cloned-audios/kept")
+
+    assert response.status_code == 503
+    assert response.json()["message"] == "Voice kept was not deleted: its files cannot be removed (Permission denied)."
+    assert Speaker.objects.filter(pk="kept").exists() and folder.is_dir()
+
+
+def test_a_new_voice_does_not_inherit_files_left_under_its_id(api, media_root):
+    leftover = Speaker(id="reused").folder / "best_segment.wav"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"someone else's voice")
+
+    response = clone_voice(api, media_root, "reused")
+
+    assert response.status_code == 200, response.json()
+    assert not leftover.exists()
