@@ -71,7 +71,10 @@ def test_too_many_files_is_a_bad_request(api, settings):
     assert "DATA_UPLOAD_MAX_NUMBER_FILES" in response.json()["message"]
 
 
-@pytest.mark.parametrize("custom_params", ["lr=nan", "lr=inf", '{"lr": 1e999}', '{"batch_size": 1e999}'])
+@pytest.mark.parametrize("custom_params", [
+    "lr=nan", "lr=inf", '{"lr": 1e999}', '{"batch_size": 1e999}',
+    '{"batch_size": 32.9}', '{"lr": true}', '{"batch_size": false}',  # no quiet truncation, no booleans as numbers
+])
 def test_custom_params_that_are_no_finite_number_are_refused(api, media_root, custom_params):
     response = train_avatar(api, media_root, model_choice="SyncTalk", custom_params=custom_params)
 

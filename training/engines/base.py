@@ -66,6 +66,10 @@ class TalkingHeadEngine(ABC):
         for key, value in params.items():
             kind = self.allowed_params[key]
             try:
+                if kind in (int, float) and isinstance(value, bool):
+                    raise ValueError  # JSON true is not the number 1
+                if kind is int and isinstance(value, float) and not value.is_integer():
+                    raise ValueError  # 32.9 is not quietly 32
                 if kind is bool and isinstance(value, str):
                     if value.lower() not in ("1", "0", "true", "false", "yes", "no"):
                         raise ValueError
