@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.handlers.wsgi import LimitedStream
 from django.utils.translation import gettext as _
 from rest_framework.response import Response
 
@@ -38,6 +39,18 @@ def _storable(text: str) -> str:
     return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
 
 
+def body_cut_short(request) -> bool:
+    """Whether the client stopped sending before the length it announced: it aborted its upload
+    (the pages' cancel button) or went away, and no one asked for what the half body holds."""
+    stream = getattr(request, "_stream", None)
+    if not isinstance(stream, LimitedStream) or stream._pos >= stream.limit:
+        return False  # all of it came (the form parsers read to the end), or it is not Django's WSGI stream
+    try:
+        return stream.read(1) == b""  # at its end already, short of the announced length
+    except OSError:  # a server that raises for a vanished client
+        return True
+
+
 class RecordsHistoryOnError:
     """APIView mixin: a request that ends in an error still leaves a failed history row."""
 
@@ -46,7 +59,9 @@ class RecordsHistoryOnError:
     def handle_exception(self, exc) -> Response:
         response = super().handle_exception(exc)
         already_recorded = getattr(exc, "history_written", False)
-        if self.request.method == "POST" and response.status_code not in (401, 403) and not already_recorded:
+        if already_recorded or body_cut_short(self.request._request):
+            return response
+        if self.request.method == "POST" and response.status_code not in (401, 403):
             user = self.request.user
             HistoryRecord.objects.create(
                 type=self.history_type,

@@ -97,7 +97,7 @@ class EngineListView(APIView):
 
     @extend_schema(responses=response_serializer("EngineListResponse", engines=serializers.ListField()))
     def get(self, request):
-        report = availability(settings.TALKING_HEAD_ENGINES, "talking-head")
+        report = availability(settings.TALKING_HEAD_ENGINES, _("talking-head"))
         engines = [
             {"name": name, "available": state == "available", "message": state}
             for name, state in report.items()

@@ -132,6 +132,9 @@ def test_every_english_message_has_a_chinese_translation():
 
     assert len(english) > 200
     assert [msgid for msgid, msgstr in english.items() if not msgstr] == []
+    # makemessages guesses a changed message's translation from a similar one and marks it fuzzy:
+    # compiled catalogues leave those out, so they are as good as missing until someone checks them.
+    assert "#, fuzzy" not in (CATALOGUE / "django.po").read_text(encoding="utf-8")
 
 
 def test_the_compiled_catalogue_matches_its_source():

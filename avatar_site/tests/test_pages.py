@@ -203,7 +203,21 @@ def test_it_shows_the_servers_message_when_generation_is_refused(page, api, medi
 
     assert "ref_audio_id：没有克隆声音 'speaker_1'" in page.inner_text("#generate-message")
     assert page.is_enabled("#generate")
+    assert page.is_hidden("#generate-progress")  # no bar stuck at "submitting" under the error
     assert not Task.objects.filter(kind=HistoryType.VIDEO_GENERATION).exists()
+
+
+def test_a_training_the_server_refuses_leaves_no_upload_bar_behind(page, tmp_path):
+    page.goto("/pages/training")
+    page.set_input_files("#ref-video", str(test_video(tmp_path / "me.mp4", seconds=1)))
+    page.fill("#custom-params", "lr=fast")
+
+    page.click("#train")
+    page.wait_for_selector("#upload-message.error")
+
+    assert page.inner_text("#upload-message").startswith("custom_params：")
+    assert page.is_hidden("#upload-progress")
+    assert page.is_enabled("#train")
 
 
 def test_it_cancels_a_render_while_it_runs(page, api, media_root, monkeypatch):
@@ -707,6 +721,41 @@ def test_it_keeps_the_conversation_while_a_turn_is_on_its_way(page, api, media_r
     page.click("#new-conversation")
     assert page.inner_text("#conversation-id") == "—"
     assert page.locator("#turns .turn").count() == 0
+
+
+def test_it_keeps_the_conversation_and_follows_a_turn_on_its_way_after_a_reload(page, api, media_root, monkeypatch):
+    from monitoring.runner import run_task
+
+    clone_voice(api, media_root, "speaker_1")
+    train_avatar(api, media_root)
+    page.goto("/pages/chat")
+    page.wait_for_selector("#voice option[value='speaker_1']", state="attached")
+    talk = page.locator("#talk")
+    talk.hover()
+    page.mouse.down()
+    page.wait_for_timeout(1200)
+    page.mouse.up()
+    wait_playable(page, "#turns .turn:nth-child(1) video")
+    conversation = page.inner_text("#conversation-id")
+    queue_jobs_without_worker(monkeypatch)
+    talk.hover()
+    page.mouse.down()
+    page.wait_for_timeout(1200)
+    page.mouse.up()
+    wait_until(page, lambda: Task.objects.filter(status=Task.Status.QUEUED).exists())
+
+    page.reload()
+    page.wait_for_selector("#chat-message:text('继续跟踪未完成的对话')")
+
+    assert page.inner_text("#conversation-id") == conversation
+    assert page.locator("#turns .turn").count() == 1  # the first turn, shown again
+    assert page.is_disabled("#talk")
+    queued = Task.objects.get(status=Task.Status.QUEUED)
+    assert queued.parameters["conversation_id"] == conversation
+    run_task(queued.pk)  # a worker takes it up
+    wait_playable(page, "#turns .turn:nth-child(2) video")
+    assert page.inner_text("#conversation-id") == conversation
+    assert page.is_enabled("#talk")
 
 
 def test_it_fills_in_the_system_status_and_fits_a_phone(page, settings):

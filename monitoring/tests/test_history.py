@@ -127,3 +127,31 @@ def test_a_refused_request_of_thousands_of_fields_keeps_a_bounded_history_row(ap
     assert len(parameters) == 41
     assert parameters["…"] == "2961 more field(s) not kept"
     assert max(len(key) for key in parameters) <= 100
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_the_client_gave_up_on_leaves_no_failed_history_row(live_server, user):
+    """The pages' "cancel upload" aborts the request mid-body: nothing was asked, nothing failed."""
+    import socket
+
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=user)
+    boundary = "----cut-short"
+    begun = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="model_choice"\r\n\r\nbuiltin\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="ref_video"; filename="me.mp4"\r\n'
+        "Content-Type: video/mp4\r\n\r\n"
+    ).encode() + bytes(200_000)
+    request = (
+        f"POST /model_training HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token {token.key}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: 5000000\r\n\r\n"
+    ).encode()
+
+    with socket.create_connection((live_server.thread.host, live_server.thread.port), timeout=30) as connection:
+        connection.sendall(request + begun)
+        connection.shutdown(socket.SHUT_WR)  # the rest of the announced body never comes
+        answer = connection.recv(65536)
+
+    assert answer.startswith(b"HTTP/1.1 400") or answer.startswith(b"HTTP/1.0 400"), answer[:200]
+    assert not HistoryRecord.objects.exists()

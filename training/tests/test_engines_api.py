@@ -45,6 +45,18 @@ def test_it_lists_which_engines_can_run_and_what_to_install(api, real_engines):
     assert "ERNERF_HOME" in engines["ER-NeRF"]["message"]
 
 
+@pytest.mark.parametrize("page", ["/", "/pages/training", "/pages/chat"])
+def test_the_pages_offer_an_engine_this_host_cannot_run_disabled_with_what_to_install(
+        client, user, real_engines, page):
+    client.force_login(user)
+
+    html = client.get(page).content.decode()
+
+    assert '<option value="SyncTalk">SyncTalk</option>' in html
+    assert '<option value="ER-NeRF" disabled title="ER-NeRF is not installed: set ERNERF_HOME' in html
+    assert ">ER-NeRF (unavailable)</option>" in html
+
+
 def test_it_answers_503_when_the_engine_is_not_installed(api, media_root, real_engines, settings):
     settings.SYNCTALK_HOME = str(media_root / "nowhere")
 

@@ -42,6 +42,7 @@ VARIANTS = ["", "m3", "f3", "f4"]
 # English speaking rates tried with each variant (espeak's default first): a slower base voice came
 # out closer to slow readers (LibriSpeech +0.03 similarity) and no worse for the others.
 ENGLISH_RATES = [espeak.WORDS_PER_MINUTE["en"], 120]
+CALIBRATIONS = len(VARIANTS) * len(ENGLISH_RATES) + 1  # and Mandarin with the chosen English variant
 CALIBRATION = {
     "en": "The quick brown fox jumps over the lazy dog. She sells sea shells by the sea shore, "
           "and the weather is lovely today. Please call me when you arrive at the station.",
@@ -94,8 +95,7 @@ class WorldClone:
         np.save(speaker_dir / "frames.npy", frame_bank(analysis, coded))
         mean_log_sp = np.log(analysis.sp[analysis.voiced]).mean(axis=0)
 
-        progress(65, _("Calibrating the base voice"))
-        base_voices = self._calibrate(target, mean_log_sp, speaker_embedding, speaker_dir)
+        base_voices = self._calibrate(target, mean_log_sp, speaker_embedding, speaker_dir, progress)
         progress(100, _("Voice features extracted"))
         return {
             "speech_seconds": round(speech_seconds, 2),
@@ -117,7 +117,8 @@ class WorldClone:
             "base_voices": base_voices,
         }
 
-    def _calibrate(self, target: SpeakerStats, mean_log_sp: np.ndarray, speaker_embedding, speaker_dir: Path) -> dict:
+    def _calibrate(self, target: SpeakerStats, mean_log_sp: np.ndarray, speaker_embedding, speaker_dir: Path,
+                   progress) -> dict:
         """Per language: the espeak variant, frequency warp and base statistics the conversion uses.
 
         Each candidate variant and English speaking rate is converted and the pair whose result
@@ -126,6 +127,7 @@ class WorldClone:
         """
         bank = np.load(speaker_dir / "frames.npy")
         chosen: dict[str, dict] = {}
+        tried = 0
         for language in ("en", "zh"):
             scored = []
             candidates = (
@@ -134,6 +136,9 @@ class WorldClone:
                 else [(chosen["en"]["variant"], espeak.WORDS_PER_MINUTE[language])]
             )
             for variant, rate in candidates:
+                tried += 1
+                progress(65 + 34 * (tried - 1) / CALIBRATIONS,
+                         _("Calibrating the base voice (%(done)s/%(total)s)") % {"done": tried, "total": CALIBRATIONS})
                 base = espeak.say(CALIBRATION[language], language, variant, rate)
                 analysis = analyse(base)
                 alpha = best_warp(analysis, mean_log_sp)

@@ -328,13 +328,15 @@ export function showMessage(element, text, kind = "info") {
   element.setAttribute("role", kind === "error" ? "alert" : "status");
 }
 
-// Run `action` with `button` disabled; errors go to `messageElement` (never an alert()).
-export async function whileBusy(button, messageElement, action) {
+// Run `action` with `button` disabled; errors go to `messageElement` (never an alert()), and a
+// request the server refused hides `progress` (its bar would keep showing the upload).
+export async function whileBusy(button, messageElement, action, progress = null) {
   button.disabled = true;
   try {
     return await action();
   } catch (error) {
     if (messageElement) showMessage(messageElement, error.message, error.cancelled || error.aborted ? "info" : "error");
+    if (progress) progress.refused(error);
     return undefined;
   } finally {
     button.disabled = false;
@@ -379,6 +381,13 @@ export class ProgressView {
       this.log.textContent = task.log_tail;
       this.log.scrollTop = this.log.scrollHeight;
     }
+  }
+
+  // A request that failed before any task ran (refused, or the network broke) leaves nothing to
+  // show; a task's own end, an aborted upload or a task lost track of keep their reading.
+  refused(error) {
+    const taskEnded = Boolean(error.data && error.data.task_status);
+    if (!taskEnded && !error.aborted && !error.unfinished) this.root.hidden = true;
   }
 
   // A status query failed and will be asked again: the bar keeps its last reading.

@@ -1,6 +1,6 @@
 import {
-  _, ProgressView, avatarOptions, cacheBusted, fillSelect, loadAvatars, loadVoices, runJob, showMessage,
-  voiceOptions,
+  _, ProgressView, api, avatarOptions, cacheBusted, fillSelect, followAnswer, loadAvatars, loadVoices, showMessage,
+  taskToResume, voiceOptions,
 } from "/static/site/api.js";
 import { Recorder } from "/static/site/recorder.js";
 
@@ -20,6 +20,7 @@ const maxSeconds = Number(talk.dataset.maxSeconds) || 60;
 const recorder = new Recorder();
 let avatars = [];
 let conversationId = "";
+let shownTurns = []; // {transcript, response, video_path}: kept for this tab across reloads
 let busy = false;
 let timer = null;
 let starting = null;
@@ -84,35 +85,79 @@ function setBusy(value) {
   newConversation.disabled = value;
 }
 
-async function send(audio) {
-  setBusy(true);
+function send(audio) {
   const data = new FormData(form);
   data.set("audio", audio, audio.name);
+  data.set("async", "1");
   if (conversationId) data.set("conversation_id", conversationId);
-  progress.reset(_("提交中…"));
+  return follow(() => api("/chat_system", { method: "POST", body: data }), _("提交中…"));
+}
+
+// Follow one turn's task (`request` answers with it) to its reply.
+async function follow(request, startText) {
+  setBusy(true);
+  progress.reset(startText);
   try {
-    const task = await runJob("/chat_system", data, (t) => progress.show(t), {
+    const task = await followAnswer(await request(), (t) => progress.show(t), {
       onRetry: (error) => progress.retrying(error),
     });
     progress.set(100);
-    conversationId = task.result.conversation_id;
-    conversationLabel.textContent = conversationId;
+    setConversation(task.result.conversation_id);
     addTurn(task.result);
     showMessage(message, "");
   } catch (error) {
     showMessage(message, error.message, error.cancelled ? "info" : "error");
+    progress.refused(error);
   } finally {
     setBusy(false);
   }
 }
 
-function addTurn(result) {
+function setConversation(id) {
+  if (id !== conversationId) {
+    shownTurns = [];
+    turns.replaceChildren();
+  }
+  conversationId = id;
+  conversationLabel.textContent = id || "—";
+  remember();
+}
+
+function addTurn(result, scroll = true) {
   const turn = template.content.firstElementChild.cloneNode(true);
   turn.querySelector("[data-transcript]").textContent = result.transcript;
   turn.querySelector("[data-reply]").textContent = result.response;
   turn.querySelector("video").src = cacheBusted(result.video_path);
   turns.append(turn);
-  turn.scrollIntoView({ block: "nearest" });
+  if (scroll) turn.scrollIntoView({ block: "nearest" });
+  shownTurns.push({ transcript: result.transcript, response: result.response, video_path: result.video_path });
+  remember();
+}
+
+// A reload keeps the conversation and its turns (per tab), and takes up a turn still on its way.
+const STORAGE_KEY = "chat.conversation";
+
+function remember() {
+  sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ id: conversationId, turns: shownTurns }));
+}
+
+function restore() {
+  let saved = null;
+  try {
+    saved = JSON.parse(sessionStorage.getItem(STORAGE_KEY) || "null");
+  } catch {
+    saved = null;
+  }
+  if (!saved || !saved.id) return;
+  setConversation(saved.id);
+  for (const turn of saved.turns || []) addTurn(turn, false);
+}
+
+async function resume() {
+  const item = await taskToResume("chat_system", message);
+  if (!item || busy) return;
+  showMessage(message, _("继续跟踪未完成的对话"), "info");
+  await follow(async () => ({ task_id: item.task_id }), _("排队中"));
 }
 
 talk.addEventListener("pointerdown", (event) => {
@@ -134,10 +179,10 @@ talk.addEventListener("keyup", (event) => {
 
 newConversation.addEventListener("click", () => {
   if (busy) return;
-  conversationId = "";
-  conversationLabel.textContent = "—";
-  turns.replaceChildren();
+  setConversation("");
   showMessage(message, _("已开始新对话"), "info");
 });
 
+restore();
 loadChoices();
+resume();

@@ -50,7 +50,7 @@ form.addEventListener("submit", (event) => {
     const data = new FormData(form);
     data.set("async", "1");
     await follow(await api("/video_generation", { method: "POST", body: data }));
-  });
+  }, progress);
 });
 
 // Follow a render to its video, with its cancel button shown while it may still run.

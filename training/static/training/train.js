@@ -72,6 +72,7 @@ form.addEventListener("submit", async (event) => {
   } catch (error) {
     showMessage(uploadMessage, error.message, error.aborted ? "info" : "error");
     if (error.aborted) uploadProgress.set(0, _("上传已取消"));
+    uploadProgress.refused(error);
     finishUpload();
     return;
   }

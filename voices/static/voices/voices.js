@@ -112,7 +112,7 @@ cloneForm.addEventListener("submit", (event) => {
     cloneProgress.reset(_("上传中…"));
     const answer = await uploadReference(data);
     await followClone(answer, data.get("audio_id"));
-  });
+  }, cloneProgress);
 });
 
 async function followClone(answer, audioId) {
@@ -159,7 +159,7 @@ speakForm.addEventListener("submit", (event) => {
     speakProgress.reset(_("提交中…"));
     data.set("async", "1");
     await followSpeech(await api("/audio_clone", { method: "POST", body: data }));
-  });
+  }, speakProgress);
 });
 
 async function followSpeech(answer) {
