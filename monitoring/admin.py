@@ -27,14 +27,20 @@ class TaskAdmin(admin.ModelAdmin):
     @admin.action(description=gettext_lazy("Retry selected failed or cancelled tasks"))
     def retry_tasks(self, request, queryset):
         retried, refused = [], []
-        for task in queryset.filter(status__in=[Task.Status.FAILED, Task.Status.CANCELLED]):
+        ended = [Task.Status.FAILED, Task.Status.CANCELLED]
+        for task in queryset.filter(status__in=ended):
             if task.kind == HistoryType.AUDIO_CLONE and task.parameters.get("mode") == "clone":
                 # Its speaker was released when it ended; a retry could only take over a newer
                 # clone of the same audio_id. The reference has to be sent to /audio_clone anew.
                 refused.append(task.pk)
             else:
                 retried.append(jobs.retry(task).pk)
-        self.message_user(request, _("Queued again as %(tasks)s.") % {"tasks": ", ".join(retried) or _("nothing")})
+        if retried:
+            self.message_user(request, _("Queued again as %(tasks)s.") % {"tasks": ", ".join(retried)})
+        not_ended = list(queryset.exclude(status__in=ended).values_list("pk", flat=True))
+        if not_ended:
+            self.message_user(request, _("Not retried (only failed or cancelled tasks are): %(tasks)s.")
+                              % {"tasks": ", ".join(not_ended)}, messages.WARNING)
         if refused:
             self.message_user(request, _("Not retried (send the reference to /audio_clone anew): %(tasks)s.")
                                        % {"tasks": ", ".join(refused)},

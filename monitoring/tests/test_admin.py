@@ -119,6 +119,20 @@ def test_retry_queues_a_failed_task_again(staff_client, finished_task, monkeypat
     assert retried.parameters == {**task.parameters, "retry_of": task.pk, "requested_at": task.created_at.isoformat()}
 
 
+def test_retry_says_which_selected_tasks_had_not_failed(staff_client, finished_task, monkeypatch):
+    monkeypatch.setattr(jobs, "enqueue", lambda task: None)
+    task, _ = finished_task
+    Task.objects.filter(pk=task.pk).update(status=Task.Status.SUCCEEDED)
+
+    response = staff_client.post("/admin/monitoring/task/", {"action": "retry_tasks", "_selected_action": [task.pk]},
+                                 follow=True)
+
+    assert Task.objects.count() == 1
+    page = response.content.decode()
+    assert f"Not retried (only failed or cancelled tasks are): {task.pk}." in page
+    assert "Queued again" not in page
+
+
 def test_prune_deletes_old_history_tasks_and_files(finished_task):
     task, output = finished_task
     Task.objects.update(created_at="2000-01-01T00:00:00Z")
