@@ -10,10 +10,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
 from avatar_site.lib.errors import ApiError, Conflict
+from avatar_site.lib.uploads import is_upload
 from training.archive import import_avatar
 from training.engines import get_talking_head_engine
 from training.engines.base import EngineError, RenderJob
@@ -41,7 +41,7 @@ def check_render_inputs(user, model_name: str, model_param: str, ref_audio_id: s
     speaker = Speaker.objects.visible_to(user).get_ready(ref_audio_id, "ref_audio_id")
     if not text and not engine.text_optional:
         raise ApiError(_("target_text: required for %(model_name)s.") % {"model_name": model_name})
-    if isinstance(model_param, UploadedFile):
+    if is_upload(model_param):
         return import_avatar(model_param, model_name, user), speaker
     avatar = Avatar.objects.visible_to(user).get_by_model_param(model_param)
     if avatar.status != Avatar.Status.READY:
