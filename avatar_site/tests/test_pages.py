@@ -536,6 +536,18 @@ def test_a_user_deletes_a_voice_and_an_avatar_of_their_own_from_the_pages(page, 
     assert not Speaker.objects.exists() and not Avatar.objects.exists()
 
 
+def test_the_english_pages_show_the_servers_chinese_answers_in_english(page, api, media_root):
+    clone_voice(api, media_root, "old_voice")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto("/pages/voices")
+    page.select_option("select[name=language]", "en")
+    page.wait_for_selector("html[lang=en]")
+
+    page.click("#voices tr:has(td:text-is('old_voice')) button")
+
+    page.wait_for_selector("#speak-message:text-is('Voice deleted')")  # the API's own answer is "声音已删除"
+
+
 def test_it_shows_the_log_of_a_failed_synthesis(page, api, media_root, monkeypatch):
     from tests.doubles import ToneVoice
 

@@ -259,7 +259,7 @@ export function deleteButton(url, messageElement, onDeleted) {
     button.disabled = true;
     try {
       const answer = await api(url, { method: "DELETE" });
-      showMessage(messageElement, answer.message, "ok");
+      showMessage(messageElement, serverMessage(answer.message), "ok");
       await onDeleted();
     } catch (error) {
       showMessage(messageElement, error.message, "error");
@@ -282,7 +282,7 @@ export function cancelButton(button, currentTask, messageElement) {
     if (!taskId) return;
     button.disabled = true;
     try {
-      showMessage(messageElement, (await cancelTask(taskId)).message, "info");
+      showMessage(messageElement, serverMessage((await cancelTask(taskId)).message), "info");
     } catch (error) {
       showMessage(messageElement, error.message, "error");
       button.disabled = false;
@@ -320,6 +320,20 @@ export async function followAnswer(answer, onUpdate, options = {}) {
   }
   if (task.task_status !== "succeeded") throw new ApiFailure(task.message || _("任务失败"), 500, task);
   return task;
+}
+
+// The API's success messages are the spec's Chinese whatever the client's language; the pages
+// show them in the page's language.
+const SERVER_MESSAGES = {
+  "模型训练开始": _("模型训练开始"),
+  "声音已删除": _("声音已删除"),
+  "模型已删除": _("模型已删除"),
+  "任务已取消": _("任务已取消"),
+  "已请求取消任务": _("已请求取消任务"),
+};
+
+export function serverMessage(text) {
+  return SERVER_MESSAGES[text] || text;
 }
 
 export function showMessage(element, text, kind = "info") {
@@ -375,7 +389,8 @@ export class ProgressView {
   }
 
   show(task) {
-    const detail = task.message ? ` · ${task.message}` : "";
+    // A finished job's message only repeats its status ("Done."); running, failed: it says what.
+    const detail = task.message && task.task_status !== "succeeded" ? ` · ${task.message}` : "";
     this.set(task.progress || 0, `${statusLabel(task.task_status)}${detail}`);
     if (this.log && task.log_tail !== undefined) {
       this.log.textContent = task.log_tail;

@@ -1,6 +1,6 @@
 import {
-  _, ProgressView, api, cancelButton, deleteButton, fileProblem, followAnswer, showMessage, taskToResume,
-  statusLabel, upload,
+  _, ProgressView, api, cancelButton, deleteButton, fileProblem, followAnswer, serverMessage, showMessage,
+  statusLabel, taskToResume, upload,
 } from "/static/site/api.js";
 
 const form = document.getElementById("train-form");
@@ -77,7 +77,7 @@ form.addEventListener("submit", async (event) => {
     return;
   }
   finishUpload();
-  showMessage(uploadMessage, answer.message, "ok");
+  showMessage(uploadMessage, serverMessage(answer.message), "ok");
   follow(answer);
 });
 
