@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from avatar_site.lib.errors import Conflict
+from avatar_site.lib.errors import Conflict, ServiceUnavailable
 from monitoring import jobs
 from monitoring.models import HistoryRecord, HistoryType, Task
 
@@ -111,6 +111,8 @@ class KeptWhileJobsUseIt(admin.ModelAdmin):
                 jobs.delete_unless_used(obj, str(obj.pk))
             except Conflict:
                 kept.append(str(obj.pk))
+            except ServiceUnavailable as exc:  # its files cannot be removed: it stays
+                self.message_user(request, str(exc.detail), messages.ERROR)
         if kept:
             self.message_user(request, _("Used by queued or running tasks, not deleted: %(rows)s. "
                                          "Cancel those tasks first.") % {"rows": ", ".join(kept)}, messages.ERROR)

@@ -80,3 +80,19 @@ class EchoModel(LanguageModel):
 
     def reply(self, messages):
         return json.dumps({"heard": messages[-1]["content"], "messages": len(messages)})
+
+
+def unremovable_files(monkeypatch) -> None:
+    """From now on, existing files and folders cannot be removed, as on a read-only or
+    foreign-owned media disk (the tests run as root, for whom permission bits do not hold)."""
+    import shutil
+    from pathlib import Path
+
+    remove = shutil.rmtree
+
+    def refuse(path, *args, **kwargs):
+        if Path(path).exists():
+            raise PermissionError(13, "Permission denied", str(path))
+        return remove(path, *args, **kwargs)
+
+    monkeypatch.setattr("avatar_site.lib.storage.shutil.rmtree", refuse)

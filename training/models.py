@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from avatar_site.lib.ownership import OwnedQuerySet
 from avatar_site.lib.storage import remove_tree
 from avatar_site.lib.uploads import delete_upload
 
+logger = logging.getLogger(__name__)
 
 class AvatarQuerySet(OwnedQuerySet):
     def ready(self) -> AvatarQuerySet:
@@ -96,6 +98,16 @@ class Avatar(models.Model):
             outside = import_string(engine_class)().training_data(self.id)
             if outside is not None:
                 remove_tree(outside)
+
+    def mark_untrained(self, status: str) -> None:
+        """A training that did not succeed: its files go and the avatar is marked ``status``
+        (failed or cancelled). Files an unwritable disk keeps stay owned by the row."""
+        try:
+            self.delete_files()
+        except OSError:
+            logger.exception("Could not remove the files of avatar %s", self.pk)
+        self.status = status
+        self.save(update_fields=["status"])
 
     def delete(self, *args, **kwargs):
         self.delete_files()

@@ -15,9 +15,7 @@ def fail_avatar_of_failed_training(sender, task: Task, **kwargs) -> None:
     ours = Avatar.objects.for_job(task).filter(
         pk=task.parameters.get("avatar_id"), status=Avatar.Status.TRAINING, trained_by__in=["", task.pk])
     for avatar in ours:
-        avatar.delete_files()
-        avatar.status = Avatar.Status.CANCELLED if task.status == Task.Status.CANCELLED else Avatar.Status.FAILED
-        avatar.save(update_fields=["status"])
+        avatar.mark_untrained(Avatar.Status.CANCELLED if task.status == Task.Status.CANCELLED else Avatar.Status.FAILED)
 
 
 def prune_failed_avatars(sender, cutoff, dry_run: bool, **kwargs) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 import time
@@ -27,15 +26,12 @@ def train_avatar(avatar: Avatar, progress) -> dict:
         gpu=avatar.gpu,
     )
     started = time.monotonic()
-    remove_tree(avatar.folder)  # what a deleted avatar of the same id may have left is not this one's
-    avatar.folder.mkdir(parents=True)
     try:
+        remove_tree(avatar.folder)  # what a deleted avatar of the same id may have left is not this one's
+        avatar.folder.mkdir(parents=True)
         manifest = engine.train(job, progress)
     except BaseException as exc:
-        with contextlib.suppress(OSError):  # the row stays (failed), and with it who owns what is left
-            avatar.delete_files()
-        avatar.status = Avatar.Status.CANCELLED if isinstance(exc, JobCancelled) else Avatar.Status.FAILED
-        avatar.save(update_fields=["status"])
+        avatar.mark_untrained(Avatar.Status.CANCELLED if isinstance(exc, JobCancelled) else Avatar.Status.FAILED)
         raise
     manifest = {
         "engine": avatar.engine,

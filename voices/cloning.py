@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import uuid
 from pathlib import Path
@@ -36,9 +35,9 @@ def clone_speaker(speaker: Speaker, source: Path, progress) -> Speaker:
     On failure the speaker's folder and row are removed, so the id can be used again.
     """
     folder = speaker.folder
-    remove_tree(folder)  # what a deleted speaker of the same id may have left is not this one's
-    folder.mkdir(parents=True)
     try:
+        remove_tree(folder)  # what a deleted speaker of the same id may have left is not this one's
+        folder.mkdir(parents=True)
         progress(5, _("Decoding the reference recording"))
         original = folder / "reference_original.wav"
         reference = folder / "reference.wav"
@@ -57,8 +56,7 @@ def clone_speaker(speaker: Speaker, source: Path, progress) -> Speaker:
         engine = get_voice_engine(speaker.engine)
         profile = engine.extract(reference, original, folder, progress.scaled(10, 100))
     except BaseException:
-        with contextlib.suppress(OSError):  # its files stay on an unwritable disk: so does its row
-            speaker.delete()
+        speaker.release()
         raise
     speaker.reference_audio = reference.relative_to(settings.MEDIA_ROOT).as_posix()
     # What the request stored (the transcript, prompt_text) stays beside what the engine measured.

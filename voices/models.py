@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from django.conf import settings
@@ -11,6 +12,8 @@ from django.utils.translation import gettext_lazy
 
 from avatar_site.lib.ownership import OwnedQuerySet
 from avatar_site.lib.storage import remove_tree
+
+logger = logging.getLogger(__name__)
 
 speaker_id_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",
@@ -102,3 +105,12 @@ class Speaker(models.Model):
     def delete(self, *args, **kwargs):
         self.delete_files()
         return super().delete(*args, **kwargs)
+
+    def release(self) -> None:
+        """Free the audio_id of a clone that did not succeed. Files an unwritable disk keeps keep
+        their row too, marked failed: its owner owns them, and can delete it once the disk allows."""
+        try:
+            self.delete()
+        except OSError:
+            logger.exception("Could not remove the files of voice %s; it stays, failed", self.pk)
+            Speaker.objects.filter(pk=self.pk).update(status=Speaker.Status.FAILED)

@@ -24,4 +24,4 @@ def end_of_clone(sender, task: Task, **kwargs) -> None:
     if task.status == Task.Status.SUCCEEDED:
         return
     for speaker in Speaker.objects.reserved_for(task):
-        speaker.delete()
+        speaker.release()

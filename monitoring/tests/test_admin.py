@@ -305,3 +305,23 @@ def test_prune_deletes_old_failed_avatars_partial_outputs_and_queue_failures(med
     assert set(Avatar.objects.values_list("pk", flat=True)) == {"user_20000101_2", "user_20000101_3"}
     assert not partial.exists()
     assert not Failure.objects.exists()
+
+
+@pytest.mark.usefixtures("double_engines")
+def test_the_admin_keeps_a_voice_whose_files_cannot_be_removed_and_says_why(staff_client, user, media_root,
+                                                                             monkeypatch):
+    from tests.doubles import unremovable_files
+    from tests.flows import clone_voice
+    from voices.models import Speaker
+
+    api = APIClient()
+    api.force_authenticate(user)
+    clone_voice(api, media_root, "kept")
+    unremovable_files(monkeypatch)
+
+    response = staff_client.post("/admin/voices/speaker/", {
+        "action": "delete_selected", "_selected_action": ["kept"], "post": "yes"}, follow=True)
+
+    shown = [str(message) for message in response.context["messages"]]
+    assert "kept was not deleted: its files cannot be removed (Permission denied)." in shown
+    assert Speaker.objects.filter(pk="kept").exists()

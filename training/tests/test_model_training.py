@@ -258,3 +258,36 @@ def test_an_avatar_trained_from_a_path_in_the_uploads_folder_leaves_that_file_wh
     Avatar.objects.get(pk=avatar_id).delete()
 
     assert named.is_file()
+
+
+def test_a_failed_training_whose_files_cannot_be_removed_leaves_its_avatar_failed(api, media_root, monkeypatch):
+    from tests.doubles import StillTalkingHead, unremovable_files
+    from training.engines.base import EngineError
+
+    def fail(self, job, progress):
+        (job.avatar_dir / "half-written.bin").write_bytes(b"half")
+        raise EngineError("The engine ran out of GPU memory.")
+
+    monkeypatch.setattr(StillTalkingHead, "train", fail)
+    unremovable_files(monkeypatch)
+
+    train_avatar(api, media_root)
+
+    avatar = Avatar.objects.get()
+    assert avatar.status == Avatar.Status.FAILED
+    assert Task.objects.get().message == "The engine ran out of GPU memory."  # not the clean-up's error
+
+
+def test_an_avatar_id_whose_leftover_folder_cannot_be_emptied_fails_its_training_not_stalls_it(
+        api, media_root, monkeypatch):
+    from tests.doubles import unremovable_files
+
+    leftover = Avatar(id="anything").folder.parent
+    leftover.mkdir(parents=True, exist_ok=True)
+    unremovable_files(monkeypatch)
+    monkeypatch.setattr(Avatar, "folder", property(lambda avatar: leftover))  # every avatar's folder is taken
+
+    train_avatar(api, media_root)
+
+    assert Avatar.objects.get().status == Avatar.Status.FAILED
+    assert Task.objects.get().message.startswith("System error: Permission denied")

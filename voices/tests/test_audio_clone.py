@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 import pytest
 
 from monitoring.models import HistoryRecord
+from tests.doubles import unremovable_files
 from tests.flows import clone_voice
 from tests.media import silent_wav, tone_wav
 from voices.models import Speaker
@@ -266,10 +267,7 @@ def test_a_voice_whose_files_cannot_be_removed_stays_with_a_clear_503(api, media
     clone_voice(api, media_root, "kept")
     folder = Speaker.objects.get(pk="kept").folder
 
-    def refuse(path, *args, **kwargs):  # a read-only or foreign-owned media disk
-        raise PermissionError(13, "Permission denied", str(path))
-
-    monkeypatch.setattr("avatar_site.lib.storage.shutil.rmtree", refuse)
+    unremovable_files(monkeypatch)
     response = api.delete("/api/cloned-audios/kept")
 
     assert response.status_code == 503
@@ -286,3 +284,15 @@ def test_a_new_voice_does_not_inherit_files_left_under_its_id(api, media_root):
 
     assert response.status_code == 200, response.json()
     assert not leftover.exists()
+
+
+def test_a_refused_clone_whose_files_cannot_be_removed_leaves_its_voice_failed_not_extracting(
+        api, media_root, monkeypatch):
+    reference = tone_wav(media_root.parent / "inputs" / "short.wav", seconds=1)
+    unremovable_files(monkeypatch)
+
+    response = api.post("/audio_clone", {"original_audio_path": str(reference), "audio_id": "short"})
+
+    assert response.status_code == 422, response.json()
+    assert response.json()["message"] == "The reference has less than 3 s of audio."
+    assert Speaker.objects.get(pk="short").status == Speaker.Status.FAILED
