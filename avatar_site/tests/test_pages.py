@@ -754,7 +754,7 @@ def test_it_keeps_the_conversation_and_follows_a_turn_on_its_way_after_a_reload(
     page.mouse.down()
     page.wait_for_timeout(1200)
     page.mouse.up()
-    wait_until(page, lambda: Task.objects.filter(status=Task.Status.QUEUED).exists())
+    page.wait_for_selector("#chat-progress [data-text]:text('排队中')")  # the page follows it
 
     page.reload()
     page.wait_for_selector("#chat-message:text('继续跟踪未完成的对话')")

@@ -74,6 +74,8 @@ class TalkingHeadEngine(ABC):
                     if value.lower() not in ("1", "0", "true", "false", "yes", "no"):
                         raise ValueError
                     converted[key] = value.lower() in ("1", "true", "yes")
+                elif kind is bool and value not in (True, False):  # JSON true/false, 0 or 1: not 5, 0.5, null
+                    raise ValueError
                 else:
                     converted[key] = kind(value)
                 if kind is float and not math.isfinite(converted[key]):

@@ -116,3 +116,13 @@ def test_ernerf_needs_target_text(api, user, media_root, real_engines, settings,
 
     assert response.status_code == 400
     assert "target_text" in response.json()["message"]
+
+
+def test_a_default_engine_this_host_cannot_run_is_not_preselected(client, user, real_engines, settings):
+    settings.DEFAULT_TALKING_HEAD_ENGINE = "ER-NeRF"
+    client.force_login(user)
+
+    html = client.get("/pages/training").content.decode()
+
+    assert '<option value="ER-NeRF" disabled title=' in html  # a disabled option that is selected is not sent
+    assert "selected" not in html.split('id="engine"')[1].split("</select>")[0]

@@ -294,7 +294,8 @@ def test_it_cancels_a_hanging_stage_with_its_whole_process_group(synctalk_home, 
 @pytest.mark.parametrize(
     "params, expected",
     [({"max_epoch": "3"}, "unknown key"), ({"asr_model": "ave"}, "asr_model"), ({"preload": "5"}, "preload"),
-     ({"patch_size": "0"}, "patch_size")],
+     ({"patch_size": "0"}, "patch_size"), ({"torso": 5}, "torso"), ({"torso": 0.5}, "torso"),
+     ({"torso": None}, "torso")],
 )
 def test_it_refuses_params_upstream_would_not_take(params, expected):
     with pytest.raises(ValueError, match=expected):

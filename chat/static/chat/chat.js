@@ -1,6 +1,6 @@
 import {
   _, ProgressView, api, avatarOptions, cacheBusted, fillSelect, followAnswer, loadAvatars, loadVoices, showMessage,
-  taskToResume, voiceOptions,
+  voiceOptions,
 } from "/static/site/api.js";
 import { Recorder } from "/static/site/recorder.js";
 
@@ -21,6 +21,7 @@ const recorder = new Recorder();
 let avatars = [];
 let conversationId = "";
 let shownTurns = []; // {transcript, response, video_path}: kept for this tab across reloads
+let pendingTask = ""; // the turn on its way, followed again after a reload of this tab
 let busy = false;
 let timer = null;
 let starting = null;
@@ -98,7 +99,10 @@ async function follow(request, startText) {
   setBusy(true);
   progress.reset(startText);
   try {
-    const task = await followAnswer(await request(), (t) => progress.show(t), {
+    const answer = await request();
+    pendingTask = answer.task_id || "";
+    remember();
+    const task = await followAnswer(answer, (t) => progress.show(t), {
       onRetry: (error) => progress.retrying(error),
     });
     progress.set(100);
@@ -109,6 +113,8 @@ async function follow(request, startText) {
     showMessage(message, error.message, error.cancelled ? "info" : "error");
     progress.refused(error);
   } finally {
+    pendingTask = "";
+    remember();
     setBusy(false);
   }
 }
@@ -138,7 +144,7 @@ function addTurn(result, scroll = true) {
 const STORAGE_KEY = "chat.conversation";
 
 function remember() {
-  sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ id: conversationId, turns: shownTurns }));
+  sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ id: conversationId, turns: shownTurns, pending: pendingTask }));
 }
 
 function restore() {
@@ -148,16 +154,18 @@ function restore() {
   } catch {
     saved = null;
   }
-  if (!saved || !saved.id) return;
-  setConversation(saved.id);
+  if (!saved) return;
+  pendingTask = saved.pending || ""; // first: what follows writes the storage again
+  if (saved.id) setConversation(saved.id);
   for (const turn of saved.turns || []) addTurn(turn, false);
 }
 
+// Only this tab's own turn: another tab's belongs to another conversation.
 async function resume() {
-  const item = await taskToResume("chat_system", message);
-  if (!item || busy) return;
+  if (!pendingTask || busy) return;
   showMessage(message, _("继续跟踪未完成的对话"), "info");
-  await follow(async () => ({ task_id: item.task_id }), _("排队中"));
+  const taskId = pendingTask;
+  await follow(async () => ({ task_id: taskId }), _("排队中"));
 }
 
 talk.addEventListener("pointerdown", (event) => {

@@ -167,8 +167,8 @@ class VideoWriter:
         return error.strip() if self.process.wait() != 0 else ""
 
     def _last_error_line(self) -> str:
-        self.process.wait()
         lines = self.process.stderr.read().decode(errors="replace").strip().splitlines()
+        self.process.wait()
         return lines[-1] if lines else _("exit code %(code)s") % {"code": self.process.returncode}
 
     def abort(self) -> None:
