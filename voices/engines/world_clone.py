@@ -38,7 +38,7 @@ CLIPPED_FRACTION = 0.002
 PAUSE_SECONDS = {"sentence": 0.25, "run": 0.05}
 # Base-voice candidates: the conversion starts from the espeak variant whose conversion sounds most
 # like the speaker (measured at extraction; pitch alone picked the wrong one for low female voices).
-VARIANTS = ["", "m3", "f3", "f4"]
+VARIANTS = ["", "m3", "m4", "f3", "f4"]
 # English speaking rates tried with each variant (espeak's default first): a slower base voice came
 # out closer to slow readers (LibriSpeech +0.03 similarity) and no worse for the others.
 ENGLISH_RATES = [espeak.WORDS_PER_MINUTE["en"], 120]
