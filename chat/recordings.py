@@ -29,7 +29,7 @@ def save_recording(uploaded, owner) -> Recording:
         try:
             to_wav(source, target)
         except MediaError as exc:
-            raise Unprocessable(f"audio: {exc}") from None
+            raise Unprocessable(_("%(field)s: %(message)s") % {"field": "audio", "message": exc}) from None
         samples, rate = soundfile.read(str(target), dtype="float32")
         if samples.size == 0:
             raise Unprocessable(_("audio: the recording is empty."))

@@ -46,7 +46,7 @@ def check_render_inputs(user, model_name: str, model_param: str, ref_audio_id: s
     avatar = Avatar.objects.visible_to(user).get_by_model_param(model_param)
     if avatar.status != Avatar.Status.READY:
         raise Conflict(_("model_param: avatar %(id)s is not ready (%(status)s).")
-                       % {"id": avatar.id, "status": avatar.get_status_display()})
+                       % {"id": avatar.id, "status": _(avatar.get_status_display())})
     if avatar.engine != model_name:
         raise ApiError(_("model_param: avatar %(id)s was trained with %(engine)s, not %(model_name)s.")
                        % {"id": avatar.id, "engine": avatar.engine, "model_name": model_name})

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -29,23 +29,39 @@ class StatusView(APIView):
         return Response(system_status())
 
 
+#: How a finished task ended, in the reader's words (the API's task_status stays the code).
+TASK_ENDINGS = {
+    Task.Status.SUCCEEDED: gettext_lazy("succeeded"),
+    Task.Status.FAILED: gettext_lazy("failed"),
+    Task.Status.CANCELLED: gettext_lazy("cancelled"),
+}
+
+
+def visible_task(request, task_id: str) -> Task:
+    task = Task.objects.visible_to(request.user).filter(pk=task_id).first()
+    if task is None:
+        raise NotFound(_("No task %(task_id)s.") % {"task_id": task_id})
+    return task
+
+
 class TaskDetailView(APIView):
     @extend_schema(responses=TaskSerializer)
     def get(self, request, task_id: str):
-        task = get_object_or_404(Task.objects.visible_to(request.user), pk=task_id)
+        task = visible_task(request, task_id)
         return Response({"status": "success", **task.as_polled()})
 
 
 class TaskCancelView(APIView):
     @extend_schema(request=None, responses=TaskCancelSerializer)
     def post(self, request, task_id: str):
-        task = get_object_or_404(Task.objects.visible_to(request.user), pk=task_id)
+        task = visible_task(request, task_id)
         try:
             cancelled = task.request_cancel()
         except Task.DoesNotExist:  # deleted meanwhile (the admin)
             raise NotFound(_("No task %(task_id)s.") % {"task_id": task_id}) from None
         if not cancelled:
-            raise Conflict(_("Task %(pk)s has already ended (%(status)s).") % {"pk": task.pk, "status": task.status})
+            raise Conflict(_("Task %(pk)s has already ended (%(status)s).")
+                           % {"pk": task.pk, "status": TASK_ENDINGS.get(task.status, task.status)})
         message = "任务已取消" if task.status == Task.Status.CANCELLED else "已请求取消任务"
         return Response({"status": "success", "message": message, "task_id": task.pk, "task_status": task.status})
 

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from avatar_site.lib.ids import create_with_free_id
 from avatar_site.lib.ownership import OwnedQuerySet
@@ -43,10 +43,12 @@ class Avatar(models.Model):
     task_parameters = ("avatar_id",)  # what jobs name it by (monitoring's TaskQuerySet.unfinished_naming)
 
     class Status(models.TextChoices):
-        TRAINING = "training", "训练中"
-        READY = "ready", "可用"
-        FAILED = "failed", "训练失败"
-        CANCELLED = "cancelled", "已取消"
+        # The spec's labels, in Chinese whatever the language (the API lists them); messages
+        # translate them (gettext_noop only marks them for the catalogues).
+        TRAINING = "training", gettext_noop("训练中")
+        READY = "ready", gettext_noop("可用")
+        FAILED = "failed", gettext_noop("训练失败")
+        CANCELLED = "cancelled", gettext_noop("已取消")
 
     #: Not trained, and no job training it: a retry may take it back.
     UNTRAINED = (Status.FAILED, Status.CANCELLED)

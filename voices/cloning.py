@@ -89,7 +89,7 @@ def speak(speaker: Speaker, text: str, output: Path, progress) -> Path:
     """Speak ``text`` in ``speaker``'s voice into the WAV file ``output``."""
     if speaker.status != Speaker.Status.READY:
         raise VoiceError(_("Speaker %(id)s is not ready (%(status)s).")
-                         % {"id": speaker.id, "status": speaker.get_status_display()})
+                         % {"id": speaker.id, "status": _(speaker.get_status_display())})
     engine = get_voice_engine(speaker.engine)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.stem}.{uuid.uuid4().hex}.partial.wav")

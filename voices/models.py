@@ -8,7 +8,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from avatar_site.lib.ownership import OwnedQuerySet
 from avatar_site.lib.storage import remove_tree
@@ -36,7 +36,7 @@ class SpeakerQuerySet(OwnedQuerySet):
                            % {"field": field, "speaker_id": speaker_id})
         if speaker.status != Speaker.Status.READY:
             raise Conflict(_("%(field)s: the voice %(id)s is not ready (%(status)s).")
-                           % {"field": field, "id": speaker.id, "status": speaker.get_status_display()})
+                           % {"field": field, "id": speaker.id, "status": _(speaker.get_status_display())})
         return speaker
 
     def reserved_for(self, task) -> SpeakerQuerySet:
@@ -70,9 +70,11 @@ class Speaker(models.Model):
     task_parameters = ("audio_id", "ref_audio_id")
 
     class Status(models.TextChoices):
-        EXTRACTING = "extracting", "提取中"
-        READY = "ready", "已提取特征"
-        FAILED = "failed", "提取失败"
+        # The spec's labels, in Chinese whatever the language (the API lists them); messages
+        # translate them (gettext_noop only marks them for the catalogues).
+        EXTRACTING = "extracting", gettext_noop("提取中")
+        READY = "ready", gettext_noop("已提取特征")
+        FAILED = "failed", gettext_noop("提取失败")
 
     id = models.CharField(primary_key=True, max_length=64, validators=[speaker_id_validator])
     name = models.CharField(max_length=100)

@@ -69,7 +69,8 @@ def flatten_detail(detail) -> str:
         parts = []
         for field, value in detail.items():
             text = flatten_detail(value)
-            parts.append(text if field in ("non_field_errors", "detail") else f"{field}: {text}")
+            parts.append(text if field in ("non_field_errors", "detail")
+                         else _("%(field)s: %(message)s") % {"field": field, "message": text})
         return "; ".join(parts)
     if isinstance(detail, (list, tuple)):
         return " ".join(flatten_detail(item) for item in detail)

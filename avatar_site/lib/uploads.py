@@ -150,7 +150,7 @@ def media_input(
         except MediaError as exc:
             # ffprobe names the file as it lies on the server; the client knows it by its own name.
             message = str(exc).replace(path.name, value.name) if uploaded else str(exc)
-            raise UnsupportedMedia(f"{field}: {message}") from None
+            raise UnsupportedMedia(_("%(field)s: %(message)s") % {"field": field, "message": message}) from None
         if need_video and not info.has_video:
             raise UnsupportedMedia(_("%(field)s: the file has no video stream.") % {"field": field})
         if need_audio and not info.has_audio:
@@ -158,7 +158,7 @@ def media_input(
         try:
             check_limits(info)
         except MediaError as exc:
-            raise Unprocessable(f"{field}: {exc}") from None
+            raise Unprocessable(_("%(field)s: %(message)s") % {"field": field, "message": exc}) from None
     except Exception:
         if uploaded:
             path.unlink(missing_ok=True)

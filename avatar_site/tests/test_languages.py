@@ -45,7 +45,22 @@ def test_validation_errors_follow_the_language(api, chinese_by_default):
     response = api.post("/audio_clone", {"audio_id": "someone", "gen_audio_id": "g1"})
 
     assert response.status_code == 400
-    assert response.json()["message"] == "generate_text: 生成模式下必须填写。"
+    assert response.json()["message"] == "generate_text：生成模式下必须填写。"
+
+
+def test_a_voice_not_ready_is_named_in_the_readers_words_though_the_api_lists_it_in_the_specs(
+        api, chinese_by_default, user):
+    from voices.models import Speaker
+
+    Speaker.objects.create(id="busy", name="busy", owner=user, status=Speaker.Status.EXTRACTING)
+    Speaker.objects.create(id="done", name="done", owner=user, status=Speaker.Status.READY)
+
+    english = api.post("/audio_clone", {"audio_id": "busy", "gen_audio_id": "g1", "generate_text": "hi"},
+                       HTTP_ACCEPT_LANGUAGE="en")
+    listed = api.get("/api/cloned-audios", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert english.json()["message"] == "audio_id: the voice busy is not ready (being extracted)."
+    assert [voice["status"] for voice in listed.json()["audios"]] == ["已提取特征"]
 
 
 def test_a_job_writes_in_the_language_of_its_request_not_the_workers(user):

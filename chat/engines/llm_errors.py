@@ -30,7 +30,8 @@ def server_message(body: str) -> str:
 def status_failure(service: str, status: int, body: str, key_setting: str) -> JobFailed:
     """A failure for an HTTP error answer of the LLM service."""
     detail = server_message(body)
-    suffix = f": {detail}" if detail else "."
+    # The service's own words end the sentence when it gave any.
+    suffix = _(": %(detail)s") % {"detail": detail} if detail else _(".")
     if status in (401, 403):
         return JobFailed(_("%(service)s refused the API key (HTTP %(status)s); check %(setting)s%(detail)s")
                          % {"service": service, "status": status, "setting": key_setting, "detail": suffix}, 503)

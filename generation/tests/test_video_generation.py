@@ -100,7 +100,7 @@ def test_an_avatar_still_training_or_failed_is_not_ready_as_a_voice_is(api, avat
     response = generate(api, "user_busy")
 
     assert response.status_code == 409
-    assert response.json()["message"] == "model_param: avatar user_busy is not ready (训练中)."
+    assert response.json()["message"] == "model_param: avatar user_busy is not ready (training)."
 
 
 def test_it_refuses_an_unknown_avatar(api, avatar_id):

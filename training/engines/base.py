@@ -8,9 +8,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from monitoring.runner import JobFailed
 
+#: custom_params' types in the reader's words.
+TYPE_WORDS = {
+    int: gettext_lazy("whole number"),
+    float: gettext_lazy("number"),
+    bool: gettext_lazy("true/false value"),
+    str: gettext_lazy("text"),
+}
 
 class EngineError(JobFailed):
     """A training or rendering failure with a message for the user."""
@@ -82,7 +90,7 @@ class TalkingHeadEngine(ABC):
                     raise ValueError
             except (TypeError, ValueError, OverflowError):
                 raise ValueError(_("%(key)s=%(value)r is not a valid %(type)s") % {
-                    "key": key, "value": value, "type": kind.__name__}) from None
+                    "key": key, "value": value, "type": TYPE_WORDS.get(kind, kind.__name__)}) from None
         return converted
 
     @abstractmethod

@@ -208,7 +208,7 @@ def test_it_refuses_unusable_references_and_leaves_nothing(tmp_path, make, expec
 
 
 @pytest.mark.parametrize("params, expected", [
-    ({"colour": "red"}, "unknown key"), ({"lr": "fast"}, "not a valid float"), ({"window": 4}, "outside"),
+    ({"colour": "red"}, "unknown key"), ({"lr": "fast"}, "not a valid number"), ({"window": 4}, "outside"),
     ({"model": "rnn"}, "not one of"), ({"ridge": -1}, "outside"),
 ])
 def test_it_refuses_bad_custom_params(params, expected):

@@ -389,9 +389,12 @@ export class ProgressView {
   }
 
   show(task) {
-    // A finished job's message only repeats its status ("Done."); running, failed: it says what.
-    const detail = task.message && task.task_status !== "succeeded" ? ` · ${task.message}` : "";
-    this.set(task.progress || 0, `${statusLabel(task.task_status)}${detail}`);
+    // A succeeded job's message only repeats its status ("Done."), and so may a cancelled one's
+    // ("Cancelled."); running, failed or cancelled before it started: it says what.
+    const label = statusLabel(task.task_status);
+    const repeats = task.task_status === "succeeded" || (task.message || "").replace(/[.。]$/, "") === label;
+    const detail = task.message && !repeats ? ` · ${task.message}` : "";
+    this.set(task.progress || 0, `${label}${detail}`);
     if (this.log && task.log_tail !== undefined) {
       this.log.textContent = task.log_tail;
       this.log.scrollTop = this.log.scrollHeight;

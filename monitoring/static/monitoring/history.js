@@ -23,7 +23,7 @@ function resultCell(cell, record) {
   const result = record.result || {};
   if (result.message && record.status !== "completed") {
     const failure = document.createElement("div");
-    failure.className = "message error";
+    failure.className = `message ${record.status === "cancelled" ? "info" : "error"}`;
     failure.textContent = result.message;
     cell.append(failure);
   }
