@@ -97,9 +97,5 @@ class EngineListView(APIView):
 
     @extend_schema(responses=response_serializer("EngineListResponse", engines=serializers.ListField()))
     def get(self, request):
-        report = availability(settings.TALKING_HEAD_ENGINES, _("talking-head"))
-        engines = [
-            {"name": name, "available": state == "available", "message": state}
-            for name, state in report.items()
-        ]
+        engines = availability(settings.TALKING_HEAD_ENGINES, _("talking-head"))
         return Response({"status": "success", "engines": engines})

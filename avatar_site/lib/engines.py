@@ -27,14 +27,15 @@ def load_engine(registry: dict[str, str], name: str, kind: str):
     return engine
 
 
-def availability(registry: dict[str, str], kind: str) -> dict[str, str]:
-    """{name: "available" or the reason it is not}, for status pages."""
-    report = {}
+def availability(registry: dict[str, str], kind: str) -> list[dict]:
+    """[{name, available, message: "available" or what to install}] for each engine, for
+    /api/engines and the pages' engine choices."""
+    report = []
     for name in registry:
         try:
             load_engine(registry, name, kind)
         except ServiceUnavailable as exc:
-            report[name] = str(exc.detail)
+            report.append({"name": name, "available": False, "message": str(exc.detail)})
         else:
-            report[name] = "available"
+            report.append({"name": name, "available": True, "message": "available"})
     return report

@@ -29,10 +29,7 @@ class PageView(LoginRequiredMixin, TemplateView):
             nav=self.nav,
             gpu_queues=settings.GPU_QUEUES,
             # Engines this host cannot run stay listed (disabled, with what to install as a tooltip).
-            talking_head_engines=[
-                {"name": name, "available": state == "available", "message": state}
-                for name, state in availability(settings.TALKING_HEAD_ENGINES, _("talking-head")).items()
-            ],
+            talking_head_engines=availability(settings.TALKING_HEAD_ENGINES, _("talking-head")),
             default_talking_head_engine=settings.DEFAULT_TALKING_HEAD_ENGINE,
             voice_engines=list(settings.VOICE_ENGINES),
             default_voice_engine=settings.VOICE_ENGINE,
