@@ -37,6 +37,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from avatar_site.lib.engines import EngineUnavailable
 from avatar_site.lib.gpus import cuda_device_index, missing_cuda_devices
@@ -60,6 +61,19 @@ def latest_checkpoint(workspace: Path) -> Path:
     """
     saved = sorted((workspace / "checkpoints").glob("ngp_ep*.pth"))
     return saved[-1] if saved else workspace / "checkpoints" / "ngp_ep*.pth"
+
+
+#: Stage names (also log file names and manifest keys) in the reader's words, for messages.
+STAGE_WORDS = {
+    "preprocess": gettext_lazy("preprocessing"),
+    "features": gettext_lazy("audio features"),
+    "hubert": gettext_lazy("HuBERT features"),
+    "openface": gettext_lazy("OpenFace action units"),
+    "head": gettext_lazy("head"),
+    "lips": gettext_lazy("lips"),
+    "torso": gettext_lazy("torso"),
+    "render": gettext_lazy("rendering"),
+}
 
 
 @dataclass(frozen=True)
@@ -320,11 +334,11 @@ class NeRFEngine(TalkingHeadEngine):
                 head = latest_checkpoint(workspace)
                 stage = Stage(stage.name, [str(head) if arg == HEAD_CHECKPOINT else arg for arg in stage.args])
             runner.run(stage, scaled, _("stage %(number)s/%(count)s: %(stage)s training") % {
-                "number": number, "count": count, "stage": stage.name})
+                "number": number, "count": count, "stage": STAGE_WORDS.get(stage.name, stage.name)})
             # main.py exits non-zero when a stage fails (unlike process.py); a lips stage whose
             # iterations add no epoch legitimately leaves the head's checkpoint as it was.
             stage_workspace = torso_workspace if stage.name == "torso" else workspace
-            self.expect(latest_checkpoint(stage_workspace), stage.name, runner)
+            self.expect(latest_checkpoint(stage_workspace), STAGE_WORDS.get(stage.name, stage.name), runner)
             done += weight
         progress(100, _("%(engine)s: trained") % {"engine": self.name})
 
@@ -490,7 +504,7 @@ class _StageRunner:
             reason = meaningful_error(list(monitor.tail) or exc.tail) or _("exit code %(code)s") % {
                 "code": exc.returncode}
             raise EngineError(_("%(engine)s %(stage)s failed: %(reason)s") % {
-                "engine": self.engine.name, "stage": stage.name, "reason": reason}) from None
+                "engine": self.engine.name, "stage": STAGE_WORDS.get(stage.name, stage.name), "reason": reason}) from None
         except FileNotFoundError:
             program = stage.program or self.engine.python
             raise EngineError(_("%(engine)s: cannot start %(program)s.") % {

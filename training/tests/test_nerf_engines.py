@@ -265,6 +265,18 @@ def test_it_reports_the_meaningful_line_of_a_failed_stage(synctalk_home, tmp_pat
     assert str(failure.value) == "SyncTalk lips failed: RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB"
 
 
+def test_a_failed_stage_is_named_in_the_readers_language(synctalk_home, tmp_path, monkeypatch):
+    from django.utils import translation
+
+    monkeypatch.setenv("STANDIN_FAIL_ON", "--finetune_lips")
+    monkeypatch.setenv("STANDIN_FAIL_MESSAGE", "RuntimeError: CUDA out of memory.")
+
+    with translation.override("zh-hans"), pytest.raises(EngineError) as failure:
+        SyncTalk().train(training_job(tmp_path), FakeProgress())
+
+    assert str(failure.value) == "SyncTalk 的嘴唇阶段失败：RuntimeError: CUDA out of memory."
+
+
 def test_it_notices_a_preprocessing_step_that_failed_quietly(synctalk_home, tmp_path, monkeypatch):
     monkeypatch.setenv("STANDIN_SOFT_FAIL_ON", "process.py")
     monkeypatch.setenv("STANDIN_FAIL_MESSAGE", "[ERROR] No faces were detected.")
