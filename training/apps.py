@@ -6,7 +6,8 @@ class TrainingConfig(AppConfig):
 
     def ready(self):
         from monitoring.signals import prune_requested, task_finished
-        from training.signals import fail_avatar_of_failed_training, prune_failed_avatars
+        from training.signals import fail_avatar_of_failed_training, prune_failed_avatars, prune_orphan_avatar_folders
 
         task_finished.connect(fail_avatar_of_failed_training, dispatch_uid="training.fail_avatar")
         prune_requested.connect(prune_failed_avatars, dispatch_uid="training.prune")
+        prune_requested.connect(prune_orphan_avatar_folders, dispatch_uid="training.prune_folders")

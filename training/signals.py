@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from django.conf import settings
+
+from avatar_site.lib.storage import prune_orphan_folders
 from monitoring.models import HistoryType, Task
 from training.models import Avatar
 
@@ -32,3 +35,11 @@ def prune_failed_avatars(sender, cutoff, dry_run: bool, **kwargs) -> int:
 
 
 prune_failed_avatars.pruned_what = "failed or cancelled avatar(s)"
+
+
+def prune_orphan_avatar_folders(sender, cutoff, dry_run: bool, **kwargs) -> int:
+    return prune_orphan_folders(settings.MEDIA_ROOT / "avatars", Avatar.objects.values_list("pk", flat=True),
+                                cutoff, dry_run)
+
+
+prune_orphan_avatar_folders.pruned_what = "avatar folder(s) that no avatar owns"

@@ -5,7 +5,8 @@ class VoicesConfig(AppConfig):
     name = "voices"
 
     def ready(self):
-        from monitoring.signals import task_finished
-        from voices.signals import end_of_clone
+        from monitoring.signals import prune_requested, task_finished
+        from voices.signals import end_of_clone, prune_orphan_voice_folders
 
         task_finished.connect(end_of_clone, dispatch_uid="voices.release_speaker")
+        prune_requested.connect(prune_orphan_voice_folders, dispatch_uid="voices.prune_folders")

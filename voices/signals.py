@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from django.conf import settings
+
+from avatar_site.lib.storage import prune_orphan_folders
 from avatar_site.lib.uploads import UPLOAD_PREFIX, delete_upload
 from monitoring.models import HistoryType, Task
 from voices.models import Speaker
@@ -25,3 +28,11 @@ def end_of_clone(sender, task: Task, **kwargs) -> None:
         return
     for speaker in Speaker.objects.reserved_for(task):
         speaker.release()
+
+
+def prune_orphan_voice_folders(sender, cutoff, dry_run: bool, **kwargs) -> int:
+    return prune_orphan_folders(settings.MEDIA_ROOT / "voices" / "speakers",
+                                Speaker.objects.values_list("pk", flat=True), cutoff, dry_run)
+
+
+prune_orphan_voice_folders.pruned_what = "voice folder(s) that no voice owns"

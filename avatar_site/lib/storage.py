@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -52,6 +53,21 @@ def remove_tree(path: Path) -> None:
         shutil.rmtree(path)
     except FileNotFoundError:
         pass
+
+
+def prune_orphan_folders(root: Path, known_ids, cutoff: datetime, dry_run: bool) -> int:
+    """Remove the folders under ``root`` that no row names (``known_ids``) and nothing has
+    touched since ``cutoff``: what a crash or an older version left of a deleted voice or avatar.
+    Returns how many there were."""
+    if not root.is_dir():
+        return 0
+    known = set(known_ids)
+    orphans = [folder for folder in root.iterdir()
+               if folder.is_dir() and folder.name not in known and folder.stat().st_mtime < cutoff.timestamp()]
+    if not dry_run:
+        for folder in orphans:
+            remove_tree(folder)
+    return len(orphans)
 
 
 def check_media_space(incoming: int = 0) -> None:

@@ -1,3 +1,5 @@
+import time
+
 import pytest
 from django.contrib.admin.utils import quote
 from django.core.management import CommandError, call_command
@@ -325,3 +327,28 @@ def test_the_admin_keeps_a_voice_whose_files_cannot_be_removed_and_says_why(staf
     shown = [str(message) for message in response.context["messages"]]
     assert "kept was not deleted: its files cannot be removed (Permission denied)." in shown
     assert Speaker.objects.filter(pk="kept").exists()
+
+
+def test_prune_removes_old_voice_and_avatar_folders_that_no_row_owns(media_root, user):
+    import os
+
+    from training.models import Avatar
+    from voices.models import Speaker
+
+    owned_voice = Speaker.objects.create(id="kept", name="kept", owner=user, status=Speaker.Status.READY).folder
+    owned_avatar = Avatar.objects.create(id="user_kept", engine="builtin", owner=user, epochs=1,
+                                         status=Avatar.Status.READY).folder
+    orphan_voice = Speaker(id="gone").folder
+    orphan_avatar = Avatar(id="user_gone").folder
+    recent_orphan = Speaker(id="being_made").folder  # its job has just made it
+    month_ago = time.time() - 40 * 86400
+    for folder in (owned_voice, owned_avatar, orphan_voice, orphan_avatar, recent_orphan):
+        folder.mkdir(parents=True)
+        (folder / "sample.wav").write_bytes(b"voice")
+    for folder in (owned_voice, owned_avatar, orphan_voice, orphan_avatar):
+        os.utime(folder, (month_ago, month_ago))
+
+    call_command("prune", "--days", "30")
+
+    assert owned_voice.is_dir() and owned_avatar.is_dir() and recent_orphan.is_dir()
+    assert not orphan_voice.exists() and not orphan_avatar.exists()
