@@ -7,7 +7,7 @@ from monitoring.admin import KeptWhileJobsUseIt
 class TurnInline(admin.TabularInline):
     model = Turn
     extra = 0
-    readonly_fields = ["question", "answer", "created_at"]
+    readonly_fields = ["question", "answer", "task", "created_at"]
 
 
 @admin.register(Conversation)

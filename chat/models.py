@@ -34,6 +34,10 @@ class Conversation(models.Model):
 
 class Turn(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="turns")
+    # The job that answered: a turn whose job did not succeed in the end (its worker died after
+    # writing it) is removed, so that running the job again does not leave the question twice.
+    task = models.OneToOneField("monitoring.Task", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="chat_turn")
     question = models.TextField()
     answer = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)

@@ -21,6 +21,7 @@ class ChatError(JobFailed):
 
 
 def chat_turn(
+    task,
     conversation: Conversation,
     recording: Path,
     avatar: Avatar,
@@ -52,7 +53,7 @@ def chat_turn(
 
     render_speech(avatar, speaker, answer, gpu, output, progress.scaled(30, 100), timings)
     try:
-        Turn.objects.create(conversation=conversation, question=question, answer=answer)
+        Turn.objects.create(conversation=conversation, task=task, question=question, answer=answer)
     except Exception:
         output.unlink(missing_ok=True)  # the job fails: its video must not stay behind, unlisted
         if not Conversation.objects.filter(pk=conversation.pk).exists():

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from chat.models import Conversation, Recording
+from chat.models import Conversation, Recording, Turn
 from monitoring.models import HistoryType, Task
 
 
@@ -21,3 +21,9 @@ def prune_chat(sender, cutoff, dry_run: bool, **kwargs) -> int:
 
 
 prune_chat.pruned_what = "recording(s)"
+
+
+def drop_turn_of_failed_chat(sender, task: Task, **kwargs) -> None:
+    """A chat job that did not succeed keeps no turn (it may have written one before its worker died)."""
+    if task.kind == HistoryType.CHAT_SYSTEM and task.status != Task.Status.SUCCEEDED:
+        Turn.objects.filter(task=task).delete()

@@ -11,6 +11,7 @@ def answer_recording(task, progress) -> dict:
     params = task.parameters
     output = video_output_path(task.pk)
     result = chat_turn(
+        task,
         Conversation.objects.get(pk=params["conversation_id"]),
         Recording.objects.get(pk=params["recording_id"]).path,
         Avatar.objects.for_job(task).get(pk=params["avatar_id"]),

@@ -3,7 +3,8 @@ import json
 import pytest
 
 from chat.models import Recording, Turn
-from monitoring.models import HistoryRecord
+from monitoring import jobs
+from monitoring.models import HistoryRecord, Task
 from tests.flows import clone_voice, train_avatar
 from tests.media import silent_wav, tone_wav
 
@@ -47,6 +48,22 @@ def test_it_sends_earlier_turns_of_the_conversation(api, avatar_id, tmp_path):
 
     assert json.loads(second.json()["response"])["messages"] == 4
     assert Turn.objects.count() == 2
+
+
+def test_a_turn_whose_job_ends_failed_is_dropped_so_running_it_again_asks_once(api, avatar_id, tmp_path):
+    ask(api, avatar_id, tone_wav(tmp_path / "input.wav", seconds=2))
+    task = Task.objects.get(kind="chat_system")
+    assert Turn.objects.get().task == task
+    # Its worker wrote the turn, then died before reporting: recovery marks the job failed.
+    Task.objects.filter(pk=task.pk).update(status=Task.Status.RUNNING)
+    task.refresh_from_db()
+    assert task.finish(Task.Status.FAILED, "The worker stopped.", if_running=True)
+
+    assert not Turn.objects.exists()
+    retried = jobs.retry(task)
+    retried.refresh_from_db()
+    assert retried.status == Task.Status.SUCCEEDED, retried.message
+    assert Turn.objects.get().task == retried
 
 
 def test_it_refuses_a_silent_recording(api, avatar_id, tmp_path):
