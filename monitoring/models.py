@@ -190,9 +190,14 @@ class Task(models.Model):
         task_finished.send(sender=Task, task=self)
         return True
 
+    @property
+    def own_language(self) -> str:
+        """The language of the request that queued the task (tasks from before it was recorded: the site's)."""
+        return self.language or settings.LANGUAGE_CODE
+
     def in_own_language(self, message) -> str:
         """A message (lazy translations included) in the language of the request that queued the task."""
-        with translation.override(self.language or settings.LANGUAGE_CODE):
+        with translation.override(self.own_language):
             return str(message)
 
     def _sync_history(self) -> None:

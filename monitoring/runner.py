@@ -149,7 +149,7 @@ def run_task(task_id: str) -> None:
     if not task.claim(os.getpid(), socket.gethostname()):
         logger.info("Task %s was not queued any more (%s); skipped", task_id, task.status)
         return
-    with translation.override(task.language or settings.LANGUAGE_CODE):
+    with translation.override(task.own_language):
         _run_claimed(task)
 
 
