@@ -1,8 +1,11 @@
 """CosyVoice zero-shot cloning through its FastAPI server.
 
-``POST /inference_zero_shot`` when the prompt's transcript is known; without one,
-``POST /inference_cross_lingual``, which clones from the audio alone (the zero-shot endpoint
+``/inference_zero_shot`` when the prompt's transcript is known; without one,
+``/inference_cross_lingual``, which clones from the audio alone (the zero-shot endpoint
 requires ``prompt_text``, and FastAPI counts an empty form field as missing: 422).
+The form goes as GET, as upstream's ``runtime/python/fastapi/client.py`` sends it (its server
+registers GET, later revisions GET and POST); a server that answers 405 gets it again as POST
+(derived servers that register POST only).
 The server answers raw 16-bit mono PCM with no header, at the model's rate (22050 Hz for
 CosyVoice 1, 24000 Hz for CosyVoice 2: ``COSYVOICE_SAMPLE_RATE``); we add the WAV header.
 """
@@ -39,11 +42,10 @@ class CosyVoice(remote.RemoteVoice):
             endpoint, form = "/inference_zero_shot", {"tts_text": text, "prompt_text": prompt_text}
         else:
             endpoint, form = "/inference_cross_lingual", {"tts_text": text}
-        with open(prompt_wav, "rb") as prompt:
-            answer = remote.post(
-                self.url + endpoint, self.name, settings.VOICE_SERVER_TIMEOUT_S,
-                data=form, files={"prompt_wav": ("prompt.wav", prompt, "audio/wav")},
-            )
+        answer = remote.post(
+            self.url + endpoint, self.name, settings.VOICE_SERVER_TIMEOUT_S, methods=("GET", "POST"),
+            data=form, files={"prompt_wav": ("prompt.wav", prompt_wav.read_bytes(), "audio/wav")},
+        )
         # Raw PCM comes with no content type (or octet-stream); text or JSON is an error page.
         if answer.content_type.startswith(("text/", "application/json")):
             raise remote.bad_answer(self.name, f"{answer.content_type} instead of audio", answer)

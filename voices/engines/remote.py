@@ -48,11 +48,17 @@ def check_reachable(url: str, engine: str) -> None:
                                 % {"engine": engine, "url": url, "reason": _reason(exc)}) from None
 
 
-def post(url: str, engine: str, timeout_s: float, **kwargs) -> Answer:
+def post(url: str, engine: str, timeout_s: float, methods: tuple[str, ...] = ("POST",), **kwargs) -> Answer:
+    """Send the request and read the answer; with several ``methods``, the next is tried when the
+    server answers 405 (upstream revisions differ in the method they registered)."""
     from voices.cloning import VoiceError
 
     try:
-        response = requests.post(url, timeout=(CONNECT_TIMEOUT_S, timeout_s), stream=True, **kwargs)
+        for method in methods:
+            response = requests.request(method, url, timeout=(CONNECT_TIMEOUT_S, timeout_s), stream=True, **kwargs)
+            if response.status_code != 405 or method == methods[-1]:
+                break
+            response.close()
         with response:
             if response.status_code >= 500:
                 raise EngineUnavailable(_("The %(engine)s server failed (HTTP %(status_code)s): %(message)s")

@@ -127,6 +127,7 @@ def test_cosyvoice_sends_the_form_and_wraps_raw_pcm_in_a_wav(cosyvoice, settings
     CosyVoice().synthesize("收到好友从远方寄来的生日礼物。", folder, profile, output, quiet)
 
     fields = cosyvoice.requests[0]
+    assert fields["method"] == "GET"  # what upstream's server registers and its client sends
     assert fields["tts_text"] == "收到好友从远方寄来的生日礼物。"
     assert fields["prompt_text"] == "希望你以后能够做的比我还好呦。"
     assert fields["prompt_wav"] == (folder / "trimmed.wav").read_bytes()
@@ -135,6 +136,20 @@ def test_cosyvoice_sends_the_form_and_wraps_raw_pcm_in_a_wav(cosyvoice, settings
         samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
     assert wav.getnframes() == int(0.08 * 15 * 22050)
     assert np.abs(samples).max() > 5000
+
+
+@pytest.mark.parametrize("methods", [("GET", "POST"), ("POST",)])
+def test_cosyvoice_speaks_with_servers_that_register_post(settings, tmp_path, methods):
+    """Later upstream servers take GET and POST; derived ones POST only (405 to GET: sent again)."""
+    handler = type("CosyVoicePost", (CosyVoiceHandler,), {"methods": methods})
+    folder, profile = speaker_folder(tmp_path / "speaker")
+    with StandInServer(handler) as server:
+        settings.COSYVOICE_URL = server.url
+        CosyVoice().synthesize("Hello.", folder, profile, tmp_path / "out.wav", quiet)
+
+    assert [request["method"] for request in server.requests] == (["GET"] if "GET" in methods else ["GET", "POST"])
+    assert server.requests[-1]["prompt_wav"] == (folder / "trimmed.wav").read_bytes()
+    assert (tmp_path / "out.wav").stat().st_size > 1000
 
 
 def test_cosyvoice_clones_from_the_segment_alone_when_there_is_no_transcript(cosyvoice, tmp_path):
@@ -223,6 +238,8 @@ def test_an_answer_that_is_no_speech_is_the_servers_fault(settings, tmp_path, en
             self._body()
             self._answer(200, body, content_type)
 
+        do_GET = do_POST  # CosyVoice's routes are GET
+
     folder, profile = speaker_folder(tmp_path / "speaker")
     with StandInServer(Broken) as server:
         settings.GPT_SOVITS_URL = settings.COSYVOICE_URL = server.url
@@ -272,6 +289,8 @@ def test_a_server_that_trickles_its_answer_is_cut_off_at_the_time_limit(settings
                     time.sleep(0.1)
             except OSError:
                 pass
+
+        do_GET = do_POST  # CosyVoice's routes are GET
 
     folder, profile = speaker_folder(tmp_path / "speaker")
     settings.VOICE_SERVER_TIMEOUT_S = 1

@@ -100,16 +100,30 @@ class GPTSoVITSHandler(_Handler):
 
 
 class CosyVoiceHandler(_Handler):
+    """Upstream's runtime/python/fastapi/server.py: its endpoints are GET routes reading a form
+    (later revisions add POST; ``methods`` says which this one registers)."""
+
     rate = 22050
+    methods = ("GET",)
     # Each endpoint's form fields, all required (``Form()`` / ``File()`` without defaults).
     ENDPOINTS = {
         "/inference_zero_shot": ("tts_text", "prompt_text", "prompt_wav"),
         "/inference_cross_lingual": ("tts_text", "prompt_wav"),
     }
 
+    def do_GET(self):
+        self._inference("GET")
+
     def do_POST(self):
+        self._inference("POST")
+
+    def _inference(self, method: str):
         if self.path not in self.ENDPOINTS:
             return self._json(404, {"detail": "Not Found"})
+        if method not in self.methods:
+            self._body()
+            self.requests_seen.append({"endpoint": self.path, "method": method, "refused": 405})
+            return self._json(405, {"detail": "Method Not Allowed"})
         content_type = self.headers.get("Content-Type", "")
         if not content_type.startswith("multipart/form-data"):
             return self._json(422, {"detail": [{"type": "missing", "loc": ["body", "tts_text"]}]})
@@ -122,7 +136,7 @@ class CosyVoiceHandler(_Handler):
             for part in message.iter_parts()
         }
         fields.update({name: value.decode("utf-8") for name, value in fields.items() if name != "prompt_wav"})
-        self.requests_seen.append({"endpoint": self.path, **fields})
+        self.requests_seen.append({"endpoint": self.path, "method": method, **fields})
         # FastAPI counts an empty form field as missing: a required one then fails with 422.
         missing = [name for name in self.ENDPOINTS[self.path] if fields.get(name) in (None, "", b"")]
         if missing:
