@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from training.engines.nerf_common import NeRFEngine
 
 
@@ -15,13 +17,18 @@ class SyncTalk(NeRFEngine):
     repository = "https://github.com/ZiqiaoPeng/SyncTalk"
     asr_models = ("ave", "deepspeech", "hubert")
     lips_patch_size = 64
-    # README: head --iters 60000, lips --iters 100000, torso --iters 150000.
+    # README: head --iters 60000, lips --iters 100000. It gives no torso command: 2.5 × the head is ours.
     lips_ratio = 2 / 3
     torso_ratio = 2.5
     torso_default = False
 
     def preprocess_args(self, video: str, asr: str) -> list[str]:
         return ["data_utils/process.py", video, "--asr", asr]
+
+    def after_preprocess(self, data_dir: Path, asr: str, runner, progress) -> None:
+        # process.py runs the blendshape capture with os.system and carries on when it fails
+        # (MediaPipe missing, or its face_landmarker.task); training then cannot start without it.
+        self.expect(data_dir / "bs.npy", _("blendshape capture"), runner)
 
     def feature_args(self, wav: Path, asr: str) -> tuple[list[str] | None, Path]:
         if asr == "ave":

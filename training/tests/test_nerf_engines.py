@@ -133,6 +133,7 @@ def test_it_trains_synctalk_with_upstream_commands_on_the_chosen_gpu(synctalk_ho
     # 2 s at 25 fps = 50 frames, 45 of them training frames: 2 epochs = 90 iterations.
     assert [(c["script"], c["argv"]) for c in calls(synctalk_home)] == [
         ("data_utils/process.py", ["data/user_1/user_1.mp4", "--asr", "ave"]),
+        ("data_utils/blendshape_capture/main.py", ["--path=data/user_1"]),  # process.py starts it
         ("main.py", ["data/user_1", "--workspace", workspace, "-O", "--asr_model", "ave", "--iters", "90"]),
         ("main.py", ["data/user_1", "--workspace", workspace, "-O", "--asr_model", "ave", "--iters", "150",
                      "--finetune_lips", "--patch_size", "64"]),
@@ -286,6 +287,18 @@ def test_it_notices_a_preprocessing_step_that_failed_quietly(synctalk_home, tmp_
 
     assert "main.py" not in [c["script"] for c in calls(synctalk_home)]
 
+
+def test_it_stops_when_synctalks_blendshape_capture_failed_inside_preprocessing(synctalk_home, tmp_path, monkeypatch):
+    """process.py starts it with os.system and carries on; training would die on the missing bs.npy."""
+    monkeypatch.setenv("STANDIN_FAIL_ON", "blendshape_capture")
+    monkeypatch.setenv("STANDIN_FAIL_MESSAGE", "ModuleNotFoundError: No module named 'mediapipe'")
+
+    with pytest.raises(EngineError) as failure:
+        SyncTalk().train(training_job(tmp_path), FakeProgress())
+
+    assert str(failure.value) == ("SyncTalk blendshape capture did not produce bs.npy: "
+                                  "ModuleNotFoundError: No module named 'mediapipe'")
+    assert "main.py" not in [c["script"] for c in calls(synctalk_home)]
 
 
 def test_it_cancels_a_hanging_stage_with_its_whole_process_group(synctalk_home, tmp_path, monkeypatch):

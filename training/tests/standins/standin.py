@@ -115,14 +115,17 @@ def save_features(wav: str, target: str, shape_tail: tuple[int, ...]) -> None:
     print(f"[INFO] saved {target} {count}", flush=True)
 
 
-def process(opt, features: dict[str, list[str]]) -> None:
-    """data_utils/process.py: aud.wav, audio features by --asr, transforms_{train,val}.json."""
+def process(opt, features: dict[str, list[str]], blendshapes: bool = False) -> None:
+    """data_utils/process.py: aud.wav, audio features by --asr, (SyncTalk) bs.npy, transforms_{train,val}.json."""
     base = os.path.dirname(opt.path)
     wav = os.path.join(base, "aud.wav")
     print(f"[INFO] ===== extract audio from {opt.path} to {wav} =====", flush=True)
     ffmpeg("-i", opt.path, "-f", "wav", "-ar", "16000", wav)
     if opt.asr in features:
         python_on_path(*features[opt.asr], wav)
+    if blendshapes:
+        print("[INFO] ===== extract blendshape =====", flush=True)
+        python_on_path("data_utils/blendshape_capture/main.py", f"--path={base}")
     frames, _ = count_frames_and_secs(opt.path)
     for done in range(1, frames + 1):
         print(f"\r{100 * done // frames:3d}% {done}/{frames} [00:00<00:00]", end="", flush=True)

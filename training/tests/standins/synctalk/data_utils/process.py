@@ -17,4 +17,4 @@ if __name__ == "__main__":
         standin.process(opt, {
             "deepspeech": ["data_utils/deepspeech_features/extract_ds_features.py", "--input"],
             "hubert": ["data_utils/hubert.py", "--wav"],
-        })
+        }, blendshapes=True)
