@@ -182,6 +182,46 @@ def lmd_sources(avatar: Path, manifest: dict, held_wav: Path, real: np.ndarray, 
             f"r(predicted opening, real opening) {opening_r:.2f}, r(real opening, its band loudness) {loudness_r:.2f}")
 
 
+def predictability(video: Path, wav: Path, shifts: int = 10, folds: int = 5) -> str:
+    """How much of the footage's own mouth opening its audio predicts, whatever the model.
+
+    Over the whole clip (independent landmark pass), in ``folds`` contiguous folds (a second kept
+    apart either side), a ridge regression predicts the inner-lip gap from (a) the engine's log-mel
+    windows and (b) the detrended band loudness alone, with the audio shifted by up to ±``shifts``
+    frames (a source out of sync, or a mouth that moves ahead of the sound). Printed: the
+    cross-validated error over the error of predicting the training mean (1.0 = audio tells nothing),
+    at the best shift. An audio → mouth model trained on this footage cannot do better than this.
+    """
+    landmarks, ok = mouth_tracks(video)
+    count = len(landmarks)
+    opening = openings(landmarks)
+    inputs = {
+        "log-mel": (features.frame_windows(features.log_mel(features.read_wav(wav)), count, 16).reshape(count, -1), 1000.0),
+        "band loudness": (detrend(band_loudness(wav, count))[:, None], 1.0),
+    }
+    everything = np.arange(count)
+    figures = []
+    for name, (x_all, penalty) in inputs.items():
+        best = (np.inf, 0)
+        for shift in range(-shifts, shifts + 1):
+            x = x_all[np.clip(everything + shift, 0, count - 1)]
+            error = baseline = 0.0
+            for fold in np.array_split(everything, folds):
+                train = np.setdiff1d(everything, np.arange(fold[0] - 25, fold[-1] + 26))
+                train, test = train[ok[train]], fold[ok[fold]]
+                mean, spread = x[train].mean(0), x[train].std(0) + 1e-6
+                inputs_train = (x[train] - mean) / spread
+                target = opening[train] - opening[train].mean()
+                weights = np.linalg.solve(inputs_train.T @ inputs_train + penalty * np.eye(x.shape[1]),
+                                          inputs_train.T @ target)
+                predicted = ((x[test] - mean) / spread) @ weights + opening[train].mean()
+                error += ((predicted - opening[test]) ** 2).sum()
+                baseline += ((opening[train].mean() - opening[test]) ** 2).sum()
+            best = min(best, (np.sqrt(error / baseline), shift))
+        figures.append(f"{name} {best[0]:.2f} (audio shifted {best[1]:+d} frames)")
+    return ", ".join(figures)
+
+
 def render(engine, avatar: Path, manifest: dict, audio: Path, output: Path, work: Path) -> float:
     started = time.monotonic()
     engine.render(RenderJob(avatar, manifest, audio, output, work), SilentProgress())
@@ -235,6 +275,9 @@ def main() -> None:
         lip_closed = np.linalg.norm(train_lips[np.argmin(openings(still_all[still_ok]))][None] - real_lips, axis=-1).mean()
         lip_average = np.linalg.norm(train_lips.mean(0)[None] - real_lips, axis=-1).mean()
         sources = lmd_sources(avatar, manifest, held_wav, real, real_ok)
+        whole_wav = work / "whole.wav"
+        ffmpeg("-i", str(args.video), "-ac", "1", "-ar", "16000", str(whole_wav))
+        predictable = predictability(args.video, whole_wav)
 
         speech_wav = work / "speech.wav"
         ffmpeg("-i", str(args.speech), "-ac", "1", "-ar", "16000", str(speech_wav))
@@ -259,6 +302,8 @@ def main() -> None:
     print(f"held-out 30 % (head-aligned lips): LMD {lmd:.2f} px vs closed-still {still_lmd:.2f} px -> ratio {lmd / still_lmd:.2f} (target <= 0.6); "
           f"average-mouth still {average_lmd / still_lmd:.2f}")
     print(f"held-out 30 %, before rendering: {sources}")
+    print(f"the footage's own opening predicted from its audio (5-fold CV, error over the mean's; 1 = nothing): "
+          f"{predictable}")
     print(f"{args.speech.name}: ROC AUC speech vs silence {auc:.3f} ({speech.sum()} speech, {silence.sum()} silence "
           f"frames; target >= 0.9)")
     print(f"opening~300-3000 Hz loudness (detrended 1 s) r {band_r:.3f} at lag {lag:+d} (target >= 0.5); "
