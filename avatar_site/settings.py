@@ -194,7 +194,16 @@ if len(set(GPU_QUEUES)) != len(GPU_QUEUES) or "CPU" in GPU_QUEUES:
 # Per host: which CUDA device runs a GPU queue ("GPU1=0" on a host whose one GPU serves GPU1);
 # a queue not listed uses its own number.
 GPU_DEVICES = env_list("GPU_DEVICES", [])
+for _entry in GPU_DEVICES:
+    _queue, _, _device = _entry.partition("=")
+    if _queue.strip() not in GPU_QUEUES or not _device.strip():
+        raise ImproperlyConfigured(f"GPU_DEVICES entry {_entry!r}: write <queue>=<CUDA device> for one of "
+                                   f"GPU_QUEUES ({','.join(GPU_QUEUES)}), e.g. {GPU_QUEUES[-1]}=0.")
 CPU_QUEUE = "CPU"
+# A worker started for a queue the site does not have (a typo in avatar-worker@…) would never get a job.
+if os.environ.get("Q_CLUSTER_NAME") and os.environ["Q_CLUSTER_NAME"] not in [*GPU_QUEUES, CPU_QUEUE]:
+    raise ImproperlyConfigured(f"Q_CLUSTER_NAME={os.environ['Q_CLUSTER_NAME']} is none of this site's queues: "
+                               f"{', '.join([*GPU_QUEUES, CPU_QUEUE])} (GPU_QUEUES and CPU).")
 CPU_QUEUE_WORKERS = env_int("CPU_QUEUE_WORKERS", 1, minimum=1)
 JOB_TIMEOUT = env_int("JOB_TIMEOUT", 6 * 3600, minimum=10)
 # /video_generation and /chat_system answer synchronously, as the API spec shows, by waiting

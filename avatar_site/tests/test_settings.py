@@ -65,8 +65,13 @@ def test_an_empty_list_variable_means_its_default(tmp_path):
     ({"MAX_MEDIA_SECONDS": "-5"}, "MAX_MEDIA_SECONDS"),
     ({"LOG_LEVEL": "verbose"}, "LOG_LEVEL"),
     ({"VOICE_ENGINE": "nonesuch"}, "VOICE_ENGINE"),
+    ({"GPU_DEVICES": "bogus"}, "GPU_DEVICES"),
+    ({"GPU_QUEUES": "GPU0", "GPU_DEVICES": "GPU1=0"}, "GPU_DEVICES"),
+    ({"GPU_DEVICES": "GPU0="}, "GPU_DEVICES"),
+    ({"GPU_QUEUES": "GPU0,GPU1", "Q_CLUSTER_NAME": "GPU7"}, "Q_CLUSTER_NAME"),
 ], ids=["placeholder-key", "queue-twice", "queue-named-cpu", "database-url", "nan-wait", "negative-limit",
-        "log-level", "voice-engine"])
+        "log-level", "voice-engine", "devices-garbage", "devices-unknown-queue", "devices-no-device",
+        "worker-for-unknown-queue"])
 def test_a_value_that_cannot_work_stops_the_start_naming_its_variable(tmp_path, environment, named):
     started = start(tmp_path, "pass", **environment)
 

@@ -165,3 +165,12 @@ def test_stopping_runplatform_ends_the_running_jobs_task_before_it_exits(monkeyp
     task.refresh_from_db()
     assert task.status == Task.Status.FAILED
     assert "shut down" in task.message
+
+
+def test_runplatform_refuses_a_queue_the_site_does_not_have(settings):
+    from django.core.management import CommandError, call_command
+
+    settings.GPU_QUEUES = ["GPU0", "GPU1"]
+
+    with pytest.raises(CommandError, match="No such queue: GPU7; this site's queues are GPU0, GPU1, CPU"):
+        call_command("runplatform", "--no-web", "--queues", "GPU0,GPU7")

@@ -33,6 +33,11 @@ class Command(BaseCommand):
         names = list(dict.fromkeys(q.strip() for q in queues.split(",") if q.strip()))
         if not names and no_web:
             raise CommandError("No queues to run workers for.")
+        known = [*settings.GPU_QUEUES, settings.CPU_QUEUE]
+        unknown = [name for name in names if name not in known]
+        if unknown:  # its worker would never get a job
+            raise CommandError(f"No such queue: {', '.join(unknown)}; this site's queues are {', '.join(known)} "
+                               "(GPU_QUEUES and CPU).")
         children: list[subprocess.Popen] = []
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         # Each child leads its own session: Ctrl-C in the terminal reaches only this command, which
