@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.paginator import EmptyPage
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -96,13 +97,17 @@ class HistoryView(APIView):
             records = records.filter(status=status)
         count_key = f"{request.user.pk if mine else 'staff'}:{history_type}:{status or ''}"
         paginator = HistoryPaginator(records, query.validated_data["page_size"], count_key)
-        page = paginator.get_page(query.validated_data["page"])
+        number = query.validated_data["page"]
+        try:
+            rows = paginator.page(number).object_list.listed()
+        except EmptyPage:  # past the last page: none (a client paging until the list is empty stops)
+            rows = []
         return Response(
             {
                 "status": "success",
-                "history": page.object_list.listed(),
+                "history": rows,
                 "total_count": paginator.count,
-                "page": page.number,
+                "page": number,
                 "page_size": paginator.per_page,
                 "num_pages": paginator.num_pages,
             }

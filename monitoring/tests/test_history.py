@@ -49,6 +49,13 @@ def test_it_pages_history(api, records):
     assert len(body["history"]) == 5
 
 
+def test_a_page_past_the_last_is_empty_not_the_last_again(api, records):
+    """A client paging until the list comes back empty must stop."""
+    body = api.get("/api/history/video_generation", {"page": 99, "page_size": 10}).json()
+
+    assert (body["page"], body["num_pages"], body["total_count"], body["history"]) == (99, 3, 25, [])
+
+
 def test_it_filters_history_by_status(api, records):
     response = api.get("/api/history/video_generation", {"status": "failed"})
 

@@ -69,6 +69,8 @@ async function load({ type = state.type, page = state.page } = {}) {
   try {
     const answer = await api(`/api/history/${type}?${query}`);
     if (request !== state.request) return;
+    // Rows went away (pruned, deleted) under the page on show: the API answers past the end with none.
+    if (answer.page > answer.num_pages && answer.total_count > 0) return load({ type, page: answer.num_pages });
     state.type = type;
     state.page = answer.page;
     state.pages = answer.num_pages;
