@@ -56,11 +56,11 @@ class ChatSystemView(RecordsHistoryOnError, APIView):
         data = form.validated_data
         gpu = data.get("gpu_choice") or settings.GPU_QUEUES[0]
         queue = jobs.queue_for(gpu)
-        get_recognizer()
+        get_recognizer(queue=queue)
         get_language_model(data["api_choice"])
         conversation = self.existing_conversation(request, data.get("conversation_id"))
         avatar, speaker = check_render_inputs(
-            request.user, data["model_name"], data["model_param"], data["ref_audio_id"], "reply"
+            request.user, data["model_name"], data["model_param"], data["ref_audio_id"], "reply", queue
         )
         with discard_if_imported(avatar):
             recording = save_recording(data["audio"], request.user)

@@ -31,18 +31,19 @@ def video_url(path: Path) -> str:
     return "/video/" + path.relative_to(settings.MEDIA_ROOT / "videos").as_posix()
 
 
-def check_render_inputs(user, model_name: str, model_param: str, ref_audio_id: str, text: str):
-    """The avatar and speaker a render request names, checked against its engine; 4xx/503 otherwise.
+def check_render_inputs(user, model_name: str, model_param: str, ref_audio_id: str, text: str, queue: str):
+    """The avatar and speaker a render request names, checked against its engine (run on ``queue``);
+    4xx/503 otherwise.
 
     An uploaded avatar archive is imported last, once nothing else can refuse the request here
     (the caller discards it with ``discard_if_imported`` when a later check does).
     """
-    engine = get_talking_head_engine(model_name)
+    engine = get_talking_head_engine(model_name, queue)
     speaker = Speaker.objects.visible_to(user).get_ready(ref_audio_id, "ref_audio_id")
     if not text and not engine.text_optional:
         raise ApiError(_("target_text: required for %(model_name)s.") % {"model_name": model_name})
     if is_upload(model_param):
-        return import_avatar(model_param, model_name, user), speaker
+        return import_avatar(model_param, model_name, user, queue), speaker
     avatar = Avatar.objects.visible_to(user).get_by_model_param(model_param)
     if avatar.status != Avatar.Status.READY:
         raise Conflict(_("model_param: avatar %(id)s is not ready (%(status)s).")

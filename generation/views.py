@@ -28,7 +28,7 @@ class VideoGenerationView(RecordsHistoryOnError, APIView):
         data = form.validated_data
         queue = jobs.queue_for(data["gpu_choice"])
         avatar, speaker = check_render_inputs(
-            request.user, data["model_name"], data["model_param"], data["ref_audio_id"], data["target_text"]
+            request.user, data["model_name"], data["model_param"], data["ref_audio_id"], data["target_text"], queue
         )
         with discard_if_imported(avatar):
             task = jobs.submit(

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy
 
 from avatar_site.lib.errors import Conflict, ServiceUnavailable
 from monitoring import jobs
-from monitoring.models import HistoryRecord, HistoryType, Task
+from monitoring.models import EngineReport, HistoryRecord, HistoryType, Task
 
 
 @admin.register(Task)
@@ -59,6 +59,23 @@ class TaskAdmin(admin.ModelAdmin):
         if kept:
             self.message_user(request, _("Still running, not deleted: %(tasks)s. Cancel them first.")
                                        % {"tasks": ", ".join(kept)}, messages.ERROR)
+
+
+@admin.register(EngineReport)
+class EngineReportAdmin(admin.ModelAdmin):
+    """What each worker host said it can run when its queue's workers last started; delete the
+    report of a host that no longer serves a queue (web hosts accept jobs on its word)."""
+
+    list_display = ["queue", "host", "reported_at", "usable"]
+    list_filter = ["queue", "host"]
+    readonly_fields = ["host", "queue", "engines", "reported_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=gettext_lazy("usable engines"))
+    def usable(self, report):
+        return ", ".join(path.rsplit(".", 1)[-1] for path, reason in report.engines.items() if reason == "") or "-"
 
 
 @admin.register(HistoryRecord)

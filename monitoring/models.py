@@ -334,3 +334,24 @@ def _iso(moment):
         return None
     text = timezone.localtime(moment).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+class EngineReport(models.Model):
+    """Which engines a worker host can run for one queue, written as its workers start.
+
+    In a site spread over several hosts the web host has no GPU engine checkouts: it accepts a
+    job for an engine it cannot run itself when a worker of the job's queue reported it usable.
+    """
+
+    host = models.CharField(max_length=255)
+    queue = models.CharField(max_length=100)
+    # {engine class path: "" when usable, else why not}
+    engines = models.JSONField(default=dict, blank=True)
+    reported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["queue", "host"]
+        constraints = [models.UniqueConstraint(fields=["host", "queue"], name="one_engine_report_per_worker_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.queue}@{self.host}"

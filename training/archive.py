@@ -22,7 +22,7 @@ MAX_MEMBERS = 20000
 CHUNK = 1024 * 1024
 
 
-def import_avatar(uploaded, engine: str, owner) -> Avatar:
+def import_avatar(uploaded, engine: str, owner, queue: str | None = None) -> Avatar:
     """Unpack an uploaded avatar archive (manifest.json at its top or in its one top folder).
 
     The archive's listed sizes are checked before anything is written and the bytes actually
@@ -56,7 +56,7 @@ def import_avatar(uploaded, engine: str, owner) -> Avatar:
         )
         try:
             _unpack(archive, members, prefix, avatar)
-            missing = get_talking_head_engine(engine).missing_files(avatar.folder, manifest)
+            missing = get_talking_head_engine(engine, queue).missing_files(avatar.folder, manifest)
             if missing:
                 raise Unprocessable(_("model_param: the archive lacks what rendering needs: %(missing)s.") % {
                     "missing": ", ".join(missing)})

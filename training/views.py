@@ -39,7 +39,7 @@ class ModelTrainingView(RecordsHistoryOnError, APIView):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         queue = jobs.queue_for(data["gpu_choice"])
-        engine = get_talking_head_engine(data["model_choice"])
+        engine = get_talking_head_engine(data["model_choice"], queue)
         try:
             params = engine.validate_params(data.get("custom_params", {}))
         except ValueError as exc:

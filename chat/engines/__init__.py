@@ -7,8 +7,9 @@ from avatar_site.lib.engines import load_engine
 from chat.engines.base import LanguageModel, SpeechRecognizer
 
 
-def get_recognizer(name: str | None = None) -> SpeechRecognizer:
-    return load_engine(settings.ASR_ENGINES, name or settings.ASR_ENGINE, _("speech recognition"))
+def get_recognizer(name: str | None = None, queue: str | None = None) -> SpeechRecognizer:
+    """``queue``: where the job will run, for a web host that cannot run the recogniser itself."""
+    return load_engine(settings.ASR_ENGINES, name or settings.ASR_ENGINE, _("speech recognition"), queue)
 
 
 def get_language_model(name: str) -> LanguageModel:

@@ -40,7 +40,7 @@ def test_it_lists_which_engines_can_run_and_what_to_install(api, real_engines):
 
     assert response.status_code == 200
     engines = {engine["name"]: engine for engine in response.json()["engines"]}
-    assert engines["SyncTalk"] == {"name": "SyncTalk", "available": True, "message": "available"}
+    assert engines["SyncTalk"] == {"name": "SyncTalk", "available": True, "message": "available", "queues": []}
     assert engines["ER-NeRF"]["available"] is False
     assert "ERNERF_HOME" in engines["ER-NeRF"]["message"]
 
@@ -74,6 +74,46 @@ def test_it_answers_503_when_the_checkout_lacks_upstream_files(api, media_root, 
 
     assert response.status_code == 503
     assert "data_utils/process.py" in response.json()["message"]
+
+
+@pytest.fixture
+def web_host_without_checkouts(settings, real_engines, monkeypatch):
+    """A web host in a site spread over several hosts: the GPU worker of GPU1 has SyncTalk, this host not."""
+    from django_q.conf import Conf
+
+    from monitoring import jobs
+    from monitoring.recovery import on_worker_spawn
+
+    monkeypatch.setattr(Conf, "CLUSTER_NAME", "GPU1")
+    on_worker_spawn(sender=None, proc_name="Process-1")  # what the worker host does as its workers start
+    settings.SYNCTALK_HOME = ""
+    monkeypatch.setattr(Conf, "SYNC", False)
+    monkeypatch.setattr(jobs, "send", lambda task: None)  # queued for the worker host
+
+
+def test_a_web_host_accepts_a_job_for_an_engine_a_worker_of_its_queue_reported(
+        api, media_root, web_host_without_checkouts):
+    response = train_avatar(api, media_root, model_choice="SyncTalk", gpu_choice="GPU1")
+
+    assert response.status_code == 200, response.json()
+    task = Task.objects.get(pk=response.json()["task_id"])
+    assert (task.queue, task.status) == ("GPU1", Task.Status.QUEUED)
+
+
+def test_a_web_host_refuses_an_engine_no_worker_of_that_queue_reported(api, media_root, web_host_without_checkouts):
+    response = train_avatar(api, media_root, model_choice="SyncTalk", gpu_choice="GPU0")
+
+    assert response.status_code == 503
+    assert "SYNCTALK_HOME" in response.json()["message"]
+    assert not Avatar.objects.exists()
+
+
+def test_the_engine_list_names_the_queues_whose_workers_can_run_it(api, web_host_without_checkouts):
+    engines = {engine["name"]: engine for engine in api.get("/api/engines").json()["engines"]}
+
+    assert engines["SyncTalk"] == {"name": "SyncTalk", "available": True, "message": "available", "queues": ["GPU1"]}
+    assert engines["ER-NeRF"]["available"] is False and engines["ER-NeRF"]["queues"] == []
+    assert "ERNERF_HOME" in engines["ER-NeRF"]["message"]
 
 
 def test_it_refuses_unknown_custom_params(api, media_root, real_engines):
