@@ -14,7 +14,9 @@ from monitoring import jobs
 from monitoring.models import Task
 
 
-def accepted(task: Task, message: str = "任务已提交") -> Response:
+def accepted(task: Task, message: str | None = None) -> Response:
+    if message is None:
+        message = _("Task submitted; follow it at status_url.")
     return Response(
         {"status": "accepted", "task_id": task.pk, "task_status": task.status, "message": message,
          "status_url": f"/api/tasks/{task.pk}"},
@@ -36,7 +38,10 @@ def wait_and_answer(task: Task, is_async: bool, message: str, success_fields: Ca
         return accepted(task)
     task = jobs.wait(task, settings.SYNC_WAIT_SECONDS)
     if not task.is_finished:
-        return accepted(task, "任务仍在运行，请通过 status_url 查询进度")
+        if task.status == Task.Status.QUEUED:
+            return accepted(task, _("The task is still waiting for a worker of queue %(queue)s; "
+                                    "follow it at status_url.") % {"queue": task.queue})
+        return accepted(task, _("The task is still running; follow it at status_url."))
     response = finished_task_response(task, message, success_fields)
     response.data["task_id"] = task.pk
     return response

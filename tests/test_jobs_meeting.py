@@ -166,6 +166,21 @@ def test_a_task_deleted_while_its_request_waits_answers_cancelled(api, media_roo
         HistoryRecord.Status.CANCELLED]
 
 
+def test_a_request_that_waited_in_vain_says_whether_its_task_is_queued_or_running(api, media_root, monkeypatch,
+                                                                                   settings):
+    clone_voice(api, media_root, "speaker_1")
+    monkeypatch.setattr(jobs, "send", lambda task: None)  # no worker takes it
+    settings.SYNC_WAIT_SECONDS = 0
+
+    answer = api.post("/audio_clone", {"audio_id": "speaker_1", "gen_audio_id": "g1", "generate_text": "hello"})
+
+    assert answer.status_code == 202
+    body = answer.json()
+    assert (body["status"], body["task_status"]) == ("accepted", "queued")
+    assert body["message"] == "The task is still waiting for a worker of queue CPU; follow it at status_url."
+    assert body["status_url"] == f"/api/tasks/{body['task_id']}"
+
+
 def test_recoverys_verdict_stands_when_the_job_ends_after_it(api, media_root, monkeypatch, finishes):
     """Recovery took the worker for dead (a clock step, two hosts of one name): the job's own end is too late."""
     clone_voice(api, media_root, "speaker_1")
