@@ -38,19 +38,23 @@ def check_render_inputs(user, model_name: str, model_param: str, ref_audio_id: s
     An uploaded avatar archive is imported last, once nothing else can refuse the request here
     (the caller discards it with ``discard_if_imported`` when a later check does).
     """
-    engine = get_talking_head_engine(model_name, queue)
     speaker = Speaker.objects.visible_to(user).get_ready(ref_audio_id, "ref_audio_id")
+    avatar = None
+    if not is_upload(model_param):
+        # First: an avatar of another engine is the client's mistake (400), whether or not this
+        # site can run the engine it named (503).
+        avatar = Avatar.objects.visible_to(user).get_by_model_param(model_param)
+        if avatar.status != Avatar.Status.READY:
+            raise Conflict(_("model_param: avatar %(id)s is not ready (%(status)s).")
+                           % {"id": avatar.id, "status": _(avatar.get_status_display())})
+        if avatar.engine != model_name:
+            raise ApiError(_("model_param: avatar %(id)s was trained with %(engine)s, not %(model_name)s.")
+                           % {"id": avatar.id, "engine": avatar.engine, "model_name": model_name})
+    engine = get_talking_head_engine(model_name, queue)
     if not text and not engine.text_optional:
         raise ApiError(_("target_text: required for %(model_name)s.") % {"model_name": model_name})
-    if is_upload(model_param):
+    if avatar is None:
         return import_avatar(model_param, model_name, user, queue), speaker
-    avatar = Avatar.objects.visible_to(user).get_by_model_param(model_param)
-    if avatar.status != Avatar.Status.READY:
-        raise Conflict(_("model_param: avatar %(id)s is not ready (%(status)s).")
-                       % {"id": avatar.id, "status": _(avatar.get_status_display())})
-    if avatar.engine != model_name:
-        raise ApiError(_("model_param: avatar %(id)s was trained with %(engine)s, not %(model_name)s.")
-                       % {"id": avatar.id, "engine": avatar.engine, "model_name": model_name})
     return avatar, speaker
 
 

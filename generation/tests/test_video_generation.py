@@ -116,6 +116,18 @@ def test_it_refuses_an_avatar_of_another_engine(api, avatar_id):
     assert "trained with builtin" in response.json()["message"]
 
 
+def test_an_avatar_of_another_engine_is_the_clients_mistake_even_when_that_engine_cannot_run_here(
+        api, avatar_id, settings):
+    settings.TALKING_HEAD_ENGINES = {**settings.TALKING_HEAD_ENGINES,
+                                     "SyncTalk": "training.engines.synctalk.SyncTalk"}
+    settings.SYNCTALK_HOME = ""
+
+    response = generate(api, avatar_id, model_name="SyncTalk")
+
+    assert response.status_code == 400
+    assert "trained with builtin" in response.json()["message"]
+
+
 def test_it_refuses_a_model_param_outside_the_roots(api, avatar_id):
     response = generate(api, avatar_id, model_param="/etc")
 
