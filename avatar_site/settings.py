@@ -265,7 +265,7 @@ REST_FRAMEWORK = {
     # Token first: unauthenticated requests then get 401 with a WWW-Authenticate header, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "avatar_site.lib.auth.CachedTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "avatar_site.lib.auth.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [

@@ -14,6 +14,8 @@ from functools import partial
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
+from django.utils.translation import gettext as _
+from rest_framework import authentication, exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
@@ -62,3 +64,16 @@ def forget_user(sender, instance, **kwargs) -> None:
     cache.delete(_user_key(instance.pk))
     for key in Token.objects.filter(user_id=instance.pk).values_list("key", flat=True):
         cache.delete(_token_key(key))
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """DRF's; its CSRF refusal says what to send, in the reader's language (DRF's own is English)."""
+
+    def enforce_csrf(self, request):
+        try:
+            super().enforce_csrf(request)
+        except exceptions.PermissionDenied:
+            raise exceptions.PermissionDenied(_(
+                "CSRF check failed: a client logged in by session sends the csrftoken cookie's value "
+                "in the X-CSRFToken header (API clients may use Authorization: Token … instead)."
+            )) from None

@@ -58,9 +58,12 @@ def test_a_session_post_without_csrf_token_is_refused(user):
     client.force_login(user)
 
     response = client.post("/save_audio", {})
+    chinese = client.post("/save_audio", {}, HTTP_ACCEPT_LANGUAGE="zh-hans")
 
     assert response.status_code == 403
     assert response.json()["status"] == "error"
+    assert "X-CSRFToken header" in response.json()["message"]
+    assert "X-CSRFToken" in chinese.json()["message"] and "CSRF 校验失败" in chinese.json()["message"]
 
 
 @pytest.mark.parametrize("path", ["/api/nothing-here", "/video/%0Aname", "/media/"])
