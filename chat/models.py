@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from monitoring.models import Task
+
 
 class Conversation(models.Model):
     """A voice chat with an avatar; its last turns go with each new question to the LLM."""
@@ -24,7 +26,10 @@ class Conversation(models.Model):
 
     def recent_messages(self, turns: int) -> list[dict]:
         """The last ``turns`` exchanges as chat messages, oldest first."""
-        recent = list(self.turns.order_by("-created_at")[:turns])[::-1]
+        # Not the turn of a job that ended failed after writing it (recovery had already judged its
+        # worker dead, so no task_finished dropped it): a retry asks that question again.
+        answered = self.turns.exclude(task__status__in=[Task.Status.FAILED, Task.Status.CANCELLED])
+        recent = list(answered.order_by("-created_at")[:turns])[::-1]
         messages = []
         for turn in recent:
             messages.append({"role": "user", "content": turn.question})

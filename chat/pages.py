@@ -3,13 +3,12 @@ from __future__ import annotations
 from django.conf import settings
 
 from avatar_site.lib.pages import PageView
+from training.pages import TalkingHeadChoices
 
 
-class ChatPage(PageView):
+class ChatPage(TalkingHeadChoices, PageView):
     template_name = "chat/chat.html"
     nav = "chat"
 
     def page_context(self) -> dict:
-        return {
-            "max_recording_seconds": settings.MAX_RECORDING_SECONDS,
-        }
+        return {**super().page_context(), "max_recording_seconds": settings.MAX_RECORDING_SECONDS}

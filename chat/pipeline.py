@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from chat.engines import get_language_model, get_recognizer
 from chat.models import Conversation, Turn
 from generation.renderer import render_speech
+from monitoring.models import Task
 from monitoring.runner import JobFailed
 from training.models import Avatar
 from voices.models import Speaker
@@ -21,7 +22,7 @@ class ChatError(JobFailed):
 
 
 def chat_turn(
-    task,
+    task: Task,
     conversation: Conversation,
     recording: Path,
     avatar: Avatar,

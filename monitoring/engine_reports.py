@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Callable
 
 from django.conf import settings
 from django.utils import timezone
@@ -14,7 +15,7 @@ from monitoring.models import EngineReport
 
 logger = logging.getLogger(__name__)
 
-# The engines a queue's jobs run on the worker host (voice servers are reached over HTTP from anywhere).
+# The engines a GPU queue's jobs run on its worker host (voice servers are reached over HTTP from anywhere).
 WORKER_ENGINE_REGISTRIES = ("TALKING_HEAD_ENGINES", "ASR_ENGINES")
 
 
@@ -36,11 +37,31 @@ def report_engines(queue: str) -> EngineReport:
     return report
 
 
-def usable_on(queue: str, engine_path: str) -> bool:
-    """Whether a worker of ``queue`` reported the engine (its class path) usable at its last start."""
-    return queue in usable_queues(engine_path)
+def report_on_worker_spawn(sender, proc_name, **kwargs) -> None:
+    """django-q's post_spawn: each worker of a queue reports as it starts (a restart refreshes it)."""
+    from django_q.conf import Conf
+
+    try:
+        report_engines(Conf.CLUSTER_NAME)
+    except Exception:  # never keep a worker from starting
+        logger.exception("Could not report this worker's engines")
+
+
+def _latest_by_queue() -> dict[str, EngineReport]:
+    """The newest report of each GPU queue: one worker serves a queue, so an older report is a host
+    that served it before (replaced, renamed); queues the site no longer has do not count."""
+    latest: dict[str, EngineReport] = {}
+    for report in EngineReport.objects.filter(queue__in=settings.GPU_QUEUES).order_by("reported_at"):
+        latest[report.queue] = report
+    return latest
+
+
+def worker_report(queue: str) -> Callable[[str], str | None]:
+    """For load_engine: what the worker of ``queue`` said of an engine ("" usable; None: nothing)."""
+    report = _latest_by_queue().get(queue)
+    return lambda engine_path: report.engines.get(engine_path) if report else None
 
 
 def usable_queues(engine_path: str) -> list[str]:
-    """The queues whose workers reported the engine (its class path) usable at their last start."""
-    return sorted({report.queue for report in EngineReport.objects.all() if report.engines.get(engine_path) == ""})
+    """The GPU queues whose worker reported the engine (its class path) usable when it last started."""
+    return sorted(queue for queue, report in _latest_by_queue().items() if report.engines.get(engine_path) == "")

@@ -81,14 +81,8 @@ def resend_queued_tasks(queue: str) -> list[str]:
 def on_worker_spawn(sender, proc_name, **kwargs) -> None:
     from django_q.conf import Conf
 
-    from monitoring.engine_reports import report_engines
-
     try:
         fail_orphaned_tasks()
         resend_queued_tasks(Conf.CLUSTER_NAME)
     except Exception:  # never keep a worker from starting
         logger.exception("Could not recover tasks")
-    try:
-        report_engines(Conf.CLUSTER_NAME)
-    except Exception:
-        logger.exception("Could not report this worker's engines")

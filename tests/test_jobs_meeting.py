@@ -166,8 +166,8 @@ def test_a_task_deleted_while_its_request_waits_answers_cancelled(api, media_roo
         HistoryRecord.Status.CANCELLED]
 
 
-def test_a_request_that_waited_in_vain_says_whether_its_task_is_queued_or_running(api, media_root, monkeypatch,
-                                                                                   settings):
+def test_a_request_that_waited_in_vain_for_a_worker_says_its_task_is_queued_and_where(
+        api, media_root, monkeypatch, settings):
     clone_voice(api, media_root, "speaker_1")
     monkeypatch.setattr(jobs, "send", lambda task: None)  # no worker takes it
     settings.SYNC_WAIT_SECONDS = 0

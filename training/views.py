@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from functools import partial
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
@@ -10,7 +9,6 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from avatar_site.lib.engines import availability
 from avatar_site.lib.errors import ApiError
 from avatar_site.lib.fields import list_response_serializer, response_serializer
 from avatar_site.lib.uploads import as_given, discard_upload, is_upload, media_input
@@ -20,7 +18,7 @@ from monitoring.history import RecordsHistoryOnError
 from monitoring.models import HistoryType
 from monitoring.views import OwnRowDeleteView
 from training import tasks
-from training.engines import get_talking_head_engine
+from training.engines import get_talking_head_engine, talking_head_availability
 from training.models import Avatar
 from training.serializers import AvatarSerializer, ModelTrainingSerializer
 
@@ -97,5 +95,5 @@ class EngineListView(APIView):
 
     @extend_schema(responses=response_serializer("EngineListResponse", engines=serializers.ListField()))
     def get(self, request):
-        engines = availability(settings.TALKING_HEAD_ENGINES, _("talking-head"))
+        engines = talking_head_availability()
         return Response({"status": "success", "engines": engines})

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.utils.translation import gettext as _
+from drf_spectacular.authentication import SessionScheme
 from rest_framework import authentication, exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
@@ -72,8 +73,16 @@ class SessionAuthentication(authentication.SessionAuthentication):
     def enforce_csrf(self, request):
         try:
             super().enforce_csrf(request)
-        except exceptions.PermissionDenied:
+        except exceptions.PermissionDenied as refused:
+            # Django's reason stays in (no token, or an Origin not in CSRF_TRUSTED_ORIGINS…).
+            reason = str(refused.detail).removeprefix("CSRF Failed: ")
             raise exceptions.PermissionDenied(_(
-                "CSRF check failed: a client logged in by session sends the csrftoken cookie's value "
-                "in the X-CSRFToken header (API clients may use Authorization: Token … instead)."
-            )) from None
+                "CSRF check failed (%(reason)s): a client logged in by session sends the csrftoken cookie's "
+                "value in the X-CSRFToken header, from an origin the site trusts (API clients may use "
+                "Authorization: Token … instead).") % {"reason": reason}) from None
+
+
+class SessionAuthenticationScheme(SessionScheme):
+    """The OpenAPI schema's cookieAuth for our subclass (drf-spectacular matches DRF's class exactly)."""
+
+    target_class = "avatar_site.lib.auth.SessionAuthentication"

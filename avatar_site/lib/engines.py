@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
@@ -12,11 +14,13 @@ class EngineUnavailable(ServiceUnavailable):
     """The engine exists in the registry but cannot run here (not installed, service down)."""
 
 
-def load_engine(registry: dict[str, str], name: str, kind: str, queue: str | None = None):
+def load_engine(registry: dict[str, str], name: str, kind: str,
+                worker_report: Callable[[str], str | None] | None = None):
     """An instance of the engine ``name``; 400 when unknown, 503 with the reason when unusable.
 
-    With ``queue`` (where the job will run), an engine this host cannot run is still accepted when
-    a worker of that queue reported it usable (a web host without the GPU hosts' checkouts).
+    ``worker_report(class path)``, for a job that will run on another host: what that queue's
+    worker said of the engine ("" usable, else why not; None: it said nothing). An engine this
+    host cannot run is accepted when the worker can (a web host has no GPU engine checkouts).
     """
     if name not in registry:
         raise ApiError(_("Unknown %(kind)s engine %(name)r; choose one of %(choices)s.")
@@ -29,23 +33,25 @@ def load_engine(registry: dict[str, str], name: str, kind: str, queue: str | Non
     engine = engine_class()
     try:
         engine.check_available()
-    except EngineUnavailable:
-        from monitoring.engine_reports import usable_on
-
-        if not (queue and usable_on(queue, registry[name])):
-            raise
+    except EngineUnavailable as exc:
+        reported = worker_report(registry[name]) if worker_report else None
+        if reported == "":
+            return engine
+        if reported and reported != str(exc.detail):
+            raise EngineUnavailable(_("%(here)s The worker of the job's queue reported: %(there)s") % {
+                "here": exc.detail, "there": reported}) from None
+        raise
     return engine
 
 
-def availability(registry: dict[str, str], kind: str) -> list[dict]:
+def availability(registry: dict[str, str], kind: str,
+                 usable_queues: Callable[[str], list[str]] | None = None) -> list[dict]:
     """[{name, available, message: "available" or what to install, queues}] for each engine, for
-    /api/engines and the pages' engine choices. ``queues``: those whose workers reported it usable
-    (an engine this host cannot run is available when some worker host can)."""
-    from monitoring.engine_reports import usable_queues
-
+    /api/engines and the pages' engine choices. ``usable_queues(class path)``: the GPU queues whose
+    workers reported the engine usable; an engine this host cannot run is available when some can."""
     report = []
     for name in registry:
-        queues = usable_queues(registry[name])
+        queues = usable_queues(registry[name]) if usable_queues else []
         try:
             load_engine(registry, name, kind)
         except ServiceUnavailable as exc:

@@ -128,9 +128,10 @@ def _reading(pynvml, index: int) -> dict:
 def cuda_device_index(gpu_choice: str) -> str:
     """The CUDA_VISIBLE_DEVICES value for a GPU queue on this host: its GPU_DEVICES entry
     ("GPU1=0": a host whose one GPU serves the site's GPU1), else the queue's number."""
-    mapped = dict(entry.split("=", 1) for entry in settings.GPU_DEVICES if "=" in entry)
+    mapped = {queue.strip(): device.strip() for queue, _, device in
+              (entry.partition("=") for entry in settings.GPU_DEVICES)}
     if gpu_choice in mapped:
-        return mapped[gpu_choice].strip()
+        return mapped[gpu_choice]
     digits = "".join(ch for ch in gpu_choice if ch.isdigit())
     return digits or "0"
 

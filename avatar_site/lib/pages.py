@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
-
-from avatar_site.lib.engines import availability
 
 
 class PageView(LoginRequiredMixin, TemplateView):
@@ -28,8 +25,6 @@ class PageView(LoginRequiredMixin, TemplateView):
         context.update(
             nav=self.nav,
             gpu_queues=settings.GPU_QUEUES,
-            # Engines this host cannot run stay listed (disabled, with what to install as a tooltip).
-            talking_head_engines=availability(settings.TALKING_HEAD_ENGINES, _("talking-head")),
             default_talking_head_engine=settings.DEFAULT_TALKING_HEAD_ENGINE,
             voice_engines=list(settings.VOICE_ENGINES),
             default_voice_engine=settings.VOICE_ENGINE,

@@ -62,8 +62,16 @@ def test_a_session_post_without_csrf_token_is_refused(user):
 
     assert response.status_code == 403
     assert response.json()["status"] == "error"
+    assert response.json()["message"].startswith("CSRF check failed (CSRF cookie not set.): ")
     assert "X-CSRFToken header" in response.json()["message"]
     assert "X-CSRFToken" in chinese.json()["message"] and "CSRF 校验失败" in chinese.json()["message"]
+
+
+def test_the_schema_describes_both_ways_to_sign_in(api):
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+
+    assert set(schema["components"]["securitySchemes"]) == {"cookieAuth", "tokenAuth"}
+    assert {"cookieAuth": []} in schema["paths"]["/save_audio"]["post"]["security"]
 
 
 @pytest.mark.parametrize("path", ["/api/nothing-here", "/video/%0Aname", "/media/"])

@@ -5,11 +5,13 @@ from django.utils.translation import gettext as _
 
 from avatar_site.lib.engines import load_engine
 from chat.engines.base import LanguageModel, SpeechRecognizer
+from monitoring.engine_reports import worker_report
 
 
 def get_recognizer(name: str | None = None, queue: str | None = None) -> SpeechRecognizer:
     """``queue``: where the job will run, for a web host that cannot run the recogniser itself."""
-    return load_engine(settings.ASR_ENGINES, name or settings.ASR_ENGINE, _("speech recognition"), queue)
+    return load_engine(settings.ASR_ENGINES, name or settings.ASR_ENGINE, _("speech recognition"),
+                       queue and worker_report(queue))
 
 
 def get_language_model(name: str) -> LanguageModel:

@@ -66,6 +66,16 @@ def test_a_turn_whose_job_ends_failed_is_dropped_so_running_it_again_asks_once(a
     assert Turn.objects.get().task == retried
 
 
+def test_a_turn_left_on_a_task_that_ended_failed_is_not_sent_to_the_language_model(api, avatar_id, tmp_path):
+    """Recovery judged the worker dead first; the job's own end then came too late to drop the turn."""
+    first = ask(api, avatar_id, tone_wav(tmp_path / "1.wav", seconds=2)).json()
+    Task.objects.filter(kind="chat_system").update(status=Task.Status.FAILED)  # no task_finished
+
+    second = ask(api, avatar_id, tone_wav(tmp_path / "2.wav", seconds=2), conversation_id=first["conversation_id"])
+
+    assert json.loads(second.json()["response"])["messages"] == 2  # system prompt and the new question
+
+
 def test_it_refuses_a_silent_recording(api, avatar_id, tmp_path):
     response = ask(api, avatar_id, silent_wav(tmp_path / "silence.wav"))
 

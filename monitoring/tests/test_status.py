@@ -66,7 +66,7 @@ def test_a_gpu_that_fails_a_query_or_entirely_does_not_hide_the_others(monkeypat
 def test_a_gpu_queue_uses_its_number_unless_the_host_maps_it(settings):
     from avatar_site.lib.gpus import cuda_device_index
 
-    settings.GPU_DEVICES = ["GPU1=0"]
+    settings.GPU_DEVICES = ["GPU1 = 0"]  # spaces as the settings check allows
 
     assert cuda_device_index("GPU1") == "0"
     assert cuda_device_index("GPU2") == "2"

@@ -82,10 +82,10 @@ def web_host_without_checkouts(settings, real_engines, monkeypatch):
     from django_q.conf import Conf
 
     from monitoring import jobs
-    from monitoring.recovery import on_worker_spawn
+    from monitoring.engine_reports import report_on_worker_spawn
 
     monkeypatch.setattr(Conf, "CLUSTER_NAME", "GPU1")
-    on_worker_spawn(sender=None, proc_name="Process-1")  # what the worker host does as its workers start
+    report_on_worker_spawn(sender=None, proc_name="Process-1")  # what the worker host does as its workers start
     settings.SYNCTALK_HOME = ""
     monkeypatch.setattr(Conf, "SYNC", False)
     monkeypatch.setattr(jobs, "send", lambda task: None)  # queued for the worker host
@@ -106,6 +106,37 @@ def test_a_web_host_refuses_an_engine_no_worker_of_that_queue_reported(api, medi
     assert response.status_code == 503
     assert "SYNCTALK_HOME" in response.json()["message"]
     assert not Avatar.objects.exists()
+
+
+def test_only_the_newest_report_of_a_queue_counts(api, media_root, web_host_without_checkouts):
+    """The host that served GPU1 before (replaced, renamed) said SyncTalk was usable; the one now does not."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from monitoring.models import EngineReport
+
+    earlier = EngineReport.objects.get(queue="GPU1")
+    EngineReport.objects.filter(pk=earlier.pk).update(reported_at=timezone.now() - timedelta(days=3))
+    EngineReport.objects.create(host="gpu-b", queue="GPU1", engines={
+        REAL_ENGINES["SyncTalk"]: "SyncTalk: /opt/SyncTalk has no main.py"})
+
+    response = train_avatar(api, media_root, model_choice="SyncTalk", gpu_choice="GPU1")
+
+    assert response.status_code == 503
+    assert response.json()["message"].endswith(
+        "The worker of the job's queue reported: SyncTalk: /opt/SyncTalk has no main.py")
+
+
+def test_reports_of_queues_that_take_no_gpu_choice_are_not_listed(api, web_host_without_checkouts):
+    from monitoring.models import EngineReport
+
+    for queue in ("CPU", "GPU7"):  # the CPU queue; a queue the site no longer has
+        EngineReport.objects.create(host="gpu-a", queue=queue, engines={REAL_ENGINES["ER-NeRF"]: ""})
+
+    engines = {engine["name"]: engine for engine in api.get("/api/engines").json()["engines"]}
+
+    assert engines["ER-NeRF"]["queues"] == [] and engines["ER-NeRF"]["available"] is False
 
 
 def test_the_engine_list_names_the_queues_whose_workers_can_run_it(api, web_host_without_checkouts):

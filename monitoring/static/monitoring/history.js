@@ -70,7 +70,7 @@ async function load({ type = state.type, page = state.page } = {}) {
     const answer = await api(`/api/history/${type}?${query}`);
     if (request !== state.request) return;
     // Rows went away (pruned, deleted) under the page on show: the API answers past the end with none.
-    if (answer.page > answer.num_pages && answer.total_count > 0) return load({ type, page: answer.num_pages });
+    if (answer.page > answer.num_pages) return load({ type, page: answer.num_pages });  // num_pages is at least 1
     state.type = type;
     state.page = answer.page;
     state.pages = answer.num_pages;
