@@ -60,11 +60,14 @@ class Site:
                            "--workers", "2"], self.env)
         _wait_for_port(self.port)
 
-    def task(self, task_id: str) -> dict:
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/api/tasks/{task_id}",
+    def get(self, path: str) -> dict:
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}",
                                          headers={"Authorization": f"Token {self.token}"})
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.load(response)
+
+    def task(self, task_id: str) -> dict:
+        return self.get(f"/api/tasks/{task_id}")
 
     def submit(self, queue: str, steps: int) -> str:
         code = (
@@ -160,6 +163,9 @@ def test_gpu_queues_run_in_parallel_one_job_at_a_time_and_survive_a_web_restart(
     g_start, g_end = _interval(tasks[gpu1])
     assert g_start < max(a_end, b_end) and min(a_start, b_start) < g_end, "GPU0 and GPU1 did not run in parallel"
     assert tasks[absent]["task_status"] == "queued"
+    # Each worker reported, as it started, what it can run for its queue (what a web host goes by).
+    engines = {engine["name"]: engine for engine in site.get("/api/engines")["engines"]}
+    assert engines["builtin"]["queues"] == ["GPU0", "GPU1"]
 
 
 def test_queued_jobs_survive_a_redis_restart(site):
