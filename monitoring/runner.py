@@ -26,8 +26,10 @@ from django.utils.translation import gettext_lazy
 from django_q.exceptions import TimeoutException
 from rest_framework.exceptions import APIException
 
+from avatar_site.lib.engines import EngineUnavailable
 from avatar_site.lib.media import MediaError
 from avatar_site.lib.storage import disk_full_message, media_disk_full, media_free_bytes
+from monitoring.engine_reports import report_engines
 from monitoring.models import Task
 
 logger = logging.getLogger(__name__)
@@ -173,7 +175,11 @@ def _run_claimed(task: Task) -> None:
         _finish(task, progress, Task.Status.CANCELLED, _("Cancelled."))
     except JobFailed as exc:
         _finish(task, progress, Task.Status.FAILED, str(exc), {"http_status": exc.http_status})
-    except APIException as exc:  # engine unavailable, bad input found late: already user-facing
+    except EngineUnavailable as exc:
+        # Web hosts accept jobs on this worker's word (engine_reports): say it anew, so they stop.
+        _report_engines_again(task.queue)
+        _finish(task, progress, Task.Status.FAILED, str(exc.detail), {"http_status": exc.status_code})
+    except APIException as exc:  # bad input found late: already user-facing
         _finish(task, progress, Task.Status.FAILED, str(exc.detail), {"http_status": exc.status_code})
     except MediaError as exc:  # media that ffmpeg could not read or write
         _finish(task, progress, Task.Status.FAILED, str(exc), {"http_status": 422})
@@ -220,3 +226,10 @@ def _finish(task: Task, progress: Progress, status: str, message: str, result: d
     if not task.finish(status, message, result, if_running=True):
         logger.warning("Task %s had already ended (%s) when its job ended (%s: %s)",
                        task.pk, task.status, status, message)
+
+
+def _report_engines_again(queue: str) -> None:
+    try:
+        report_engines(queue)
+    except Exception:  # the job's own failure is what matters here
+        logger.exception("Could not report this worker's engines again")

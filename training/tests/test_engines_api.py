@@ -108,6 +108,21 @@ def test_a_web_host_refuses_an_engine_no_worker_of_that_queue_reported(api, medi
     assert not Avatar.objects.exists()
 
 
+def test_a_job_that_finds_its_engine_unusable_on_the_worker_corrects_the_report(
+        api, media_root, web_host_without_checkouts):
+    """The checkout went away after the worker reported: the job fails, and web hosts stop accepting."""
+    from monitoring.runner import run_task
+
+    task_id = train_avatar(api, media_root, model_choice="SyncTalk", gpu_choice="GPU1").json()["task_id"]
+    run_task(task_id)  # here, where SyncTalk is not installed any more
+
+    task = Task.objects.get(pk=task_id)
+    assert task.status == Task.Status.FAILED and "SYNCTALK_HOME" in task.message
+    engines = {engine["name"]: engine for engine in api.get("/api/engines").json()["engines"]}
+    assert engines["SyncTalk"]["queues"] == [] and engines["SyncTalk"]["available"] is False
+    assert train_avatar(api, media_root, model_choice="SyncTalk", gpu_choice="GPU1").status_code == 503
+
+
 def test_only_the_newest_report_of_a_queue_counts(api, media_root, web_host_without_checkouts):
     """The host that served GPU1 before (replaced, renamed) said SyncTalk was usable; the one now does not."""
     from datetime import timedelta
