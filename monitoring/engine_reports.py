@@ -7,7 +7,7 @@ import socket
 from collections.abc import Callable
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from avatar_site.lib.errors import ServiceUnavailable
@@ -20,21 +20,29 @@ WORKER_ENGINE_REGISTRIES = ("TALKING_HEAD_ENGINES", "ASR_ENGINES")
 
 
 def report_engines(queue: str) -> EngineReport:
-    """Check every worker-side engine here and record the outcome for ``queue`` on this host."""
-    engines = {}
-    for setting in WORKER_ENGINE_REGISTRIES:
-        for path in getattr(settings, setting).values():
-            try:
-                import_string(path)().check_available()
-            except ServiceUnavailable as exc:
-                engines[path] = str(exc.detail)
-            except ImportError as exc:
-                engines[path] = str(exc)
-            else:
-                engines[path] = ""
+    """Check every worker-side engine here and record the outcome for ``queue`` on this host:
+    "" for a usable engine, else why not in each of the site's languages (web hosts answer in
+    their client's)."""
+    engines = {path: _why_unusable(path) for setting in WORKER_ENGINE_REGISTRIES
+               for path in getattr(settings, setting).values()}
     report, _ = EngineReport.objects.update_or_create(
         host=socket.gethostname(), queue=queue, defaults={"engines": engines, "reported_at": timezone.now()})
     return report
+
+
+def _why_unusable(engine_path: str) -> str | dict[str, str]:
+    reasons = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            try:
+                import_string(engine_path)().check_available()
+            except ServiceUnavailable as exc:
+                reasons[language] = str(exc.detail)
+            except ImportError as exc:
+                reasons[language] = str(exc)
+            else:
+                return ""
+    return reasons
 
 
 def report_on_worker_spawn(sender, proc_name, **kwargs) -> None:
@@ -57,9 +65,18 @@ def _latest_by_queue() -> dict[str, EngineReport]:
 
 
 def worker_report(queue: str) -> Callable[[str], str | None]:
-    """For load_engine: what the worker of ``queue`` said of an engine ("" usable; None: nothing)."""
+    """For load_engine: what the worker of ``queue`` said of an engine ("" usable, else why not in
+    the current language; None: it said nothing)."""
     report = _latest_by_queue().get(queue)
-    return lambda engine_path: report.engines.get(engine_path) if report else None
+
+    def said(engine_path: str) -> str | None:
+        found = report.engines.get(engine_path) if report else None
+        if not isinstance(found, dict):  # "" or None
+            return found
+        language = translation.get_language() or settings.LANGUAGE_CODE
+        return found.get(language) or next(iter(found.values()), "?")
+
+    return said
 
 
 def usable_queues(engine_path: str) -> list[str]:

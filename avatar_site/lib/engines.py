@@ -38,8 +38,9 @@ def load_engine(registry: dict[str, str], name: str, kind: str,
         if reported == "":
             return engine
         if reported and reported != str(exc.detail):
-            raise EngineUnavailable(_("%(here)s The worker of the job's queue reported: %(there)s") % {
-                "here": exc.detail, "there": reported}) from None
+            # The job runs there: its reason is the one that counts (this host may have no checkout by design).
+            raise EngineUnavailable(_("The worker of the chosen GPU cannot run %(name)s: %(reason)s") % {
+                "name": name, "reason": reported}) from None
         raise
     return engine
 

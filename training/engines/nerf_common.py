@@ -29,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import time
 from abc import abstractmethod
 from collections import deque
@@ -349,6 +350,8 @@ class NeRFEngine(TalkingHeadEngine):
             "prepared_video": str(video),
             "data_id": data_id,
             "data_dir": str(data_dir),
+            # Upstream's renderer reads data_dir in this host's checkout: render where it was trained.
+            "trained_on": {"host": socket.gethostname(), "gpu": job.gpu},
             "workspace": final_workspace.name,
             "head_workspace": workspace.name,
             "checkpoint": str(latest_checkpoint(final_workspace).relative_to(job.avatar_dir)),
@@ -409,6 +412,15 @@ class NeRFEngine(TalkingHeadEngine):
 
     # ----- rendering -----------------------------------------------------------------
 
+    def _training_data_missing(self, manifest: dict, folder: Path) -> str:
+        trained_on = manifest.get("trained_on")
+        if isinstance(trained_on, dict) and trained_on.get("host") not in (None, socket.gethostname()):
+            return _("%(engine)s: the avatar's training data is in the checkout of host %(host)s, where it was "
+                     "trained: render it with gpu_choice=%(gpu)s.") % {
+                "engine": self.name, "host": trained_on["host"], "gpu": trained_on.get("gpu")}
+        return _("%(engine)s: the training data %(folder)s is gone; train it again.") % {
+            "engine": self.name, "folder": folder}
+
     def render(self, job: RenderJob, progress) -> None:
         self.check_available()
         manifest = job.manifest
@@ -424,8 +436,7 @@ class NeRFEngine(TalkingHeadEngine):
             raise EngineError(_("%(engine)s: the avatar has no checkpoints in %(folder)s; train it again.") % {
                 "engine": self.name, "folder": checkpoints})
         if not (self.home / data_rel).is_dir():
-            raise EngineError(_("%(engine)s: the training data %(folder)s is gone; train it again.") % {
-                "engine": self.name, "folder": self.home / data_rel})
+            raise EngineError(self._training_data_missing(manifest, self.home / data_rel))
         # A workspace of its own per render, sharing the trained checkpoints: two renders of one
         # avatar at once (two GPUs) must not write into the same results folder.
         workspace = job.work_dir / "workspace"

@@ -139,8 +139,28 @@ def test_only_the_newest_report_of_a_queue_counts(api, media_root, web_host_with
     response = train_avatar(api, media_root, model_choice="SyncTalk", gpu_choice="GPU1")
 
     assert response.status_code == 503
-    assert response.json()["message"].endswith(
-        "The worker of the job's queue reported: SyncTalk: /opt/SyncTalk has no main.py")
+    assert response.json()["message"] == (
+        "The worker of the chosen GPU cannot run SyncTalk: SyncTalk: /opt/SyncTalk has no main.py")
+
+
+def test_a_worker_reports_why_it_cannot_run_an_engine_in_each_language_and_the_client_reads_its_own(
+        api, media_root, web_host_without_checkouts, settings):
+    from monitoring.engine_reports import report_engines
+
+    settings.SYNCTALK_HOME = "/nowhere/SyncTalk"  # the worker of GPU0 has a checkout path that is not one
+    report_engines("GPU0")
+    settings.SYNCTALK_HOME = ""  # the web host has none, by design
+
+    english = train_avatar(api, media_root, model_choice="SyncTalk", gpu_choice="GPU0")
+    api.credentials(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    chinese = train_avatar(api, media_root, model_choice="SyncTalk", gpu_choice="GPU0")
+
+    assert english.status_code == chinese.status_code == 503
+    assert english.json()["message"].startswith(
+        "The worker of the chosen GPU cannot run SyncTalk: SyncTalk: SYNCTALK_HOME=/nowhere/SyncTalk is not a folder")
+    assert "SYNCTALK_HOME=/nowhere/SyncTalk" in chinese.json()["message"]
+    assert all(ord(char) < 0x2E80 for char in english.json()["message"])
+    assert "工作进程" in chinese.json()["message"] and "不是文件夹" in chinese.json()["message"]
 
 
 def test_reports_of_queues_that_take_no_gpu_choice_are_not_listed(api, web_host_without_checkouts):

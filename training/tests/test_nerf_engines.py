@@ -327,6 +327,23 @@ def test_it_refuses_params_upstream_would_not_take(params, expected):
         ERNeRF().validate_params(params)
 
 
+def test_rendering_on_a_host_without_the_training_data_names_the_gpu_to_render_with(synctalk_home, tmp_path):
+    manifest = SyncTalk().train(training_job(tmp_path), FakeProgress())
+    assert manifest["trained_on"]["gpu"] == "GPU1"
+    shutil.rmtree(synctalk_home / "data" / "user_1")  # another GPU host's checkout: no data/<ID>
+    job = render_job(tmp_path, {**manifest, "trained_on": {"host": "gpu-host-b", "gpu": "GPU1"}})
+
+    with pytest.raises(EngineError) as refused:
+        SyncTalk().render(job, FakeProgress())
+
+    assert str(refused.value) == ("SyncTalk: the avatar's training data is in the checkout of host gpu-host-b, "
+                                  "where it was trained: render it with gpu_choice=GPU1.")
+    (tmp_path / "work2").mkdir()
+    trained_here = dataclasses.replace(job, manifest=manifest, work_dir=tmp_path / "work2")
+    with pytest.raises(EngineError, match="is gone; train it again"):
+        SyncTalk().render(trained_here, FakeProgress())
+
+
 def test_it_renders_synctalk_deepspeech_features_and_muxes_the_speech(synctalk_home, tmp_path):
     engine = SyncTalk()
     manifest = engine.train(training_job(tmp_path, **engine.validate_params({"asr_model": "deepspeech"})),
