@@ -47,17 +47,19 @@ def load_engine(registry: dict[str, str], name: str, kind: str,
 
 def availability(registry: dict[str, str], kind: str,
                  usable_queues: Callable[[str], list[str]] | None = None) -> list[dict]:
-    """[{name, available, message: "available" or what to install, queues}] for each engine, for
-    /api/engines and the pages' engine choices. ``usable_queues(class path)``: the GPU queues whose
-    workers reported the engine usable; an engine this host cannot run is available when some can."""
+    """[{name, available, message: "available" or what to install, on_this_host, queues}] for each
+    engine, for /api/engines and the pages' engine choices. ``usable_queues(class path)``: the GPU
+    queues whose workers reported the engine usable; an engine this host cannot run is available
+    when some can (then only on those)."""
     report = []
     for name in registry:
         queues = usable_queues(registry[name]) if usable_queues else []
         try:
             load_engine(registry, name, kind)
         except ServiceUnavailable as exc:
-            available, message = bool(queues), "available" if queues else str(exc.detail)
+            here, message = False, "available" if queues else str(exc.detail)
         else:
-            available, message = True, "available"
-        report.append({"name": name, "available": available, "message": message, "queues": queues})
+            here, message = True, "available"
+        report.append({"name": name, "available": here or bool(queues), "message": message,
+                       "on_this_host": here, "queues": queues})
     return report

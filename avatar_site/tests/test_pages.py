@@ -314,6 +314,25 @@ def test_it_trains_an_avatar_from_an_uploaded_video(page, media_root, tmp_path):
     assert page.input_value("#avatar") == avatar.id
 
 
+def test_an_engine_only_gpu_hosts_can_run_offers_only_their_gpus(page, settings):
+    """A web host without checkouts: SyncTalk runs only where the worker of GPU1 reported it usable."""
+    from monitoring.models import EngineReport
+
+    synctalk = "training.engines.synctalk.SyncTalk"
+    settings.TALKING_HEAD_ENGINES = {**settings.TALKING_HEAD_ENGINES, "SyncTalk": synctalk}
+    settings.SYNCTALK_HOME = ""
+    EngineReport.objects.create(host="gpu-b", queue="GPU1", engines={synctalk: ""})
+    gpus = "select => [...select.options].map((option) => [option.value, option.disabled])"
+
+    page.goto("/pages/training")
+    page.select_option("#engine", "SyncTalk")
+
+    assert page.eval_on_selector("#gpu", gpus) == [["GPU0", True], ["GPU1", False]]
+    assert page.input_value("#gpu") == "GPU1"
+    page.select_option("#engine", "builtin")
+    assert page.eval_on_selector("#gpu", gpus) == [["GPU0", False], ["GPU1", False]]
+
+
 def test_it_aborts_the_upload_when_cancel_is_clicked(page, tmp_path):
     big = tmp_path / "big.mp4"
     big.write_bytes(os.urandom(8 * 1024 * 1024))

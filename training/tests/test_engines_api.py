@@ -40,7 +40,8 @@ def test_it_lists_which_engines_can_run_and_what_to_install(api, real_engines):
 
     assert response.status_code == 200
     engines = {engine["name"]: engine for engine in response.json()["engines"]}
-    assert engines["SyncTalk"] == {"name": "SyncTalk", "available": True, "message": "available", "queues": []}
+    assert engines["SyncTalk"] == {"name": "SyncTalk", "available": True, "message": "available",
+                                   "on_this_host": True, "queues": []}
     assert engines["ER-NeRF"]["available"] is False
     assert "ERNERF_HOME" in engines["ER-NeRF"]["message"]
 
@@ -52,8 +53,8 @@ def test_the_pages_offer_an_engine_this_host_cannot_run_disabled_with_what_to_in
 
     html = client.get(page).content.decode()
 
-    assert '<option value="SyncTalk">SyncTalk</option>' in html
-    assert '<option value="ER-NeRF" disabled title="ER-NeRF is not installed: set ERNERF_HOME' in html
+    assert '<option value="SyncTalk" data-queues="" data-here>SyncTalk</option>' in html
+    assert '<option value="ER-NeRF" data-queues="" disabled title="ER-NeRF is not installed: set ERNERF_HOME' in html
     assert ">ER-NeRF (unavailable)</option>" in html
 
 
@@ -177,7 +178,8 @@ def test_reports_of_queues_that_take_no_gpu_choice_are_not_listed(api, web_host_
 def test_the_engine_list_names_the_queues_whose_workers_can_run_it(api, web_host_without_checkouts):
     engines = {engine["name"]: engine for engine in api.get("/api/engines").json()["engines"]}
 
-    assert engines["SyncTalk"] == {"name": "SyncTalk", "available": True, "message": "available", "queues": ["GPU1"]}
+    assert engines["SyncTalk"] == {"name": "SyncTalk", "available": True, "message": "available",
+                                   "on_this_host": False, "queues": ["GPU1"]}
     assert engines["ER-NeRF"]["available"] is False and engines["ER-NeRF"]["queues"] == []
     assert "ERNERF_HOME" in engines["ER-NeRF"]["message"]
 
@@ -230,5 +232,5 @@ def test_a_default_engine_this_host_cannot_run_is_not_preselected(client, user, 
 
     html = client.get("/pages/training").content.decode()
 
-    assert '<option value="ER-NeRF" disabled title=' in html  # a disabled option that is selected is not sent
+    assert '<option value="ER-NeRF" data-queues="" disabled title=' in html  # a disabled option that is selected is not sent
     assert "selected" not in html.split('id="engine"')[1].split("</select>")[0]

@@ -415,6 +415,25 @@ export class ProgressView {
 }
 
 // Replace a <select>'s options; keeps the current value when it is still offered.
+// The GPU choices the chosen engine allows: every one when this host runs it, else only the GPU
+// queues whose worker reported it usable (a web host of a site on several hosts has no GPU engine
+// checkouts). Returns the function to call again after setting the engine from code.
+export function followEngineQueues(engineSelect, gpuSelect) {
+  const apply = () => {
+    const chosen = engineSelect.selectedOptions[0];
+    const queues = chosen && chosen.dataset.queues ? chosen.dataset.queues.split(",") : [];
+    const some = Boolean(chosen) && !("here" in chosen.dataset) && queues.length > 0;
+    for (const option of gpuSelect.options) option.disabled = some && !queues.includes(option.value);
+    if (gpuSelect.selectedOptions[0]?.disabled) {
+      const allowed = [...gpuSelect.options].find((option) => !option.disabled);
+      if (allowed) gpuSelect.value = allowed.value;
+    }
+  };
+  engineSelect.addEventListener("change", apply);
+  apply();
+  return apply;
+}
+
 export function fillSelect(select, items, emptyText) {
   const previous = select.value;
   select.replaceChildren();

@@ -1,11 +1,12 @@
 import {
-  _, ProgressView, api, avatarOptions, cacheBusted, fillSelect, followAnswer, loadAvatars, loadVoices, showMessage,
-  voiceOptions,
+  _, ProgressView, api, avatarOptions, cacheBusted, fillSelect, followAnswer, followEngineQueues, loadAvatars,
+  loadVoices, showMessage, voiceOptions,
 } from "/static/site/api.js";
 import { Recorder } from "/static/site/recorder.js";
 
 const form = document.getElementById("chat-form");
 const engine = document.getElementById("engine");
+followEngineQueues(engine, document.getElementById("gpu"));
 const avatar = document.getElementById("avatar");
 const voice = document.getElementById("voice");
 const talk = document.getElementById("talk");

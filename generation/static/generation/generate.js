@@ -1,6 +1,6 @@
 import {
-  _, ProgressView, api, avatarOptions, cacheBusted, cancelButton, fillSelect, followAnswer, loadAvatars, loadVoices,
-  showMessage, taskToResume, voiceOptions, whileBusy,
+  _, ProgressView, api, avatarOptions, cacheBusted, cancelButton, fillSelect, followAnswer, followEngineQueues,
+  loadAvatars, loadVoices, showMessage, taskToResume, voiceOptions, whileBusy,
 } from "/static/site/api.js";
 
 const form = document.getElementById("generate-form");
@@ -17,6 +17,7 @@ const download = document.getElementById("download");
 const wantedAvatar = new URLSearchParams(location.search).get("avatar");
 let avatars = [];
 let currentTask = null;
+const followGpus = followEngineQueues(engine, document.getElementById("gpu"));
 
 function showAvatars() {
   fillSelect(avatar, avatarOptions(avatars, engine.value), _("该引擎还没有训练好的模型"));
@@ -28,6 +29,7 @@ async function loadChoices() {
     avatars = await loadAvatars();
     const wanted = avatars.find((a) => a.model_param === wantedAvatar);
     if (wanted) engine.value = wanted.engine;
+    followGpus();
     showAvatars();
     fillSelect(voice, voiceOptions(await loadVoices()), _("还没有克隆好的声音"));
   } catch (error) {

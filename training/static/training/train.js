@@ -1,9 +1,10 @@
 import {
-  _, ProgressView, api, cancelButton, deleteButton, fileProblem, followAnswer, serverMessage, showMessage,
-  statusLabel, taskToResume, upload,
+  _, ProgressView, api, cancelButton, deleteButton, fileProblem, followAnswer, followEngineQueues, serverMessage,
+  showMessage, statusLabel, taskToResume, upload,
 } from "/static/site/api.js";
 
 const form = document.getElementById("train-form");
+followEngineQueues(document.getElementById("engine"), document.getElementById("gpu"));
 const file = document.getElementById("ref-video");
 const trainButton = document.getElementById("train");
 const cancelUpload = document.getElementById("cancel-upload");
