@@ -63,8 +63,8 @@ class TaskAdmin(admin.ModelAdmin):
 
 @admin.register(EngineReport)
 class EngineReportAdmin(admin.ModelAdmin):
-    """What each worker host said it can run when its queue's workers last started; delete the
-    report of a host that no longer serves a queue (web hosts accept jobs on its word)."""
+    """What each worker host last said it can run for its queue (at its workers' start, or when a
+    job found an engine unusable); only the newest report of each GPU queue counts."""
 
     list_display = ["queue", "host", "reported_at", "usable"]
     list_filter = ["queue", "host"]

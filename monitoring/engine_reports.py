@@ -80,5 +80,5 @@ def worker_report(queue: str) -> Callable[[str], str | None]:
 
 
 def usable_queues(engine_path: str) -> list[str]:
-    """The GPU queues whose worker reported the engine (its class path) usable when it last started."""
+    """The GPU queues whose worker last reported the engine (its class path) usable."""
     return sorted(queue for queue, report in _latest_by_queue().items() if report.engines.get(engine_path) == "")

@@ -337,7 +337,8 @@ def _iso(moment):
 
 
 class EngineReport(models.Model):
-    """Which engines a worker host can run for one queue, written as its workers start.
+    """Which engines a worker host can run for one queue, written as its workers start and when one
+    of its jobs finds an engine unusable.
 
     In a site spread over several hosts the web host has no GPU engine checkouts: it accepts a
     job for an engine it cannot run itself when a worker of the job's queue reported it usable.
@@ -345,7 +346,7 @@ class EngineReport(models.Model):
 
     host = models.CharField(max_length=255)
     queue = models.CharField(max_length=100)
-    # {engine class path: "" when usable, else why not}
+    # {engine class path: "" when usable, else why not as {language code: reason}}
     engines = models.JSONField(default=dict, blank=True)
     reported_at = models.DateTimeField(default=timezone.now)
 

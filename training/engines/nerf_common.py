@@ -412,9 +412,10 @@ class NeRFEngine(TalkingHeadEngine):
 
     # ----- rendering -----------------------------------------------------------------
 
-    def _training_data_missing(self, manifest: dict, folder: Path) -> str:
+    def _training_data_missing(self, manifest: dict, folder: Path, gpu: str) -> str:
         trained_on = manifest.get("trained_on")
-        if isinstance(trained_on, dict) and trained_on.get("host") not in (None, socket.gethostname()):
+        if (isinstance(trained_on, dict) and trained_on.get("host") not in (None, socket.gethostname())
+                and trained_on.get("gpu") != gpu):  # on that GPU already: its host was replaced, the data went
             return _("%(engine)s: the avatar's training data is in the checkout of host %(host)s, where it was "
                      "trained: render it with gpu_choice=%(gpu)s.") % {
                 "engine": self.name, "host": trained_on["host"], "gpu": trained_on.get("gpu")}
@@ -436,7 +437,7 @@ class NeRFEngine(TalkingHeadEngine):
             raise EngineError(_("%(engine)s: the avatar has no checkpoints in %(folder)s; train it again.") % {
                 "engine": self.name, "folder": checkpoints})
         if not (self.home / data_rel).is_dir():
-            raise EngineError(self._training_data_missing(manifest, self.home / data_rel))
+            raise EngineError(self._training_data_missing(manifest, self.home / data_rel, job.gpu))
         # A workspace of its own per render, sharing the trained checkpoints: two renders of one
         # avatar at once (two GPUs) must not write into the same results folder.
         workspace = job.work_dir / "workspace"

@@ -331,13 +331,17 @@ def test_rendering_on_a_host_without_the_training_data_names_the_gpu_to_render_w
     manifest = SyncTalk().train(training_job(tmp_path), FakeProgress())
     assert manifest["trained_on"]["gpu"] == "GPU1"
     shutil.rmtree(synctalk_home / "data" / "user_1")  # another GPU host's checkout: no data/<ID>
-    job = render_job(tmp_path, {**manifest, "trained_on": {"host": "gpu-host-b", "gpu": "GPU1"}})
+    job = render_job(tmp_path, {**manifest, "trained_on": {"host": "gpu-host-b", "gpu": "GPU0"}})  # job: GPU1
 
     with pytest.raises(EngineError) as refused:
         SyncTalk().render(job, FakeProgress())
 
     assert str(refused.value) == ("SyncTalk: the avatar's training data is in the checkout of host gpu-host-b, "
-                                  "where it was trained: render it with gpu_choice=GPU1.")
+                                  "where it was trained: render it with gpu_choice=GPU0.")
+    # Sent to its GPU already, whose host was since replaced: the data is gone, not elsewhere.
+    moved = dataclasses.replace(job, manifest={**manifest, "trained_on": {"host": "gpu-host-b", "gpu": "GPU1"}})
+    with pytest.raises(EngineError, match="is gone; train it again"):
+        SyncTalk().render(moved, FakeProgress())
     (tmp_path / "work2").mkdir()
     trained_here = dataclasses.replace(job, manifest=manifest, work_dir=tmp_path / "work2")
     with pytest.raises(EngineError, match="is gone; train it again"):

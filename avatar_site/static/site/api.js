@@ -414,7 +414,6 @@ export class ProgressView {
   }
 }
 
-// Replace a <select>'s options; keeps the current value when it is still offered.
 // The GPU choices the chosen engine allows: every one when this host runs it, else only the GPU
 // queues whose worker reported it usable (a web host of a site on several hosts has no GPU engine
 // checkouts). Returns the function to call again after setting the engine from code.
@@ -434,6 +433,7 @@ export function followEngineQueues(engineSelect, gpuSelect) {
   return apply;
 }
 
+// Replace a <select>'s options; keeps the current value when it is still offered.
 export function fillSelect(select, items, emptyText) {
   const previous = select.value;
   select.replaceChildren();
