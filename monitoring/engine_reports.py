@@ -66,10 +66,11 @@ def _latest_by_queue() -> dict[str, EngineReport]:
 
 def worker_report(queue: str) -> Callable[[str], str | None]:
     """For load_engine: what the worker of ``queue`` said of an engine ("" usable, else why not in
-    the current language; None: it said nothing)."""
-    report = _latest_by_queue().get(queue)
+    the current language; None: it said nothing). Read only when asked: when this host can run
+    the engine itself, no report is looked at."""
 
     def said(engine_path: str) -> str | None:
+        report = _latest_by_queue().get(queue)
         found = report.engines.get(engine_path) if report else None
         if not isinstance(found, dict):  # "" or None
             return found
