@@ -42,7 +42,7 @@ class CosyVoice(remote.RemoteVoice):
             endpoint, form = "/inference_zero_shot", {"tts_text": text, "prompt_text": prompt_text}
         else:
             endpoint, form = "/inference_cross_lingual", {"tts_text": text}
-        answer = remote.post(
+        answer = remote.send(
             self.url + endpoint, self.name, settings.VOICE_SERVER_TIMEOUT_S, methods=("GET", "POST"),
             data=form, files={"prompt_wav": ("prompt.wav", prompt_wav.read_bytes(), "audio/wav")},
         )

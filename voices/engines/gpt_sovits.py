@@ -43,7 +43,7 @@ class GPTSoVITS(remote.RemoteVoice):
             "speed_factor": 1.0,
         }
         progress(10, _("Asking GPT-SoVITS to speak"))
-        answer = remote.post(self.url + "/tts", self.name, settings.VOICE_SERVER_TIMEOUT_S, json=payload)
+        answer = remote.send(self.url + "/tts", self.name, settings.VOICE_SERVER_TIMEOUT_S, json=payload)
         try:
             samples, rate = soundfile.read(io.BytesIO(answer.content), dtype="float32")
         except RuntimeError:  # soundfile.LibsndfileError: not audio it can read

@@ -48,7 +48,7 @@ def check_reachable(url: str, engine: str) -> None:
                                 % {"engine": engine, "url": url, "reason": _reason(exc)}) from None
 
 
-def post(url: str, engine: str, timeout_s: float, methods: tuple[str, ...] = ("POST",), **kwargs) -> Answer:
+def send(url: str, engine: str, timeout_s: float, methods: tuple[str, ...] = ("POST",), **kwargs) -> Answer:
     """Send the request and read the answer; with several ``methods``, the next is tried when the
     server answers 405 (upstream revisions differ in the method they registered)."""
     from voices.cloning import VoiceError
