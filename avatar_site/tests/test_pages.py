@@ -333,6 +333,21 @@ def test_an_engine_only_gpu_hosts_can_run_offers_only_their_gpus(page, settings)
     assert page.eval_on_selector("#gpu", gpus) == [["GPU0", False], ["GPU1", False]]
 
 
+@pytest.mark.parametrize("path", ["/", "/pages/chat"])
+def test_choosing_an_avatar_selects_the_gpu_it_was_trained_on(page, user, path):
+    for avatar_id, gpu in (("user_a", "GPU1"), ("user_b", "GPU0")):
+        Avatar.objects.create(id=avatar_id, engine="builtin", status=Avatar.Status.READY, source_video="ref.mp4",
+                              epochs=2, gpu=gpu, owner=user)
+
+    page.goto(path)
+    page.wait_for_selector("#avatar option[value='user_b']", state="attached")
+
+    assert page.input_value("#gpu") == {"user_a": "GPU1", "user_b": "GPU0"}[page.input_value("#avatar")]
+    for avatar_id, gpu in (("user_a", "GPU1"), ("user_b", "GPU0")):
+        page.select_option("#avatar", avatar_id)
+        assert page.input_value("#gpu") == gpu
+
+
 def test_it_aborts_the_upload_when_cancel_is_clicked(page, tmp_path):
     big = tmp_path / "big.mp4"
     big.write_bytes(os.urandom(8 * 1024 * 1024))

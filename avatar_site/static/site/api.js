@@ -433,6 +433,18 @@ export function followEngineQueues(engineSelect, gpuSelect) {
   return apply;
 }
 
+// A SyncTalk or ER-NeRF avatar's data stays on the host that trained it: choosing an avatar selects the
+// GPU it was trained on, when that GPU is offered. Returns the function to call after refilling avatars.
+export function followAvatarGpu(avatarSelect, gpuSelect, currentAvatars) {
+  const apply = () => {
+    const chosen = currentAvatars().find((item) => item.model_param === avatarSelect.value);
+    const trainedOn = chosen && [...gpuSelect.options].find((option) => option.value === chosen.gpu && !option.disabled);
+    if (trainedOn) gpuSelect.value = trainedOn.value;
+  };
+  avatarSelect.addEventListener("change", apply);
+  return apply;
+}
+
 // Replace a <select>'s options; keeps the current value when it is still offered.
 export function fillSelect(select, items, emptyText) {
   const previous = select.value;

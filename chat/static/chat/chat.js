@@ -1,13 +1,15 @@
 import {
-  _, ProgressView, api, avatarOptions, cacheBusted, fillSelect, followAnswer, followEngineQueues, loadAvatars,
-  loadVoices, showMessage, voiceOptions,
+  _, ProgressView, api, avatarOptions, cacheBusted, fillSelect, followAnswer, followAvatarGpu, followEngineQueues,
+  loadAvatars, loadVoices, showMessage, voiceOptions,
 } from "/static/site/api.js";
 import { Recorder } from "/static/site/recorder.js";
 
 const form = document.getElementById("chat-form");
 const engine = document.getElementById("engine");
-followEngineQueues(engine, document.getElementById("gpu"));
+const gpu = document.getElementById("gpu");
+followEngineQueues(engine, gpu);
 const avatar = document.getElementById("avatar");
+const followAvatar = followAvatarGpu(avatar, gpu, () => avatars);
 const voice = document.getElementById("voice");
 const talk = document.getElementById("talk");
 const talkTime = document.getElementById("talk-time");
@@ -30,15 +32,19 @@ let starting = null;
 async function loadChoices() {
   try {
     avatars = await loadAvatars();
-    fillSelect(avatar, avatarOptions(avatars, engine.value), _("该引擎还没有训练好的模型"));
+    showAvatars();
     fillSelect(voice, voiceOptions(await loadVoices()), _("还没有克隆好的声音"));
   } catch (error) {
     showMessage(message, error.message, "error");
   }
 }
 
-engine.addEventListener("change", () =>
-  fillSelect(avatar, avatarOptions(avatars, engine.value), _("该引擎还没有训练好的模型")));
+function showAvatars() {
+  fillSelect(avatar, avatarOptions(avatars, engine.value), _("该引擎还没有训练好的模型"));
+  followAvatar();
+}
+
+engine.addEventListener("change", showAvatars);
 
 async function startTalking() {
   if (busy || recorder.recording || starting) return;

@@ -1,5 +1,5 @@
 import {
-  _, ProgressView, api, avatarOptions, cacheBusted, cancelButton, fillSelect, followAnswer, followEngineQueues,
+  _, ProgressView, api, avatarOptions, cacheBusted, cancelButton, fillSelect, followAnswer, followAvatarGpu, followEngineQueues,
   loadAvatars, loadVoices, showMessage, taskToResume, voiceOptions, whileBusy,
 } from "/static/site/api.js";
 
@@ -17,11 +17,14 @@ const download = document.getElementById("download");
 const wantedAvatar = new URLSearchParams(location.search).get("avatar");
 let avatars = [];
 let currentTask = null;
-const followGpus = followEngineQueues(engine, document.getElementById("gpu"));
+const gpu = document.getElementById("gpu");
+const followGpus = followEngineQueues(engine, gpu);
+const followAvatar = followAvatarGpu(avatar, gpu, () => avatars);
 
 function showAvatars() {
   fillSelect(avatar, avatarOptions(avatars, engine.value), _("该引擎还没有训练好的模型"));
   if (avatars.some((a) => a.model_param === wantedAvatar && a.engine === engine.value)) avatar.value = wantedAvatar;
+  followAvatar();
 }
 
 async function loadChoices() {
