@@ -40,6 +40,7 @@ class StillTalkingHead(TalkingHeadEngine):
 
     name = "still"
     allowed_params = {"lr": float, "batch_size": int, "sleep": float}
+    archive_files = ("still.png",)
 
     def train(self, job: TrainingJob, progress):
         info = probe(job.source_video)
@@ -50,9 +51,6 @@ class StillTalkingHead(TalkingHeadEngine):
             time.sleep(job.params.get("sleep", 0))
             progress(100 * (epoch + 1) / job.epochs, f"epoch {epoch + 1}/{job.epochs}")
         return {"frames": 1, "fps": 25, "losses": [1.0 / (e + 1) for e in range(job.epochs)]}
-
-    def missing_files(self, avatar_dir: Path, manifest: dict) -> list[str]:
-        return [] if (avatar_dir / "still.png").is_file() else ["still.png"]
 
     def render(self, job: RenderJob, progress):
         still = job.avatar_dir / "still.png"

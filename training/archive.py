@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import shutil
@@ -23,7 +22,8 @@ CHUNK = 1024 * 1024
 
 
 def import_avatar(uploaded, engine: str, owner, queue: str | None = None) -> Avatar:
-    """Unpack an uploaded avatar archive (manifest.json at its top or in its one top folder).
+    """Unpack an uploaded avatar archive (manifest.json at its top or in its one top folder):
+    the manifest and the engine's ``archive_files``; other entries are left in the archive.
 
     The archive's listed sizes are checked before anything is written and the bytes actually
     unpacked are counted while writing, so a decompression bomb stops at the limit; entry
@@ -31,6 +31,10 @@ def import_avatar(uploaded, engine: str, owner, queue: str | None = None) -> Ava
     the avatar imported the first time (``imported_now`` False): every request would otherwise
     leave one more copy behind.
     """
+    talking_head = get_talking_head_engine(engine, queue)
+    if not talking_head.archive_files:
+        raise ApiError(_("model_param: %(engine)s avatars cannot be uploaded (their checkpoints are Python pickles, "
+                         "which run code when loaded); name one trained on this site by its id.") % {"engine": engine})
     if not zipfile.is_zipfile(uploaded):
         raise UnsupportedMedia(_("model_param: upload a .zip of a trained avatar's folder (with its manifest.json)."))
     digest = _sha256(uploaded)
@@ -48,15 +52,15 @@ def import_avatar(uploaded, engine: str, owner, queue: str | None = None) -> Ava
         members = [member for member in archive.infolist() if not member.is_dir()]
         prefix = _checked_prefix(members)
         manifest = _checked_manifest(archive, prefix, engine)
-        _check_training_data(manifest, owner)
         avatar = Avatar.create_with_unique_id(
             engine=engine, source_video="(imported archive)", epochs=manifest.get("epochs") or 1,
             params=manifest.get("params") or {}, metrics={"imported": True, "archive_sha256": digest},
             owner=owner,
         )
         try:
-            _unpack(archive, members, prefix, avatar)
-            missing = get_talking_head_engine(engine, queue).missing_files(avatar.folder, manifest)
+            _unpack(archive, [member for member in members
+                              if member.filename[len(prefix):] in talking_head.archive_files], prefix, avatar)
+            missing = talking_head.missing_files(avatar.folder, manifest)
             if missing:
                 raise Unprocessable(_("model_param: the archive lacks what rendering needs: %(missing)s.") % {
                     "missing": ", ".join(missing)})
@@ -100,20 +104,6 @@ def _checked_manifest(archive: zipfile.ZipFile, prefix: str, engine: str) -> dic
     return manifest
 
 
-def _check_training_data(manifest: dict, owner) -> None:
-    """SyncTalk/ER-NeRF avatars render from ``data/<data_id>`` in the engine's checkout, which the
-    archive does not hold: only an avatar the uploader may use can lend it (else anyone could
-    render with another user's footage by naming its id)."""
-    data_id = manifest.get("data_id")
-    if data_id is None:
-        return
-    if not isinstance(data_id, str) or not Avatar.objects.visible_to(owner).filter(pk=data_id).exists():
-        raise ApiError(
-            _("model_param: the archive's training data (data/%(data_id)s) belongs to no avatar of yours on this "
-              "site; SyncTalk and ER-NeRF avatars move only together with their checkout's data.") % {"data_id": data_id}
-        )
-
-
 def _checked_prefix(members: list[zipfile.ZipInfo]) -> str:
     if not members or len(members) > MAX_MEMBERS:
         raise Unprocessable(_("model_param: the archive must hold 1 to %(limit)s files.") % {"limit": MAX_MEMBERS})
@@ -134,10 +124,7 @@ def _unpack(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], prefix: st
     folder = avatar.folder
     written = 0
     for member in members:
-        relative = member.filename[len(prefix):]
-        target = (folder / relative).resolve()
-        if not target.is_relative_to(folder.resolve()):
-            raise ApiError(_("model_param: the archive has entries outside its folder."))
+        target = folder / member.filename[len(prefix):]  # one of the engine's archive_files
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             with archive.open(member) as source, open(target, "wb") as sink:
@@ -148,14 +135,6 @@ def _unpack(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], prefix: st
                     sink.write(chunk)
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raise Unprocessable(_("model_param: the archive is damaged (%(error)s).") % {"error": exc}) from None
-        except (FileExistsError, NotADirectoryError, IsADirectoryError):
-            raise ApiError(_("model_param: %(name)r is both a file and a folder in the archive.") % {
-                "name": relative}) from None
-        except OSError as exc:
-            if exc.errno != errno.ENAMETOOLONG:
-                raise
-            raise ApiError(_("model_param: an entry's name in the archive is too long (%(name)r…).") % {
-                "name": relative[:80]}) from None
 
 
 def pack_avatar(avatar: Avatar, target) -> None:

@@ -50,6 +50,10 @@ class TalkingHeadEngine(ABC):
     allowed_params: dict[str, type] = {}
     #: Whether rendering an empty target_text may use the speaker's reference recording.
     text_optional = True
+    #: The files of an avatar folder (besides manifest.json) that an uploaded avatar archive
+    #: brings; nothing else in an archive is unpacked. Empty: this engine's avatars cannot be
+    #: uploaded.
+    archive_files: tuple[str, ...] = ()
 
     def check_available(self) -> None:
         """Raise avatar_site.lib.engines.EngineUnavailable when the engine cannot run here."""
@@ -60,7 +64,7 @@ class TalkingHeadEngine(ABC):
 
     def missing_files(self, avatar_dir: Path, manifest: dict) -> list[str]:
         """What rendering needs that ``avatar_dir`` lacks (checked when an archive is imported)."""
-        return []
+        return [name for name in self.archive_files if not (avatar_dir / name).is_file()]
 
     def validate_params(self, params: dict) -> dict:
         """Whitelist and convert custom_params; raise ValueError with the reason."""

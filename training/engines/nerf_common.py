@@ -172,6 +172,8 @@ class NeRFEngine(TalkingHeadEngine):
     lips_ratio = 0.25
     torso_ratio = 2.0
     torso_default = False
+    # No archive_files: upstream loads checkpoints with torch.load's full unpickling, so an
+    # uploaded .pth would run its author's code on the GPU host.
 
     allowed_params = {
         "head_iters": int,
@@ -203,18 +205,6 @@ class NeRFEngine(TalkingHeadEngine):
         if not configured or not re.fullmatch(r"[A-Za-z0-9_-]+", avatar_id):
             return None
         return Path(configured) / "data" / avatar_id
-
-    def missing_files(self, avatar_dir: Path, manifest: dict) -> list[str]:
-        """The trained checkpoint, and the manifest entries rendering reads (the checkout's
-        data/<data_id> is looked for when rendering, on the GPU host)."""
-        missing = [f"manifest {key}" for key in ("data_id", "workspace")
-                   if not re.fullmatch(r"[A-Za-z0-9_-]+", str(manifest.get(key, "")))]
-        if manifest.get("asr_model") not in self.asr_models:
-            missing.append("manifest asr_model")
-        workspace = str(manifest.get("workspace", ""))
-        if "manifest workspace" not in missing and not latest_checkpoint(avatar_dir / workspace).is_file():
-            missing.append(f"{workspace}/checkpoints/ngp_ep*.pth")
-        return missing
 
     def check_available(self) -> None:
         configured = getattr(settings, self.home_setting)

@@ -4,6 +4,7 @@ import struct
 import zipfile
 
 import pytest
+from django.utils.module_loading import import_string
 
 from tests.flows import clone_voice, train_avatar
 from tests.media import silent_wav
@@ -56,13 +57,48 @@ def test_it_renders_with_an_uploaded_avatar_archive(api, archive):
     assert api.get("/api/avatars").json()["avatars"][0]["id"] == imported.id
 
 
-def test_it_refuses_an_archive_of_another_engine(api, archive):
-    with open(archive, "rb") as handle:
-        response = generate(api, handle, model_name="SyncTalk")
+def test_it_refuses_an_archive_of_another_engine(api):
+    upload = zip_upload({"manifest.json": b'{"engine": "SyncTalk"}', "still.png": b"x"})
+
+    response = generate(api, upload)
 
     assert response.status_code == 400
-    assert "not SyncTalk" in response.json()["message"]
+    assert "'SyncTalk' avatar, not builtin" in response.json()["message"]
     assert not Avatar.objects.exists()
+
+
+@pytest.mark.parametrize("engine", ["training.engines.synctalk.SyncTalk", "training.engines.ernerf.ERNeRF"])
+def test_nerf_avatars_cannot_be_uploaded_as_their_checkpoints_are_pickles(api, settings, monkeypatch, engine):
+    """Upstream loads ngp_ep*.pth with torch.load's full unpickling: an uploaded one would run its
+    author's code on the GPU host."""
+    settings.TALKING_HEAD_ENGINES = {**settings.TALKING_HEAD_ENGINES, "SyncTalk": engine}
+    monkeypatch.setattr(import_string(engine), "check_available", lambda self: None)
+    manifest = json.dumps({"engine": "SyncTalk", "workspace": "workspace", "data_id": "user_1",
+                           "asr_model": "ave", "torso": False}).encode()
+    upload = zip_upload({"manifest.json": manifest, "workspace/checkpoints/ngp_ep0001.pth": b"pickle"})
+
+    response = generate(api, upload, model_name="SyncTalk")
+
+    assert response.status_code == 400
+    assert "SyncTalk avatars cannot be uploaded" in response.json()["message"]
+    assert not Avatar.objects.exists()
+
+
+def test_only_the_manifest_and_the_engines_files_are_unpacked(api, archive, media_root, tmp_path):
+    """Anything else (a page, a script) would be served from the avatar's folder."""
+    extended = tmp_path / "extended.zip"
+    with zipfile.ZipFile(archive) as source, zipfile.ZipFile(extended, "w") as target:
+        for member in source.infolist():
+            target.writestr(member, source.read(member))
+        target.writestr("page.html", b"<script>alert(1)</script>")
+        target.writestr("still.png/inside", b"x")
+
+    with open(extended, "rb") as handle:
+        response = generate(api, handle)
+
+    assert response.status_code == 200, response.json()
+    imported = Avatar.objects.get()
+    assert sorted(path.name for path in imported.folder.iterdir()) == ["manifest.json", "still.png"]
 
 
 def test_it_refuses_entries_that_leave_the_folder(api, media_root):
@@ -114,7 +150,7 @@ def test_it_refuses_a_damaged_archive_and_keeps_nothing(api, media_root):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
         archive.writestr("manifest.json", b'{"engine": "builtin"}')
-        archive.writestr("frames.bin", b"A" * 1000)
+        archive.writestr("still.png", b"A" * 1000)
     damaged = buffer.getvalue().replace(b"A" * 10, b"B" * 10, 1)  # the member's CRC no longer matches
     upload = io.BytesIO(damaged)
     upload.name = "avatar.zip"
@@ -125,29 +161,6 @@ def test_it_refuses_a_damaged_archive_and_keeps_nothing(api, media_root):
     assert "damaged" in response.json()["message"]
     assert not Avatar.objects.exists()
     assert not list((media_root / "avatars").glob("*"))
-
-
-def test_it_refuses_a_name_that_is_both_file_and_folder(api):
-    upload = zip_upload({"manifest.json": b'{"engine": "builtin"}', "a": b"file", "a/b": b"inside"})
-
-    response = generate(api, upload)
-
-    assert response.status_code == 400
-    assert "both a file and a folder" in response.json()["message"]
-    assert not Avatar.objects.exists()
-
-
-def test_a_nerf_archive_cannot_lend_another_users_training_data(api, other_user):
-    victim = Avatar.create_with_unique_id(engine="SyncTalk", source_video="x.mp4", epochs=1, owner=other_user,
-                                          status=Avatar.Status.READY)
-    manifest = json.dumps({"engine": "SyncTalk", "workspace": "workspace", "data_id": victim.id,
-                           "asr_model": "ave", "torso": False}).encode()
-
-    response = generate(api, zip_upload({"manifest.json": manifest}), model_name="SyncTalk")
-
-    assert response.status_code == 400
-    assert "belongs to no avatar of yours" in response.json()["message"]
-    assert Avatar.objects.count() == 1
 
 
 def test_an_archive_is_not_imported_for_a_request_refused_for_another_reason(api, archive):
@@ -188,15 +201,6 @@ def test_it_refuses_an_archive_whose_directory_is_damaged(api):
 
     assert response.status_code == 422
     assert "damaged" in response.json()["message"]
-
-
-@pytest.mark.parametrize("name", ["a" * 300, "/".join(["b" * 200] * 30)], ids=["long-name", "long-path"])
-def test_it_refuses_entry_names_too_long_for_the_disk(api, name):
-    response = generate(api, zip_upload({"manifest.json": b'{"engine": "builtin"}', name: b"x"}))
-
-    assert response.status_code == 400
-    assert "too long" in response.json()["message"]
-    assert not Avatar.objects.exists()
 
 
 def test_the_same_archive_sent_again_renders_with_the_avatar_imported_first(api, archive, media_root, other_user):

@@ -392,18 +392,6 @@ def test_deleting_the_avatar_deletes_its_preprocessed_data_in_the_checkout(synct
     assert (synctalk_home / "data").is_dir()  # the checkout's own data folder stays
 
 
-def test_an_imported_avatar_must_hold_what_rendering_reads(tmp_path):
-    checkpoint = tmp_path / "workspace" / "checkpoints" / "ngp_ep0003.pth"
-    checkpoint.parent.mkdir(parents=True)
-    checkpoint.write_bytes(b"weights")
-    complete = {"workspace": "workspace", "data_id": "user_20261129", "asr_model": "ave"}
-
-    assert SyncTalk().missing_files(tmp_path, complete) == []
-    assert SyncTalk().missing_files(tmp_path, {"workspace": "workspace"}) == ["manifest data_id", "manifest asr_model"]
-    assert SyncTalk().missing_files(tmp_path, {**complete, "workspace": "other"}) == ["other/checkpoints/ngp_ep*.pth"]
-    assert ERNeRF().missing_files(tmp_path, complete) == ["manifest asr_model"]  # ER-NeRF has no "ave"
-
-
 def test_a_queue_whose_gpu_this_host_lacks_is_refused_before_any_stage(synctalk_home, tmp_path, settings,
                                                                         monkeypatch):
     monkeypatch.setattr(gpus, "gpu_count", lambda: 1)  # a one-GPU worker host serving the site's GPU1

@@ -23,6 +23,7 @@ LIMITS = {"ridge": (0.0, 1e5), "lr": (1e-6, 1.0), "batch_size": (2, 1024), "hidd
 class BuiltinTalkingHead(TalkingHeadEngine):
     name = "builtin"
     allowed_params = {"model": str, "ridge": float, "lr": float, "batch_size": int, "hidden": int, "window": int}
+    archive_files = AVATAR_FILES  # mouth_net.pt is loaded with weights_only: no code runs from it
 
     def validate_params(self, params: dict) -> dict:
         converted = super().validate_params(params)
@@ -36,9 +37,6 @@ class BuiltinTalkingHead(TalkingHeadEngine):
                 raise ValueError(_("%(key)s=%(value)s is outside %(low)g…%(high)g") % {
                     "key": key, "value": value, "low": LIMITS[key][0], "high": LIMITS[key][1]})
         return converted
-
-    def missing_files(self, avatar_dir: Path, manifest: dict) -> list[str]:
-        return [name for name in AVATAR_FILES if not (avatar_dir / name).is_file()]
 
     def train(self, job: TrainingJob, progress) -> dict:
         from training.engines.builtin.engine import MouthTransplant
