@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from avatar_site.lib.errors import NotFound, error_response
@@ -30,6 +31,20 @@ def _read_range(handle, start: int, length: int):
             yield chunk
 
 
+def served_type(path: Path) -> str:
+    """Audio and video play in the page; anything else is a download (a page or an SVG opened
+    inline would run its scripts on this site's origin)."""
+    guessed = mimetypes.guess_type(path.name)[0] or ""
+    return guessed if guessed.startswith(("audio/", "video/")) else "application/octet-stream"
+
+
+def _protected(response: HttpResponse, path: Path) -> HttpResponse:
+    if response["Content-Type"] == "application/octet-stream":
+        response["Content-Disposition"] = content_disposition_header(True, path.name)
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
 def ranged_file_response(range_header: str | None, path: Path, if_range: str | None = None) -> HttpResponse:
     """The file, or the one byte range asked for (206).
 
@@ -38,7 +53,7 @@ def ranged_file_response(range_header: str | None, path: Path, if_range: str | N
     ranges, a backwards one, an ``If-Range``: no validators are sent to compare it with) gets the
     whole file, as RFC 9110 allows; a range wholly past the end is 416.
     """
-    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    content_type = served_type(path)
     try:
         handle = open(path, "rb")
     except FileNotFoundError:
@@ -54,7 +69,7 @@ def ranged_file_response(range_header: str | None, path: Path, if_range: str | N
     if if_range or not (first or last) or (first and last and int(last) < int(first)):
         response = FileResponse(handle, content_type=content_type)
         response["Accept-Ranges"] = "bytes"
-        return response
+        return _protected(response, path)
     if start >= size or start > end:
         handle.close()
         response = error_response(_("The requested range lies outside the file."), 416)
@@ -66,4 +81,4 @@ def ranged_file_response(range_header: str | None, path: Path, if_range: str | N
     response["Content-Length"] = str(length)
     response["Content-Range"] = f"bytes {start}-{end}/{size}"
     response["Accept-Ranges"] = "bytes"
-    return response
+    return _protected(response, path)

@@ -121,3 +121,28 @@ def test_it_hides_partial_outputs(api, video, media_root):
     response = api.get("/video/.clip.partial.mp4")
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("name", ["page.html", "drawing.svg", "notes.txt", "no_suffix"])
+@pytest.mark.parametrize("range_header", [{}, {"HTTP_RANGE": "bytes=0-3"}])
+def test_files_other_than_audio_and_video_are_downloads_that_run_nothing(api, user, media_root, name, range_header):
+    """A page or an SVG shown inline would run its scripts on the site's origin (staff read all media)."""
+    user.is_staff = True
+    user.save()
+    folder = media_root / "avatars" / "user_1"
+    folder.mkdir(parents=True)
+    (folder / name).write_bytes(b"<script>alert(document.cookie)</script>")
+
+    response = api.get(f"/media/avatars/user_1/{name}", **range_header)
+
+    assert response.status_code in (200, 206)
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"].startswith("attachment")
+    assert "sandbox" in response["Content-Security-Policy"]
+
+
+def test_a_video_plays_inline(api, video):
+    response = api.get("/video/clip.mp4")
+
+    assert response["Content-Type"] == "video/mp4"
+    assert "attachment" not in response.get("Content-Disposition", "")
