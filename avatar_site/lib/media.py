@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -69,16 +70,30 @@ def _fraction(text: str) -> float:
         return 0.0
 
 
+#: The demuxers a file may be opened with: audio and video containers. Playlists and scripts (hls,
+#: concat, image sequences, …) name other files, which ffmpeg would read on the client's behalf.
+CONTAINERS = ("mov", "mp4", "matroska", "webm", "wav", "w64", "mp3", "ogg", "flac", "aac", "avi", "asf", "aiff",
+              "caf", "amr", "flv", "mpegts", "mpeg")
+# Still images are "video" streams to ffprobe; they have no duration worth the name.
+IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "gif", "bmp_pipe", "tiff_pipe"}
+_REFUSED_FORMAT = re.compile(r"\[(\w+) @ [^]]*\] Format not on whitelist")
+
+
 def probe(path: Path) -> MediaInfo:
     """Inspect a file by its content with ffprobe; raise MediaError when it is not media."""
     result = _run(
         [
-            settings.FFPROBE_BINARY, "-v", "error", "-print_format", "json",
-            "-show_format", "-show_streams", "--", str(path),
+            settings.FFPROBE_BINARY, "-v", "error", "-format_whitelist", ",".join(CONTAINERS),
+            "-print_format", "json", "-show_format", "-show_streams", "--", str(path),
         ],
         timeout=60,
     )
     if result.returncode != 0:
+        if refused := _REFUSED_FORMAT.search(result.stderr.decode(errors="replace")):
+            if refused[1] in IMAGE_FORMATS:
+                raise MediaError(_("The file is a still image, not audio or video."))
+            raise MediaError(_("Files of the kind %(format)s are not accepted; send audio or video "
+                               "(mp4, mov, webm, mkv, wav, mp3, m4a, flac, ogg, …).") % {"format": refused[1]})
         reason = result.stderr.decode(errors="replace").strip().splitlines()
         # ffprobe names the file by its full path: clients see only its name.
         reason = reason[-1].replace(str(path), Path(path).name) if reason else "ffprobe failed"
@@ -94,10 +109,8 @@ def probe(path: Path) -> MediaInfo:
     audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
     if video is None and audio is None:
         raise MediaError(_("The file has neither audio nor video."))
-    # Still images are "video" streams to ffprobe; they have no duration worth the name.
-    image_formats = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "gif", "bmp_pipe", "tiff_pipe"}
     format_name = fmt.get("format_name", "")
-    if audio is None and format_name in image_formats:
+    if audio is None and format_name in IMAGE_FORMATS:
         raise MediaError(_("The file is a still image, not audio or video."))
     duration = float(fmt.get("duration") or (video or audio).get("duration") or 0.0)
     if duration <= 0:  # written as a stream (e.g. webm piped out of a recorder): the header has no length
@@ -122,7 +135,7 @@ def _packet_duration(path: Path, stream: str) -> float:
     """Where the stream's last packet ends, read from the container without decoding."""
     result = _run(
         [
-            settings.FFPROBE_BINARY, "-v", "error", "-select_streams", stream,
+            settings.FFPROBE_BINARY, "-v", "error", "-format_whitelist", ",".join(CONTAINERS), "-select_streams", stream,
             "-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", "--", str(path),
         ],
         timeout=60,

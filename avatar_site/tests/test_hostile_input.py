@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from monitoring.models import Task
@@ -110,6 +112,25 @@ def test_video_with_absurd_dimensions_is_refused_by_probing(api, input_root, set
 
     assert response.status_code == 422
     assert "larger than allowed" in response.json()["message"]
+
+
+@pytest.mark.parametrize("field", ["ref_video", "original_audio_path"])
+def test_a_playlist_naming_other_files_is_refused_by_probing(api, tmp_path, media_root, field):
+    """An HLS playlist is readable media to ffmpeg, which would decode the files it names (any
+    path, another user's avatar footage) as if the client had sent them."""
+    elsewhere = test_video(tmp_path / "elsewhere.mp4", seconds=2)
+    playlist = io.BytesIO(f"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n{elsewhere}\n#EXT-X-ENDLIST\n".encode())
+    playlist.name = "clip.m3u8"
+    request = {"ref_video": ("/model_training", {"model_choice": "builtin", "gpu_choice": "GPU0", "epoch": "1"}),
+               "original_audio_path": ("/audio_clone", {"audio_id": "from_playlist"})}
+    path, fields = request[field]
+
+    response = api.post(path, {**fields, field: playlist}, format="multipart")
+
+    assert response.status_code == 415, response.json()
+    assert "hls" in response.json()["message"]
+    assert not [file for file in (media_root / "uploads").rglob("*") if file.is_file()]
+    assert not Task.objects.exists()
 
 
 def test_another_users_files_cannot_be_used_as_inputs(api, media_root, other_user):
