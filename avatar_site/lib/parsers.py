@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
@@ -34,6 +38,14 @@ def unstorable_text(value) -> str | None:
 
 class StrictJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
+        # DRF reads a JSON body whole, past DATA_UPLOAD_MAX_MEMORY_SIZE, which Django applies only
+        # to forms: a body of hundreds of megabytes would be parsed in memory before any check.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None:
+            body = stream.read(limit + 1)
+            if len(body) > limit:
+                raise RequestDataTooBig("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.")
+            stream = io.BytesIO(body)
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:

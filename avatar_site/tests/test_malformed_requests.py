@@ -51,6 +51,19 @@ def test_nul_in_a_form_path_is_refused_before_any_lookup(api):
     assert "\x00" not in json.dumps(listing.json())
 
 
+def test_a_json_body_over_the_memory_limit_is_refused_before_parsing(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    body = json.dumps({"model_name": "builtin", "model_param": "x", "ref_audio_id": "s", "gpu_choice": "GPU0",
+                       "target_text": "a" * 20_000})
+
+    response = post_json(api, "/video_generation", body)
+    small = post_json(api, "/video_generation", body.replace("a" * 20_000, "a"))
+
+    assert response.status_code == 413
+    assert "DATA_UPLOAD_MAX_MEMORY_SIZE" in response.json()["message"]
+    assert small.status_code != 413
+
+
 def test_too_many_form_fields_is_a_bad_request(api, settings):
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 50
     fields = {f"extra_{index}": "x" for index in range(60)}
