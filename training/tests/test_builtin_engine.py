@@ -1,6 +1,7 @@
 """The built-in talking head on real footage: training, rendering, lip sync, refusals, and through the API."""
 
 import json
+import shutil
 import subprocess
 
 import numpy as np
@@ -347,6 +348,33 @@ def test_it_refuses_to_render_a_manifest_that_would_blow_up_memory(trained, tmp_
         BuiltinTalkingHead().render(RenderJob(avatar_dir=job.avatar_dir, manifest={**manifest, key: value},
                                               audio_wav=speech, output_mp4=tmp_path / "out.mp4", work_dir=tmp_path),
                                     Recorder())
+    assert not (tmp_path / "out.mp4").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["tracks not an archive", "tracks without codes", "tracks of other lengths",
+                                    "model not a checkpoint"])
+def test_an_avatar_whose_files_do_not_fit_fails_with_a_message(trained, tmp_path, damage):
+    """What an uploaded archive or a damaged disk may hold: the render fails as the avatar's fault."""
+    job, manifest, _ = trained
+    avatar = tmp_path / "avatar"
+    shutil.copytree(job.avatar_dir, avatar)
+    with np.load(avatar / "tracks.npz") as archive:
+        tracks = dict(archive)
+    if damage == "tracks not an archive":
+        (avatar / "tracks.npz").write_bytes(b"PK\x03\x04 not really")
+    elif damage == "tracks without codes":
+        np.savez(avatar / "tracks.npz", **{key: value for key, value in tracks.items() if key != "codes"})
+    elif damage == "tracks of other lengths":
+        np.savez(avatar / "tracks.npz", **{**tracks, "transforms": tracks["transforms"][:3]})
+    else:
+        (avatar / "mouth_net.pt").write_bytes(b"not a torch checkpoint")
+    speech = tmp_path / "speech.wav"
+    ffmpeg("-i", str(shared_media(SPEECH)), "-t", "1", "-ac", "1", "-ar", "16000", str(speech))
+
+    with pytest.raises(EngineError, match="damaged"):
+        BuiltinTalkingHead().render(RenderJob(avatar_dir=avatar, manifest=manifest, audio_wav=speech,
+                                              output_mp4=tmp_path / "out.mp4", work_dir=tmp_path), Recorder())
     assert not (tmp_path / "out.mp4").exists()
 
 

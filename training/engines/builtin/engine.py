@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import pickle
 import shutil
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +46,8 @@ DETECT_SIDE = 640  # frames are scaled to at most this for the first, face-findi
 HELD_OUT = 0.2  # the tail of the video kept out of training to measure generalisation
 CODES = 8
 MIN_SIZE = 64
+
+logger = logging.getLogger(__name__)
 
 
 def mouth_codes(net, windows: np.ndarray, pauses: np.ndarray, rest: np.ndarray, gain: float = 1.0) -> np.ndarray:
@@ -96,6 +102,19 @@ def plan_mouths(avatar: Path, manifest: dict, samples: np.ndarray, steps: int) -
         poses = head_poses(tracks) / float(basis["scale"])
     chosen = select_mouths(predicted, candidates, tracks["codes"][candidates], poses[base_index], poses[candidates])
     return MouthPlan(tracks, predicted, (int(start), int(end)), base_index, chosen)
+
+
+@contextlib.contextmanager
+def _damaged_avatar_as_engine_error(avatar: Path):
+    """An avatar's files that do not fit together (an uploaded archive may hold any arrays, a disk
+    may corrupt them) fail the render with a message, not as an internal error."""
+    try:
+        yield
+    except (KeyError, ValueError, IndexError, TypeError, RuntimeError, EOFError, zipfile.BadZipFile,
+            pickle.UnpicklingError, cv2.error) as exc:
+        logger.warning("Avatar %s cannot be rendered", avatar, exc_info=True)
+        raise EngineError(_("The avatar's files are damaged or do not fit together (%(error)s); train it again.")
+                          % {"error": type(exc).__name__}) from None
 
 
 def _tick(progress, percent: float, message: str | None = None) -> None:
@@ -389,34 +408,36 @@ class MouthTransplant:
         steps = max(1, int(round(len(samples) / (features.SAMPLE_RATE / FPS))))
         _tick(progress, 2, _("Predicting mouth shapes"))
 
-        plan = plan_mouths(avatar, job.manifest, samples, steps)
-        tracks, base_index, chosen = plan.tracks, plan.base_index, plan.chosen
-        start, end = plan.base_range
-        _tick(progress, 8, _("Loading the reference frames"))
-        base_frames = []
-        for i, frame in enumerate(faces.read_frames(avatar / "frames.mp4", size, size)):
-            if i >= end:
-                break
-            if i >= start:
-                base_frames.append(frame)
-        if len(base_frames) < end - start:
-            raise EngineError(_("The avatar's frames are damaged; train it again."))
-        mouths = self._load_mouths(avatar / "mouths.mp4", tracks["mask"].shape, set(chosen.tolist()))
-        paster = MouthPaster(tracks["mask"], tuple(int(v) for v in tracks["origin"]))
-        transforms = tracks["transforms"]
-        outlines = tracks["landmarks"][:, faces.FACE_OVAL]
+        with _damaged_avatar_as_engine_error(avatar):
+            plan = plan_mouths(avatar, job.manifest, samples, steps)
+            tracks, base_index, chosen = plan.tracks, plan.base_index, plan.chosen
+            start, end = plan.base_range
+            _tick(progress, 8, _("Loading the reference frames"))
+            base_frames = []
+            for i, frame in enumerate(faces.read_frames(avatar / "frames.mp4", size, size)):
+                if i >= end:
+                    break
+                if i >= start:
+                    base_frames.append(frame)
+            if len(base_frames) < end - start:
+                raise EngineError(_("The avatar's frames are damaged; train it again."))
+            mouths = self._load_mouths(avatar / "mouths.mp4", tracks["mask"].shape, set(chosen.tolist()))
+            paster = MouthPaster(tracks["mask"], tuple(int(v) for v in tracks["origin"]))
+            transforms = tracks["transforms"]
+            outlines = tracks["landmarks"][:, faces.FACE_OVAL]
 
-        writer = VideoWriter(Path(job.output_mp4), size, size, audio=speech)
-        try:
-            for t in range(steps):
-                b = int(base_index[t])
-                frame = paster.paste(base_frames[b - start], transforms[b], mouths[int(chosen[t])], outlines[b])
-                writer.write(frame)
-                if t % 25 == 0:
-                    _tick(progress, 10 + 88 * t / steps, _("frame %(frame)s/%(total)s") % {"frame": t, "total": steps})
-        except BaseException:
-            writer.abort()
-            raise
+            writer = VideoWriter(Path(job.output_mp4), size, size, audio=speech)
+            try:
+                for t in range(steps):
+                    b = int(base_index[t])
+                    frame = paster.paste(base_frames[b - start], transforms[b], mouths[int(chosen[t])], outlines[b])
+                    writer.write(frame)
+                    if t % 25 == 0:
+                        _tick(progress, 10 + 88 * t / steps,
+                              _("frame %(frame)s/%(total)s") % {"frame": t, "total": steps})
+            except BaseException:
+                writer.abort()
+                raise
         error = writer.close()
         if error:
             raise EngineError(_("Encoding the video failed: %(error)s") % {"error": error.splitlines()[-1]})
