@@ -125,15 +125,25 @@ def test_it_keeps_staff_counts_apart_from_their_own(api, records, user, count_ca
 
 
 def test_a_refused_request_of_thousands_of_fields_keeps_a_bounded_history_row(api):
-    body = {f"k{index}" * 50: "x" * 1999 for index in range(3000)}
+    body = {f"k{index}" * 50: "x" * 1999 for index in range(1000)}  # 2.3 MB: under DATA_UPLOAD_MAX_MEMORY_SIZE
 
     response = api.post("/audio_clone", {**body, "audio_id": "zz"}, format="json")
 
     assert response.status_code == 400
     parameters = HistoryRecord.objects.get(type="audio_clone").parameters
     assert len(parameters) == 41
-    assert parameters["…"] == "2961 more field(s) not kept"
+    assert parameters["…"] == "961 more field(s) not kept"
     assert max(len(key) for key in parameters) <= 100
+
+
+def test_a_json_body_refused_as_too_large_keeps_a_history_row(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    response = api.post("/audio_clone", {"audio_id": "zz", "original_audio_path": "x" * 2000}, format="json")
+
+    assert response.status_code == 413
+    row = HistoryRecord.objects.get(type="audio_clone")
+    assert row.status == "failed" and "DATA_UPLOAD_MAX_MEMORY_SIZE" in str(row.result)
 
 
 @pytest.mark.django_db(transaction=True)
