@@ -9,7 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from avatar_site.lib.errors import ApiError
+from avatar_site.lib.errors import ApiError, Unprocessable
 from avatar_site.lib.fields import list_response_serializer, response_serializer
 from avatar_site.lib.uploads import as_given, discard_upload, is_upload, media_input
 from avatar_site.views import may_use_input
@@ -19,6 +19,7 @@ from monitoring.models import HistoryType
 from monitoring.views import OwnRowDeleteView
 from training import tasks
 from training.engines import get_talking_head_engine, talking_head_availability
+from training.engines.base import EngineError
 from training.models import Avatar
 from training.serializers import AvatarSerializer, ModelTrainingSerializer
 
@@ -42,10 +43,15 @@ class ModelTrainingView(RecordsHistoryOnError, APIView):
             params = engine.validate_params(data.get("custom_params", {}))
         except ValueError as exc:
             raise ApiError(_("custom_params: %(reason)s") % {"reason": exc}) from None
-        source, _kind = media_input(
+        source, info = media_input(
             data["ref_video"], "ref_video", need_video=True, folder="uploads/videos",
             may_use=partial(may_use_input, request.user),
         )
+        try:
+            engine.check_reference(info)
+        except EngineError as exc:
+            discard_upload(source, data["ref_video"])
+            raise Unprocessable(_("ref_video: %(reason)s") % {"reason": exc}) from None
         try:
             avatar = Avatar.create_with_unique_id(
                 engine=data["model_choice"], source_video=str(source), source_uploaded=is_upload(data["ref_video"]),

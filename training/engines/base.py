@@ -10,6 +10,7 @@ from pathlib import Path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from avatar_site.lib.media import MediaInfo
 from monitoring.runner import JobFailed
 
 #: custom_params' types in the reader's words.
@@ -61,6 +62,13 @@ class TalkingHeadEngine(ABC):
     def training_data(self, avatar_id: str) -> Path | None:
         """A folder outside the avatar's own that belongs to it (deleted with it), if any."""
         return None
+
+    def check_reference(self, info: MediaInfo) -> None:
+        """Raise EngineError when a (probed) reference video cannot train this engine: checked as
+        the request comes, so it is refused at once, and again when the job runs."""
+        if not info.has_audio:
+            raise EngineError(
+                _("The reference video has no audio track; the avatar learns its mouth from the speech."))
 
     def missing_files(self, avatar_dir: Path, manifest: dict) -> list[str]:
         """What rendering needs that ``avatar_dir`` lacks (checked when an archive is imported)."""

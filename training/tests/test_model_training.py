@@ -3,6 +3,7 @@ import pytest
 from monitoring.models import HistoryRecord, Task
 from tests.flows import train_avatar
 from tests.media import test_video
+from training.engines.base import EngineError
 from training.models import Avatar
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("double_engines")]
@@ -154,23 +155,45 @@ def test_it_refuses_an_upload_over_the_size_limit(api, media_root, settings, tmp
     assert response.json()["status"] == "error"
 
 
-def test_a_failed_training_leaves_no_half_written_avatar(api, input_root):
-    silent_video = test_video(input_root / "mute.mp4", seconds=2, audio=False)
+def test_a_failed_training_leaves_no_half_written_avatar(api, input_root, monkeypatch):
+    from tests.doubles import StillTalkingHead
+
+    def fail_halfway(self, job, progress):
+        (job.avatar_dir / "half_written.bin").write_bytes(b"x")
+        raise EngineError("The engine ran out of memory.")
+
+    monkeypatch.setattr(StillTalkingHead, "train", fail_halfway)
+    video = test_video(input_root / "reference.mp4", seconds=2)
 
     response = api.post(
         "/model_training",
-        {"model_choice": "builtin", "ref_video": str(silent_video), "gpu_choice": "GPU0", "epoch": "1"},
+        {"model_choice": "builtin", "ref_video": str(video), "gpu_choice": "GPU0", "epoch": "1"},
     )
 
     task = Task.objects.get(pk=response.json()["task_id"])
     assert task.status == Task.Status.FAILED
-    assert task.message == "The reference video has no audio track."
+    assert task.message == "The engine ran out of memory."
     avatar = Avatar.objects.get(pk=response.json()["avatar_id"])
     assert avatar.status == Avatar.Status.FAILED
     assert not avatar.folder.exists()
     history = HistoryRecord.objects.get(task=task)
     assert history.status == "failed"
-    assert history.result["message"] == "The reference video has no audio track."
+    assert history.result["message"] == "The engine ran out of memory."
+
+
+def test_a_video_without_audio_is_refused_before_anything_is_queued(api, media_root):
+    silent_video = test_video(media_root / "mute.mp4", seconds=2, audio=False)
+
+    with open(silent_video, "rb") as handle:
+        response = api.post(
+            "/model_training", {"model_choice": "builtin", "ref_video": handle, "gpu_choice": "GPU0", "epoch": "1"})
+
+    assert response.status_code == 422
+    assert response.json()["message"] == ("ref_video: The reference video has no audio track; the avatar learns "
+                                          "its mouth from the speech.")
+    assert not Task.objects.exists() and not Avatar.objects.exists()
+    assert not [file for file in (media_root / "uploads").rglob("*") if file.is_file()]
+    assert HistoryRecord.objects.get(type="model_training").status == "failed"
 
 
 def test_retrying_a_failed_training_again_leaves_the_avatar_an_earlier_retry_trained(api, media_root, monkeypatch):

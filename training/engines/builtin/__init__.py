@@ -6,11 +6,11 @@ OpenCV (``engine.py``, ~350 MB) load only in the worker that trains or renders.
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from django.conf import settings
 from django.utils.translation import gettext as _
 
-from training.engines.base import RenderJob, TalkingHeadEngine, TrainingJob
+from avatar_site.lib.media import MediaInfo
+from training.engines.base import EngineError, RenderJob, TalkingHeadEngine, TrainingJob
 
 DEFAULTS = {"model": "linear", "ridge": 100.0, "lr": 2e-3, "batch_size": 32, "hidden": 64, "window": 16}
 MODELS = ("linear", "cnn")
@@ -37,6 +37,15 @@ class BuiltinTalkingHead(TalkingHeadEngine):
                 raise ValueError(_("%(key)s=%(value)s is outside %(low)g…%(high)g") % {
                     "key": key, "value": value, "low": LIMITS[key][0], "high": LIMITS[key][1]})
         return converted
+
+    def check_reference(self, info: MediaInfo) -> None:
+        super().check_reference(info)
+        if info.duration < settings.BUILTIN_TH_MIN_SECONDS:
+            raise EngineError(_("The reference video lasts %(seconds).1f s; at least %(minimum)g s are needed.") % {
+                "seconds": info.duration, "minimum": settings.BUILTIN_TH_MIN_SECONDS})
+        if info.duration > settings.BUILTIN_TH_MAX_SECONDS:
+            raise EngineError(_("The reference video lasts %(seconds).0f s; at most %(maximum)g s are accepted.") % {
+                "seconds": info.duration, "maximum": settings.BUILTIN_TH_MAX_SECONDS})
 
     def train(self, job: TrainingJob, progress) -> dict:
         from training.engines.builtin.engine import MouthTransplant

@@ -242,15 +242,7 @@ class MouthTransplant:
             raise EngineError(_("The reference is not a readable video: %(error)s") % {"error": error}) from None
         if not info.has_video or info.width == 0:
             raise EngineError(_("The reference file has no video stream."))
-        if not info.has_audio:
-            raise EngineError(
-                _("The reference video has no audio track; the avatar learns its mouth from the speech."))
-        if info.duration < settings.BUILTIN_TH_MIN_SECONDS:
-            raise EngineError(_("The reference video lasts %(seconds).1f s; at least %(minimum)g s are needed.") % {
-                "seconds": info.duration, "minimum": settings.BUILTIN_TH_MIN_SECONDS})
-        if info.duration > settings.BUILTIN_TH_MAX_SECONDS:
-            raise EngineError(_("The reference video lasts %(seconds).0f s; at most %(maximum)g s are accepted.") % {
-                "seconds": info.duration, "maximum": settings.BUILTIN_TH_MAX_SECONDS})
+        BuiltinTalkingHead().check_reference(info)
         return info
 
     def _find_face(self, path: Path, info, progress) -> tuple[int, int, int]:
