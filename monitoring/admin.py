@@ -9,8 +9,30 @@ from monitoring import jobs
 from monitoring.models import EngineReport, HistoryRecord, HistoryType, Task
 
 
+class RefusesDeletingInUse(admin.ModelAdmin):
+    """Rows a queued or running job still uses (``in_use``) are not deleted. Their own page offers
+    no delete; "Delete selected" names them instead of Django's "your account doesn't have
+    permission", which the per-row refusal would otherwise bring (delete_queryset skips them)."""
+
+    delete_selected_confirmation_template = "admin/delete_selected_in_use.html"
+
+    def in_use(self, obj) -> bool:
+        raise NotImplementedError
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj and self.in_use(obj))
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        busy = [obj for obj in objs if self.in_use(obj)]
+        if busy and super().has_delete_permission(request):
+            perms_needed.discard(self.model._meta.verbose_name)
+            protected = [*protected, *(str(obj) for obj in busy)]
+        return deleted, counts, perms_needed, protected
+
+
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(RefusesDeletingInUse):
     list_display = ["id", "kind", "status", "progress", "queue", "owner", "created_at", "finished_at", "message"]
     list_filter = ["kind", "status", "queue", "created_at"]
     search_fields = ["id", "message", "owner__username"]
@@ -46,9 +68,8 @@ class TaskAdmin(admin.ModelAdmin):
                                        % {"tasks": ", ".join(refused)},
                               messages.WARNING)
 
-    def has_delete_permission(self, request, obj=None):
-        # A running job still writes its files and rows: cancel it first.
-        return super().has_delete_permission(request, obj) and not (obj and obj.status == Task.Status.RUNNING)
+    def in_use(self, task):
+        return task.status == Task.Status.RUNNING  # it still writes its files and rows: cancel it first
 
     def delete_model(self, request, obj):
         if not obj.discard():
@@ -79,7 +100,7 @@ class EngineReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(HistoryRecord)
-class HistoryRecordAdmin(admin.ModelAdmin):
+class HistoryRecordAdmin(RefusesDeletingInUse):
     list_display = ["id", "type", "status", "created_at", "duration", "task", "owner"]
     list_filter = ["type", "status", "created_at"]
     search_fields = ["task__id", "owner__username"]
@@ -88,9 +109,8 @@ class HistoryRecordAdmin(admin.ModelAdmin):
     # Django's "Delete selected" goes through delete_queryset: a record goes with its finished task
     # and that task's output files; records of queued or running tasks stay until the task ends.
 
-    def has_delete_permission(self, request, obj=None):
-        unfinished = obj is not None and obj.task is not None and not obj.task.is_finished
-        return super().has_delete_permission(request, obj) and not unfinished
+    def in_use(self, record):
+        return record.task is not None and not record.task.is_finished
 
     def delete_model(self, request, obj):
         self.delete_queryset(request, HistoryRecord.objects.filter(pk=obj.pk))
@@ -106,7 +126,7 @@ class HistoryRecordAdmin(admin.ModelAdmin):
                                        % {"kept": kept}, messages.ERROR)
 
 
-class KeptWhileJobsUseIt(admin.ModelAdmin):
+class KeptWhileJobsUseIt(RefusesDeletingInUse):
     """Admin of rows that queued or running jobs read (avatars, speakers, conversations,
     recordings; their models list the task parameters naming them, ``task_parameters``): those
     are not deleted, since the job would fail half-way."""
@@ -114,8 +134,8 @@ class KeptWhileJobsUseIt(admin.ModelAdmin):
     def jobs_using(self, obj):
         return Task.objects.unfinished_naming(obj)
 
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and not (obj and self.jobs_using(obj).exists())
+    def in_use(self, obj):
+        return self.jobs_using(obj).exists()
 
     def delete_model(self, request, obj):
         self.delete_queryset(request, type(obj).objects.filter(pk=obj.pk))
