@@ -125,7 +125,7 @@ class OwnRowDeleteView(APIView):
     @extend_schema(
         description="Delete one of your own (staff: anyone's) with its files. 404 for one you may not see, "
                     "409 while a queued or running task uses it.",
-        responses=response_serializer("Deleted"),
+        responses={200: response_serializer("Deleted")},
     )
     def delete(self, request, **kwargs):
         pk = kwargs[self.lookup_kwarg]
