@@ -43,8 +43,9 @@ class WorkerStopping(BaseException):
     """SIGTERM reached the worker: django-q's JOB_TIMEOUT ran out, or the worker is shutting down."""
 
 
-STOPPED_MESSAGE = gettext_lazy(
-    "The job was stopped: it ran longer than JOB_TIMEOUT (%(timeout)s s) or its worker was shut down."
+TIMED_OUT_MESSAGE = gettext_lazy("The job was stopped: it ran longer than JOB_TIMEOUT (%(timeout)s s).")
+SHUT_DOWN_MESSAGE = gettext_lazy(
+    "The job was stopped: its worker was shut down (the platform was stopped or restarted); send the request again."
 )
 
 
@@ -158,18 +159,21 @@ def run_task(task_id: str) -> None:
 def _run_claimed(task: Task) -> None:
     task_id = task.pk
     progress = Progress(task)
+    began = time.monotonic()
     try:
         job = import_string(task.handler)
         with _stopping_on_sigterm():
             result = job(task, progress)
     except TimeoutException:
         # django-q's alarm at JOB_TIMEOUT; it retires this worker once we re-raise.
-        _finish(task, progress, Task.Status.FAILED, STOPPED_MESSAGE % {"timeout": settings.JOB_TIMEOUT},
+        _finish(task, progress, Task.Status.FAILED, TIMED_OUT_MESSAGE % {"timeout": settings.JOB_TIMEOUT},
                 {"http_status": 503})
         raise
     except WorkerStopping:
-        _finish(task, progress, Task.Status.FAILED, STOPPED_MESSAGE % {"timeout": settings.JOB_TIMEOUT},
-                {"http_status": 503})
+        # django-q's guard also stops a worker whose job outlived JOB_TIMEOUT with SIGTERM.
+        timed_out = time.monotonic() - began >= settings.JOB_TIMEOUT - 1
+        message = TIMED_OUT_MESSAGE % {"timeout": settings.JOB_TIMEOUT} if timed_out else SHUT_DOWN_MESSAGE
+        _finish(task, progress, Task.Status.FAILED, message, {"http_status": 503})
         raise SystemExit(1) from None  # the worker is being shut down: leave
     except JobCancelled:
         _finish(task, progress, Task.Status.CANCELLED, _("Cancelled."))

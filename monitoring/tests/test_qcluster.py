@@ -164,7 +164,7 @@ def test_stopping_runplatform_ends_the_running_jobs_task_before_it_exits(monkeyp
 
     task.refresh_from_db()
     assert task.status == Task.Status.FAILED
-    assert "shut down" in task.message
+    assert "shut down" in task.message and "JOB_TIMEOUT" not in task.message
 
 
 def test_runplatform_refuses_a_queue_the_site_does_not_have(settings):
