@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class ChatConfig(AppConfig):
     name = "chat"
+    verbose_name = gettext_lazy("Voice chat")
 
     def ready(self):
         from chat.signals import drop_turn_of_failed_chat, prune_chat

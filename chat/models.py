@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from monitoring.models import Task
 
@@ -19,6 +20,8 @@ class Conversation(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = gettext_lazy("conversation")
+        verbose_name_plural = gettext_lazy("conversations")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -48,6 +51,8 @@ class Turn(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = gettext_lazy("turn")
+        verbose_name_plural = gettext_lazy("turns")
         ordering = ["created_at"]
 
 
@@ -64,6 +69,8 @@ class Recording(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = gettext_lazy("recording")
+        verbose_name_plural = gettext_lazy("recordings")
         ordering = ["-created_at"]
 
     @property

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class MonitoringConfig(AppConfig):
     name = "monitoring"
-    verbose_name = "Tasks, history and system status"
+    verbose_name = gettext_lazy("Tasks, history and system status")
 
     def ready(self):
         from django.contrib.auth import get_user_model

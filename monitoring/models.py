@@ -97,6 +97,8 @@ class Task(models.Model):
     objects = TaskQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("task")
+        verbose_name_plural = gettext_lazy("tasks")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -317,6 +319,8 @@ class HistoryRecord(models.Model):
     objects = HistoryRecordQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("history record")
+        verbose_name_plural = gettext_lazy("history records")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["type", "-created_at"]),
@@ -351,6 +355,8 @@ class EngineReport(models.Model):
     reported_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = gettext_lazy("engine report")
+        verbose_name_plural = gettext_lazy("engine reports")
         ordering = ["queue", "host"]
         constraints = [models.UniqueConstraint(fields=["host", "queue"], name="one_engine_report_per_worker_queue")]
 

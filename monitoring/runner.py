@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import soundfile
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import translation
@@ -156,6 +157,12 @@ def run_task(task_id: str) -> None:
         _run_claimed(task)
 
 
+def _deleted_kind(exc: ObjectDoesNotExist) -> str:
+    """"avatar" for Avatar.DoesNotExist: what the reader calls the row, in their language."""
+    model = next((model for model in apps.get_models() if type(exc) is model.DoesNotExist), None)
+    return str(model._meta.verbose_name) if model else _("a record")
+
+
 def _run_claimed(task: Task) -> None:
     task_id = task.pk
     progress = Progress(task)
@@ -195,7 +202,7 @@ def _run_claimed(task: Task) -> None:
         _finish(task, progress, Task.Status.FAILED, message, {"http_status": 503})
     except ObjectDoesNotExist as exc:  # a speaker, avatar or recording deleted while the job was queued
         message = _("Something this job needs was deleted before it ran (%(what)s); send the request again.") % {
-            "what": exc}
+            "what": _deleted_kind(exc)}
         _finish(task, progress, Task.Status.FAILED, message, {"http_status": 410})
     except soundfile.LibsndfileError as exc:  # libsndfile hides the errno of a failed write
         logger.exception("Task %s could not write audio", task_id)

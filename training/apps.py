@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class TrainingConfig(AppConfig):
     name = "training"
+    verbose_name = gettext_lazy("Avatars")
 
     def ready(self):
         from monitoring.signals import prune_requested, task_finished

@@ -75,6 +75,8 @@ class Avatar(models.Model):
     objects = AvatarQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("avatar")
+        verbose_name_plural = gettext_lazy("avatars")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

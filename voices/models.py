@@ -88,6 +88,8 @@ class Speaker(models.Model):
     objects = SpeakerQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("voice")
+        verbose_name_plural = gettext_lazy("voices")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

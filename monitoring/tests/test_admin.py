@@ -355,3 +355,12 @@ def test_prune_removes_old_voice_and_avatar_folders_that_no_row_owns(media_root,
 
     assert owned_voice.is_dir() and owned_avatar.is_dir() and recent_orphan.is_dir()
     assert not orphan_voice.exists() and not orphan_avatar.exists()
+
+
+def test_the_admin_names_apps_and_models_in_the_readers_language(staff_client):
+    page = staff_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    for name in ("任务、历史与系统状态", "历史记录", "引擎报告", "数字人模型", "语音对话", "录音"):
+        assert name in page
+    assert "Engine reports" not in page
+    assert "Engine reports" in staff_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()

@@ -176,7 +176,7 @@ def test_a_job_whose_inputs_were_deleted_while_queued_fails_with_a_clear_message
 
     task.refresh_from_db()
     assert task.status == Task.Status.FAILED
-    assert task.message.startswith("Something this job needs was deleted before it ran")
+    assert task.message == "Something this job needs was deleted before it ran (avatar); send the request again."
     assert task.result["http_status"] == 410
 
 
