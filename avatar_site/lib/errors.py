@@ -16,12 +16,16 @@ from django.core.exceptions import (
 )
 from django.http import Http404
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 logger = logging.getLogger(__name__)
+
+# Messages of DRF and Django that their zh-hans catalogs lack or get wrong (Django's says "empty
+# strings are not allowed" for NUL): the site's catalog, read first, has them.
+UPSTREAM_MESSAGES = (gettext_noop("No data provided"), gettext_noop("Null characters are not allowed."))
 
 
 class ApiError(exceptions.APIException):
@@ -74,6 +78,8 @@ def flatten_detail(detail) -> str:
         return "; ".join(parts)
     if isinstance(detail, (list, tuple)):
         return " ".join(flatten_detail(item) for item in detail)
+    if getattr(detail, "code", None) == "null":
+        return _(str(detail))  # DRF's "No data provided" is built without gettext
     return str(detail)
 
 

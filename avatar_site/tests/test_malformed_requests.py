@@ -106,3 +106,18 @@ def test_a_range_header_with_an_absurd_number_is_ignored(api, media_root, user):
 
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == b"0123456789"
+
+
+@pytest.mark.parametrize(("body", "expected"), [("null", "没有提供数据。"), (None, "不允许包含空字符（NUL）。")])
+def test_upstream_messages_come_in_the_sites_language(api, body, expected):
+    """DRF's zh-hans catalog lacks "No data provided"; Django's calls a NUL "an empty string"."""
+    if body is None:
+        response = api.post("/video_generation", {"model_name": "builtin", "model_param": "x", "ref_audio_id": "s",
+                                                  "gpu_choice": "GPU0", "target_text": "a\x00b"},
+                            HTTP_ACCEPT_LANGUAGE="zh-hans")
+    else:
+        response = api.post("/video_generation", body.encode(), content_type="application/json",
+                            HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert response.status_code == 400
+    assert response.json()["message"].endswith(expected)
