@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from avatar_site.lib.pages import PageView
+from chat.engines import language_model_choices
 from training.pages import TalkingHeadChoices
 
 
@@ -11,4 +12,5 @@ class ChatPage(TalkingHeadChoices, PageView):
     nav = "chat"
 
     def page_context(self) -> dict:
-        return {**super().page_context(), "max_recording_seconds": settings.MAX_RECORDING_SECONDS}
+        return {**super().page_context(), "max_recording_seconds": settings.MAX_RECORDING_SECONDS,
+                "llm_engines": language_model_choices()}

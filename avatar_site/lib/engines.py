@@ -15,8 +15,11 @@ class EngineUnavailable(ServiceUnavailable):
 
 
 def load_engine(registry: dict[str, str], name: str, kind: str,
-                worker_report: Callable[[str], str | None] | None = None):
+                worker_report: Callable[[str], str | None] | None = None, *, configured_only: bool = False):
     """An instance of the engine ``name``; 400 when unknown, 503 with the reason when unusable.
+
+    ``configured_only``: check only what an engine can tell without contacting its server (its
+    ``check_configured``, where it has one): for pages, which must not wait on a server that is down.
 
     ``worker_report(class path)``, for a job that will run on another host: what that queue's
     worker said of the engine ("" usable, else why not; None: it said nothing). An engine this
@@ -31,8 +34,9 @@ def load_engine(registry: dict[str, str], name: str, kind: str,
         raise EngineUnavailable(_("The %(kind)s engine %(name)s is not installed here (%(exc)s).")
                                 % {"kind": kind, "name": name, "exc": exc}) from None
     engine = engine_class()
+    check = getattr(engine, "check_configured", engine.check_available) if configured_only else engine.check_available
     try:
-        engine.check_available()
+        check()
     except EngineUnavailable as exc:
         reported = worker_report(registry[name]) if worker_report else None
         if reported == "":
@@ -46,7 +50,7 @@ def load_engine(registry: dict[str, str], name: str, kind: str,
 
 
 def availability(registry: dict[str, str], kind: str,
-                 usable_queues: Callable[[str], list[str]] | None = None) -> list[dict]:
+                 usable_queues: Callable[[str], list[str]] | None = None, *, configured_only: bool = False) -> list[dict]:
     """[{name, available, message: "available" or what to install, on_this_host, queues}] for each
     engine, for /api/engines and the pages' engine choices. ``usable_queues(class path)``: the GPU
     queues whose workers reported the engine usable; an engine this host cannot run is available
@@ -55,7 +59,7 @@ def availability(registry: dict[str, str], kind: str,
     for name in registry:
         queues = usable_queues(registry[name]) if usable_queues else []
         try:
-            load_engine(registry, name, kind)
+            load_engine(registry, name, kind, configured_only=configured_only)
         except ServiceUnavailable as exc:
             here, message = False, "available" if queues else str(exc.detail)
         else:

@@ -26,9 +26,6 @@ class PageView(LoginRequiredMixin, TemplateView):
             nav=self.nav,
             gpu_queues=settings.GPU_QUEUES,
             default_talking_head_engine=settings.DEFAULT_TALKING_HEAD_ENGINE,
-            voice_engines=list(settings.VOICE_ENGINES),
-            default_voice_engine=settings.VOICE_ENGINE,
-            llm_engines=list(settings.LLM_ENGINES),
             # The forms check files and texts before sending them, against the server's own limits.
             max_upload_bytes=settings.MAX_UPLOAD_BYTES,
             max_text_chars=settings.MAX_TEXT_CHARS,

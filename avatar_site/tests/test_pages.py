@@ -348,6 +348,24 @@ def test_choosing_an_avatar_selects_the_gpu_it_was_trained_on(page, user, path):
         assert page.input_value("#gpu") == gpu
 
 
+def test_voice_engines_and_language_models_not_configured_are_offered_disabled(page, settings):
+    settings.VOICE_ENGINES = {**settings.VOICE_ENGINES, "gpt-sovits": "voices.engines.gpt_sovits.GPTSoVITS"}
+    settings.GPT_SOVITS_URL = ""
+    settings.LLM_ENGINES = {**settings.LLM_ENGINES, "zhipu": "chat.engines.zhipu.Zhipu"}
+    settings.ZHIPUAI_API_KEY = ""
+    options = "select => [...select.options].map((option) => [option.value, option.disabled, option.title])"
+
+    page.goto("/pages/voices")
+    voices = page.eval_on_selector("#voice-engine", options)
+    page.goto("/pages/chat")
+    models = page.eval_on_selector("#llm", options)
+
+    assert voices[0] == ["builtin", False, ""]
+    assert voices[1][:2] == ["gpt-sovits", True] and "GPT_SOVITS_URL" in voices[1][2]
+    assert models[0] == ["glm-4-plus", False, ""]
+    assert models[1][:2] == ["zhipu", True] and "ZHIPUAI_API_KEY" in models[1][2]
+
+
 def test_it_aborts_the_upload_when_cancel_is_clicked(page, tmp_path):
     big = tmp_path / "big.mp4"
     big.write_bytes(os.urandom(8 * 1024 * 1024))

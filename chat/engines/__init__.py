@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from avatar_site.lib.engines import load_engine
+from avatar_site.lib.engines import availability, load_engine
 from chat.engines.base import LanguageModel, SpeechRecognizer
 from monitoring.engine_reports import worker_report
 
@@ -16,3 +16,8 @@ def get_recognizer(name: str | None = None, queue: str | None = None) -> SpeechR
 
 def get_language_model(name: str) -> LanguageModel:
     return load_engine(settings.LLM_ENGINES, name, _("language model"))
+
+
+def language_model_choices() -> list[dict]:
+    """The chat page's language models; one without its key or server URL is listed disabled."""
+    return availability(settings.LLM_ENGINES, _("language model"), configured_only=True)

@@ -140,3 +140,6 @@ class RemoteVoice(BuiltinVoice):
 
     def check_available(self) -> None:
         check_reachable(self.url, self.name)
+
+    def check_configured(self) -> None:
+        self.url  # noqa: B018 (raises EngineUnavailable while its URL setting is empty)
