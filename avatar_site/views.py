@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from avatar_site.lib.errors import NotFound
 from avatar_site.lib.paths import confine
 from avatar_site.lib.serving import ranged_file_response
+from chat.models import Recording
 from monitoring.models import Task
 from training.models import Avatar
 from voices.models import Speaker
@@ -31,6 +32,8 @@ def may_read(user, relative: PurePosixPath) -> bool:
         return Speaker.objects.visible_to(user).filter(pk=parts[2]).exists()
     if parts[0] == "avatars" and len(parts) > 2:
         return Avatar.objects.visible_to(user).filter(pk=parts[1]).exists()
+    if parts[:2] == ("chat", "recordings"):
+        return Recording.objects.visible_to(user).filter(file=relative.as_posix()).exists()
     return False
 
 

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from avatar_site.lib.ownership import OwnedQuerySet
 from monitoring.models import Task
 
 
@@ -67,6 +68,8 @@ class Recording(models.Model):
     duration = models.FloatField()
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = OwnedQuerySet.as_manager()
 
     class Meta:
         verbose_name = gettext_lazy("recording")

@@ -25,7 +25,10 @@ class SaveAudioView(APIView):
     @extend_schema(
         request=SaveAudioSerializer,
         responses=response_serializer(
-            "SaveAudioResponse", audio_id=serializers.CharField(), duration=serializers.FloatField()
+            "SaveAudioResponse", audio_id=serializers.CharField(), duration=serializers.FloatField(),
+            audio_url=serializers.CharField(help_text="The saved WAV, for its owner to play"),
+            audio_path=serializers.CharField(help_text="Where the saved WAV lies on the server, usable by its "
+                                                       "owner as /audio_clone's original_audio_path"),
         ),
     )
     def post(self, request):
@@ -33,7 +36,8 @@ class SaveAudioView(APIView):
         form.is_valid(raise_exception=True)
         recording = save_recording(form.validated_data["audio"], request.user)
         return Response({"status": "success", "message": "音频保存成功", "audio_id": str(recording.id),
-                         "duration": round(recording.duration, 2)})
+                         "duration": round(recording.duration, 2), "audio_url": settings.MEDIA_URL + recording.file,
+                         "audio_path": str(recording.path)})
 
 
 class ChatSystemView(RecordsHistoryOnError, APIView):
