@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mimetypes
 import shutil
 import zipfile
 import zlib
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from avatar_site.lib.errors import ApiError, Unprocessable, UnsupportedMedia
+from avatar_site.lib.media import MediaError, probe
 from avatar_site.lib.parsers import unstorable_text
 from training.engines import get_talking_head_engine
 from training.models import Avatar
@@ -64,6 +66,7 @@ def import_avatar(uploaded, engine: str, owner, queue: str | None = None) -> Ava
             if missing:
                 raise Unprocessable(_("model_param: the archive lacks what rendering needs: %(missing)s.") % {
                     "missing": ", ".join(missing)})
+            _check_media(avatar.folder, talking_head.archive_files)
             manifest["avatar_id"] = avatar.id
             avatar.manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
         except BaseException:
@@ -73,6 +76,18 @@ def import_avatar(uploaded, engine: str, owner, queue: str | None = None) -> Ava
     avatar.save(update_fields=["status"])
     avatar.imported_now = True
     return avatar
+
+
+def _check_media(folder, names: tuple[str, ...]) -> None:
+    """Rendering decodes the archive's audio and video with ffmpeg: each must be an ordinary
+    container (a playlist named frames.mp4 would make ffmpeg read the files it names)."""
+    for name in names:
+        if (mimetypes.guess_type(name)[0] or "").startswith(("audio/", "video/")):
+            try:
+                probe(folder / name)
+            except MediaError as exc:
+                raise UnsupportedMedia(_("model_param: the archive's %(name)s: %(message)s") % {
+                    "name": name, "message": exc}) from None
 
 
 def _sha256(uploaded) -> str:

@@ -7,7 +7,7 @@ import pytest
 from django.utils.module_loading import import_string
 
 from tests.flows import clone_voice, train_avatar
-from tests.media import silent_wav
+from tests.media import silent_wav, test_video
 from training.archive import pack_avatar
 from training.models import Avatar
 
@@ -99,6 +99,23 @@ def test_only_the_manifest_and_the_engines_files_are_unpacked(api, archive, medi
     assert response.status_code == 200, response.json()
     imported = Avatar.objects.get()
     assert sorted(path.name for path in imported.folder.iterdir()) == ["manifest.json", "still.png"]
+
+
+def test_media_in_an_archive_must_be_an_ordinary_container(api, monkeypatch, media_root, tmp_path):
+    """A playlist named like a video would make the renderer's ffmpeg read the files it names."""
+    from tests.doubles import StillTalkingHead
+
+    monkeypatch.setattr(StillTalkingHead, "archive_files", ("still.png", "frames.mp4"))
+    elsewhere = test_video(tmp_path / "someone_elses.mp4", seconds=2)
+    playlist = f"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n{elsewhere}\n#EXT-X-ENDLIST\n".encode()
+    upload = zip_upload({"manifest.json": b'{"engine": "builtin"}', "still.png": b"x", "frames.mp4": playlist})
+
+    response = generate(api, upload)
+
+    assert response.status_code == 415
+    assert "frames.mp4" in response.json()["message"] and "hls" in response.json()["message"]
+    assert not Avatar.objects.exists()
+    assert not list((media_root / "avatars").glob("*"))
 
 
 def test_it_refuses_entries_that_leave_the_folder(api, media_root):
