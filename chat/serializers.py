@@ -7,7 +7,7 @@ from avatar_site.lib.fields import JobRequestSerializer, PathOrFileField
 
 
 class SaveAudioSerializer(serializers.Serializer):
-    audio = serializers.FileField(help_text="The recording; any audio format ffmpeg reads")
+    audio = serializers.FileField(help_text="The recording: webm, ogg, mp4/m4a, wav, mp3, flac or another common audio container")
 
 
 class ChatSystemSerializer(JobRequestSerializer):

@@ -60,3 +60,11 @@ def translated_failure_job(task, progress) -> dict:
 
     progress(10, _("Rendering the video"))
     raise JobFailed(_("The text to speak is empty."))
+
+
+def stopped_job(task, progress) -> dict:
+    """Gets SIGTERM's WorkerStopping after ``seconds`` of work."""
+    from monitoring.runner import WorkerStopping
+
+    time.sleep(task.parameters.get("seconds", 0))
+    raise WorkerStopping()

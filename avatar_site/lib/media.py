@@ -73,7 +73,7 @@ def _fraction(text: str) -> float:
 #: The demuxers a file may be opened with: audio and video containers. Playlists and scripts (hls,
 #: concat, image sequences, …) name other files, which ffmpeg would read on the client's behalf.
 CONTAINERS = ("mov", "mp4", "matroska", "webm", "wav", "w64", "mp3", "ogg", "flac", "aac", "avi", "asf", "aiff",
-              "caf", "amr", "flv", "mpegts", "mpeg")
+              "caf", "amr", "flv", "mpegts", "mpeg", "mxf", "ac3", "eac3", "dts", "wv", "au")
 # Still images are "video" streams to ffprobe; they have no duration worth the name.
 IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "gif", "bmp_pipe", "tiff_pipe"}
 _REFUSED_FORMAT = re.compile(r"\[(\w+) @ [^]]*\] Format not on whitelist")

@@ -193,3 +193,21 @@ def test_queued_tasks_stay_queued_when_the_broker_refuses_them_at_a_worker_start
     assert resend_queued_tasks("GPU0") == []
     task.refresh_from_db()
     assert task.status == Task.Status.QUEUED
+
+
+@pytest.mark.parametrize(("job_timeout", "expected"), [
+    (1, "The job was stopped: it ran longer than JOB_TIMEOUT (1 s)."),  # django-q's guard stops it with SIGTERM
+    (3600, "The job was stopped: its worker was shut down (the platform was stopped or restarted); "
+           "send the request again."),
+])
+def test_a_stopped_worker_says_whether_the_job_timed_out_or_the_platform_stopped(no_queue, settings, job_timeout,
+                                                                                 expected):
+    settings.JOB_TIMEOUT = job_timeout
+    task = submit("stopped_job", seconds=0.1)
+
+    with pytest.raises(SystemExit):
+        run_task(task.pk)
+
+    task.refresh_from_db()
+    assert task.status == Task.Status.FAILED
+    assert task.message == expected
