@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from avatar_site.lib.errors import NotFound
 from avatar_site.lib.fields import response_serializer
+from avatar_site.lib.paths import media_url
 from chat import tasks
 from chat.engines import get_language_model, get_recognizer
 from chat.models import Conversation
@@ -36,7 +37,7 @@ class SaveAudioView(APIView):
         form.is_valid(raise_exception=True)
         recording = save_recording(form.validated_data["audio"], request.user)
         return Response({"status": "success", "message": "音频保存成功", "audio_id": str(recording.id),
-                         "duration": round(recording.duration, 2), "audio_url": settings.MEDIA_URL + recording.file,
+                         "duration": round(recording.duration, 2), "audio_url": media_url(recording.path),
                          "audio_path": str(recording.path)})
 
 

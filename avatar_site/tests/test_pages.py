@@ -386,15 +386,15 @@ def test_it_aborts_the_upload_when_cancel_is_clicked(page, tmp_path):
 
 
 def test_it_hides_upload_cancel_once_the_video_is_sent(page, tmp_path, monkeypatch, no_worker):
-    import training.views
+    import training.submission
 
-    checked = training.views.media_input
+    checked = training.submission.media_input
 
     def slow_check(*args, **kwargs):
         time.sleep(2)  # the server probing a large video after the body arrived
         return checked(*args, **kwargs)
 
-    monkeypatch.setattr(training.views, "media_input", slow_check)
+    monkeypatch.setattr(training.submission, "media_input", slow_check)
     video = test_video(tmp_path / "me.mp4", seconds=1)
     page.goto("/pages/training")
     page.set_input_files("#ref-video", str(video))
