@@ -8,11 +8,15 @@ registers GET, later revisions GET and POST); a server that answers 405 gets it 
 (derived servers that register POST only).
 The server answers raw 16-bit mono PCM with no header, at the model's rate (22050 Hz for
 CosyVoice 1, 24000 Hz for CosyVoice 2: ``COSYVOICE_SAMPLE_RATE``); we add the WAV header.
+CosyVoice 1's cross-lingual mode takes the language to speak from a tag before the text
+(``<|en|>``, ``<|zh|>``, as in upstream's example); CosyVoice 2's tokenizer has no such tags
+(``COSYVOICE_LANGUAGE_TAGS=0``).
 """
 
 from __future__ import annotations
 
 import wave
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +25,20 @@ from django.utils.translation import gettext as _
 
 from voices.cloning import wav_seconds
 from voices.engines import remote
+from voices.engines.text_frontend import language_runs
 
 MAX_PROMPT_SECONDS = 30.0
+
+
+def language_tagged(text: str) -> str:
+    """The text led by the tag of the language most of it is in (one tag: the model speaks one
+    target language per request)."""
+    if not settings.COSYVOICE_LANGUAGE_TAGS:
+        return text
+    counts = Counter()
+    for run in language_runs(text):
+        counts[run.language] += len(run.text)
+    return f"<|{counts.most_common(1)[0][0] if counts else 'en'}|>{text}"
 
 
 class CosyVoice(remote.RemoteVoice):
@@ -41,7 +57,7 @@ class CosyVoice(remote.RemoteVoice):
         if prompt_text:
             endpoint, form = "/inference_zero_shot", {"tts_text": text, "prompt_text": prompt_text}
         else:
-            endpoint, form = "/inference_cross_lingual", {"tts_text": text}
+            endpoint, form = "/inference_cross_lingual", {"tts_text": language_tagged(text)}
         answer = remote.send(
             self.url + endpoint, self.name, settings.VOICE_SERVER_TIMEOUT_S, methods=("GET", "POST"),
             data=form, files={"prompt_wav": ("prompt.wav", prompt_wav.read_bytes(), "audio/wav")},
