@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from rest_framework.test import APIClient
 
 from chat.models import Recording, Turn
 from monitoring import jobs
@@ -98,12 +99,42 @@ def test_save_audio_stores_a_recording_under_a_unique_name(api, tmp_path, media_
         two = api.post("/save_audio", {"audio": second})
 
     assert one.status_code == 200
-    assert one.json() | {"audio_id": None, "duration": None} == {
-        "status": "success", "message": "音频保存成功", "audio_id": None, "duration": None,
-    }
+    masked = {"audio_id": None, "duration": None, "audio_url": None, "audio_path": None}
+    assert one.json() | masked == {"status": "success", "message": "音频保存成功", **masked}
     assert one.json()["audio_id"] != two.json()["audio_id"]
     assert Recording.objects.count() == 2
     assert all(r.path.is_file() and r.path.suffix == ".wav" for r in Recording.objects.all())
+
+
+@pytest.fixture
+def saved(api, tmp_path):
+    with open(tone_wav(tmp_path / "input.wav", seconds=4), "rb") as handle:
+        response = api.post("/save_audio", {"audio": handle})
+    assert response.status_code == 200, response.json()
+    return response.json()
+
+
+def test_a_saved_recording_plays_for_its_owner_only(api, other_user, saved):
+    others = APIClient()
+    others.force_authenticate(other_user)
+
+    own = api.get(saved["audio_url"])
+
+    assert saved["message"] == "音频保存成功"
+    assert own.status_code == 200 and own["Content-Type"].startswith("audio/")
+    assert b"".join(own.streaming_content)[:4] == b"RIFF"
+    assert others.get(saved["audio_url"]).status_code == 404
+
+
+def test_a_saved_recording_can_be_cloned_by_its_owner_only(api, other_user, saved):
+    others = APIClient()
+    others.force_authenticate(other_user)
+
+    stolen = others.post("/audio_clone", {"original_audio_path": saved["audio_path"], "audio_id": "theirs"})
+    cloned = api.post("/audio_clone", {"original_audio_path": saved["audio_path"], "audio_id": "mine"})
+
+    assert stolen.status_code == 404
+    assert cloned.status_code == 200, cloned.json()
 
 
 def test_save_audio_refuses_a_file_that_is_not_audio(api, tmp_path, media_root):
