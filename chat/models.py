@@ -61,6 +61,7 @@ class Recording(models.Model):
     """A microphone recording a user sent (/save_audio or /chat_system), kept as 16 kHz mono WAV."""
 
     task_parameters = ("recording_id",)
+    task_path_parameters = ("source_path",)  # a voice cloned from it (/save_audio's audio_path)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     file = models.CharField(max_length=500, help_text="Relative to MEDIA_ROOT")

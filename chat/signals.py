@@ -6,13 +6,13 @@ from monitoring.models import HistoryType, Task
 
 def prune_chat(sender, cutoff, dry_run: bool, **kwargs) -> int:
     """Users' recordings (and conversations with no turn since) older than the cutoff."""
-    # Not what a queued or running chat job is about to read.
+    # Not what a queued or running job is about to read.
     in_use = Task.objects.filter(kind=HistoryType.CHAT_SYSTEM, status__in=Task.UNFINISHED)
-    recordings = Recording.objects.filter(created_at__lt=cutoff).exclude(
-        pk__in=[task.parameters.get("recording_id") for task in in_use])
+    recordings = [recording for recording in Recording.objects.filter(created_at__lt=cutoff)
+                  if not Task.objects.unfinished_naming(recording).exists()]
     stale = Conversation.objects.filter(created_at__lt=cutoff).exclude(turns__created_at__gte=cutoff).exclude(
         pk__in=[task.parameters.get("conversation_id") for task in in_use])
-    removed = recordings.count()
+    removed = len(recordings)
     if not dry_run:
         for recording in recordings:
             recording.delete()

@@ -49,8 +49,11 @@ class TaskQuerySet(OwnedQuerySet):
 
     def unfinished_naming(self, row) -> TaskQuerySet:
         """Queued or running tasks that name ``row`` (a speaker, avatar…) by the parameters its
-        model lists in ``task_parameters``: deleting it would fail their jobs half-way."""
-        return self.unfinished_using(**{key: str(row.pk) for key in type(row).task_parameters})
+        model lists in ``task_parameters`` (by id) or ``task_path_parameters`` (its file, by the
+        path a job reads): deleting it would fail their jobs half-way."""
+        named = {key: str(row.pk) for key in type(row).task_parameters}
+        named.update({key: str(row.path.resolve()) for key in getattr(type(row), "task_path_parameters", ())})
+        return self.unfinished_using(**named)
 
 
 class Task(models.Model):

@@ -1,4 +1,5 @@
 import json
+from datetime import timedelta
 
 import pytest
 from rest_framework.test import APIClient
@@ -135,6 +136,24 @@ def test_a_saved_recording_can_be_cloned_by_its_owner_only(api, other_user, save
 
     assert stolen.status_code == 404
     assert cloned.status_code == 200, cloned.json()
+
+
+def test_a_recording_a_queued_clone_reads_is_neither_pruned_nor_deleted(api, saved, monkeypatch):
+    from django.core.management import call_command
+
+    from avatar_site.lib.errors import Conflict
+
+    monkeypatch.setattr(jobs, "send", lambda task: None)
+    queued = api.post("/audio_clone", {"original_audio_path": saved["audio_path"], "audio_id": "mine", "async": "1"})
+    assert queued.status_code == 202, queued.json()
+    recording = Recording.objects.get()
+    Recording.objects.update(created_at=recording.created_at - timedelta(days=60))
+
+    call_command("prune", "--days", "30")
+    with pytest.raises(Conflict):
+        jobs.delete_unless_used(recording, "recording")
+
+    assert Recording.objects.filter(pk=recording.pk).exists() and recording.path.is_file()
 
 
 def test_save_audio_refuses_a_file_that_is_not_audio(api, tmp_path, media_root):
