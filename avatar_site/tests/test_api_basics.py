@@ -53,6 +53,22 @@ def test_the_docs_page_loads_offline(client):
     assert b"cdn.jsdelivr" not in response.content
 
 
+@pytest.mark.parametrize(("fetch_site", "refused"), [("same-origin", False), ("same-site", True),
+                                                     ("cross-site", True), ("none", True)])
+def test_a_browsers_same_origin_post_needs_no_csrf_token(user, fetch_site, refused):
+    """The spec's client posts with a bare fetch(); the browser says it comes from the site itself."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+
+    response = client.post("/save_audio", {}, HTTP_SEC_FETCH_SITE=fetch_site)
+
+    assert (response.status_code == 403) is refused
+    if not refused:
+        assert response.status_code == 400 and "audio" in response.json()["message"]
+
+
 def test_a_session_post_without_csrf_token_is_refused(user):
     from django.test import Client
 

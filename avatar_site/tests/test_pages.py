@@ -366,6 +366,17 @@ def test_voice_engines_and_language_models_not_configured_are_offered_disabled(p
     assert models[1][:2] == ["zhipu", True] and "ZHIPUAI_API_KEY" in models[1][2]
 
 
+def test_the_specs_sample_client_posts_with_a_bare_fetch(page):
+    """api-spec.zh.md's client sends FormData with no CSRF token; Chromium marks it same-origin."""
+    status, body = page.evaluate("""async () => {
+        const response = await fetch("/save_audio", { method: "POST", body: new FormData() });
+        return [response.status, await response.json()];
+    }""")
+
+    assert status == 400, body  # past the CSRF check, refused for the missing recording
+    assert body["status"] == "error" and "audio" in body["message"]
+
+
 def test_it_aborts_the_upload_when_cancel_is_clicked(page, tmp_path):
     big = tmp_path / "big.mp4"
     big.write_bytes(os.urandom(8 * 1024 * 1024))
