@@ -98,7 +98,8 @@ class Avatar(models.Model):
     def delete_files(self) -> None:
         remove_tree(self.folder)
         engine_class = settings.TALKING_HEAD_ENGINES.get(self.engine)
-        if engine_class:  # the class only: an engine need not be runnable here to clean up after it
+        # A registered workspace's data/<id> is the operator's (training/registration.py), not ours.
+        if engine_class and not self.metrics.get("registered_from"):  # the class only: it need not run here
             outside = import_string(engine_class)().training_data(self.id)
             if outside is not None:
                 remove_tree(outside)

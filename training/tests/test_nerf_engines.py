@@ -520,3 +520,36 @@ def test_on_a_gpu_host_a_stage_out_of_gpu_memory_fails_with_torchs_own_line(sync
 
     assert str(failure.value).startswith("SyncTalk lips failed: ")
     assert "CUDA out of memory" in str(failure.value)
+
+
+@pytest.mark.django_db
+def test_a_workspace_trained_outside_the_platform_is_registered_and_renders(synctalk_home, tmp_path, settings,
+                                                                           django_user_model):
+    from django.core.management import CommandError, call_command
+
+    from training.models import Avatar
+
+    settings.TALKING_HEAD_ENGINES = {**settings.TALKING_HEAD_ENGINES, "SyncTalk": "training.engines.synctalk.SyncTalk"}
+    settings.GPU_QUEUES = ["GPU0", "GPU1"]
+    django_user_model.objects.create_user("alice")
+    SyncTalk().train(training_job(tmp_path), FakeProgress())  # upstream's data/user_1 and a workspace
+    outside = tmp_path / "model" / "trial_alice"
+    shutil.copytree(tmp_path / "avatar" / "workspace", outside)
+
+    with pytest.raises(CommandError, match="no data/someone_else"):
+        call_command("register_avatar", "SyncTalk", str(outside), "--data-id", "someone_else", "--asr", "ave",
+                     "--owner", "alice")
+    call_command("register_avatar", "SyncTalk", str(outside), "--data-id", "user_1", "--asr", "ave",
+                 "--owner", "alice", "--gpu", "GPU1")
+
+    avatar = Avatar.objects.get(status=Avatar.Status.READY)
+    manifest = json.loads(avatar.manifest_path.read_text())
+    (tmp_path / "work").mkdir()
+    job = RenderJob(avatar_dir=avatar.folder, manifest=manifest,
+                    audio_wav=tone_wav(tmp_path / "work" / "speech.wav", seconds=2.0),
+                    output_mp4=tmp_path / "out.mp4", work_dir=tmp_path / "work", gpu="GPU1")
+    SyncTalk().render(job, FakeProgress())
+    assert calls(synctalk_home)[-1]["argv"][:2] == ["data/user_1", "--workspace"]
+    assert probe(job.output_mp4).has_video
+    avatar.delete()
+    assert (synctalk_home / "data" / "user_1").is_dir() and outside.is_dir()  # the operator's, not ours
