@@ -265,12 +265,23 @@ def voice_encoder():
 
 
 def embedding(samples: np.ndarray) -> np.ndarray:
-    """resemblyzer's 256-dim speaker embedding (unit length) of 16 kHz speech."""
-    from resemblyzer import preprocess_wav
+    """resemblyzer's 256-dim speaker embedding (unit length) of 16 kHz speech, at its encoder's level.
 
-    wav = preprocess_wav(samples.astype(np.float32), source_sr=RATE)
+    The encoder learned from utterances at -30 dBFS, and ``preprocess_wav`` only raises quieter
+    ones: the same voice louder got another embedding (0.02 less cosine at -16 dBFS, the level
+    of our peak-normalised output, than at -30). Every recording is brought to -30 dBFS first,
+    down as well as up, so a voice's embedding does not depend on how loud it was recorded.
+    """
+    from resemblyzer import preprocess_wav
+    from resemblyzer.audio import normalize_volume
+    from resemblyzer.hparams import audio_norm_target_dBFS
+
+    samples = samples.astype(np.float32)
+    if np.any(samples):
+        samples = normalize_volume(samples, audio_norm_target_dBFS)
+    wav = preprocess_wav(samples, source_sr=RATE)
     if len(wav) < RATE // 2:
-        wav = samples.astype(np.float32)
+        wav = samples
     return voice_encoder().embed_utterance(wav)
 
 
