@@ -67,13 +67,10 @@ def import_avatar(uploaded, engine: str, owner, queue: str | None = None) -> Ava
                 raise Unprocessable(_("model_param: the archive lacks what rendering needs: %(missing)s.") % {
                     "missing": ", ".join(missing)})
             _check_media(avatar.folder, talking_head.archive_files)
-            manifest["avatar_id"] = avatar.id
-            avatar.manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+            avatar.make_ready({**manifest, "avatar_id": avatar.id})
         except BaseException:
             avatar.delete()
             raise
-    avatar.status = Avatar.Status.READY
-    avatar.save(update_fields=["status"])
     avatar.imported_now = True
     return avatar
 

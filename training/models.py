@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -103,6 +104,12 @@ class Avatar(models.Model):
             outside = import_string(engine_class)().training_data(self.id)
             if outside is not None:
                 remove_tree(outside)
+
+    def make_ready(self, manifest: dict) -> None:
+        """An avatar whose files were put in place rather than trained (imported, registered)."""
+        self.manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+        self.status = Avatar.Status.READY
+        self.save(update_fields=["status"])
 
     def mark_untrained(self, status: str) -> None:
         """A training that did not succeed: its files go and the avatar is marked ``status``

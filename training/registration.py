@@ -7,7 +7,6 @@ never from a client upload.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import socket
@@ -54,10 +53,8 @@ def register_nerf_avatar(engine_name: str, workspace: Path, data_id: str, asr_mo
             "asr_model": asr_model, "torso": torso, "portrait": not torso, "fps": FPS,
             "trained_on": {"host": socket.gethostname(), "gpu": gpu}, "registered_from": str(workspace),
         }
-        avatar.manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+        avatar.make_ready(manifest)
     except BaseException:
         avatar.delete()
         raise
-    avatar.status = Avatar.Status.READY
-    avatar.save(update_fields=["status"])
     return avatar
