@@ -128,9 +128,9 @@ def test_a_refused_clone_says_why_in_chinese(api, media_root, chinese_by_default
     assert response.json()["message"] == "参考录音中没有语音。"
 
 
-def _catalogue_entries() -> dict[str, str]:
+def _catalogue_entries(po: Path = CATALOGUE / "django.po") -> dict[str, str]:
     """msgid → msgstr of the zh_Hans .po (the few forms makemessages writes)."""
-    text = (CATALOGUE / "django.po").read_text(encoding="utf-8")
+    text = po.read_text(encoding="utf-8")
     entries = {}
     for match in re.finditer(r'^msgid ((?:".*"\n)+)msgstr ((?:".*"\n)+)', text, re.MULTILINE):
         msgid, msgstr = (
@@ -160,3 +160,30 @@ def test_the_compiled_catalogue_matches_its_source():
              if msgid and msgstr and compiled.gettext(msgid) != msgstr}
 
     assert stale == set(), "run: manage.py compilemessages --ignore=.venv"
+
+
+def test_every_message_in_the_code_is_in_the_catalogue(tmp_path, monkeypatch):
+    """A message added without running makemessages stays English for every reader: makemessages
+    runs on a copy of the sources and their catalogue, which must come out fully translated."""
+    import shutil
+
+    from django.core.management import call_command
+
+    base = Path(settings.BASE_DIR)
+    skipped = {".venv", "bench", "tests", "test-artifacts", "var", "media", "locale", "node_modules", ".git"}
+    for source in [*base.rglob("*.py"), *base.rglob("*.html")]:
+        relative = source.relative_to(base)
+        if not skipped & set(relative.parts[:-1]):
+            (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, tmp_path / relative)
+    catalogue = tmp_path / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+    catalogue.parent.mkdir(parents=True)
+    shutil.copyfile(CATALOGUE / "django.po", catalogue)
+    monkeypatch.chdir(tmp_path)
+
+    call_command("makemessages", locale=["zh_Hans"], no_location=True, verbosity=0)
+
+    untranslated = [msgid for msgid, msgstr in _catalogue_entries(catalogue).items()
+                    if msgid and not msgstr and all(ord(char) < 0x2E80 for char in msgid)]
+    assert untranslated == [], "run makemessages (README, Language) and translate what is new"
+    assert "#, fuzzy" not in catalogue.read_text(encoding="utf-8")
