@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # Debian packages the platform uses (ffprobe, espeak-ng voices; venv where python3 lacks it), and
 # what only the tests add (the browser the page tests drive, with CJK fonts for the pages).
 APT_PACKAGES := ffmpeg espeak-ng $(shell $(PYTHON) -c "import ensurepip" 2>/dev/null || echo python3-venv)
-TEST_APT_PACKAGES := chromium fonts-noto-cjk
+TEST_APT_PACKAGES := chromium fonts-noto-cjk gettext
 
 .PHONY: install system-packages test-packages run test lint
 
