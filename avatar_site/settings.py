@@ -371,7 +371,9 @@ GPT_SOVITS_URL = env_str("GPT_SOVITS_URL", "")
 GPT_SOVITS_MEDIA_ROOT = env_str("GPT_SOVITS_MEDIA_ROOT", "")  # MEDIA_ROOT as the GPT-SoVITS server sees it
 COSYVOICE_URL = env_str("COSYVOICE_URL", "")
 COSYVOICE_SAMPLE_RATE = env_int("COSYVOICE_SAMPLE_RATE", 22050, minimum=8000)
-COSYVOICE_LANGUAGE_TAGS = env_bool("COSYVOICE_LANGUAGE_TAGS", True)  # CosyVoice 1's <|en|>; 0 for CosyVoice 2
+# CosyVoice 1's <|en|> before cross-lingual text (upstream's example); upstream then skips its own
+# text normalisation and splitting, so it is off unless asked for (voices/engines/cosyvoice.py).
+COSYVOICE_LANGUAGE_TAGS = env_bool("COSYVOICE_LANGUAGE_TAGS", False)
 VOICE_SERVER_TIMEOUT_S = env_float("VOICE_SERVER_TIMEOUT_S", 300.0)
 
 # Built-in CPU talking-head engine (training/engines/builtin).

@@ -8,9 +8,10 @@ registers GET, later revisions GET and POST); a server that answers 405 gets it 
 (derived servers that register POST only).
 The server answers raw 16-bit mono PCM with no header, at the model's rate (22050 Hz for
 CosyVoice 1, 24000 Hz for CosyVoice 2: ``COSYVOICE_SAMPLE_RATE``); we add the WAV header.
-CosyVoice 1's cross-lingual mode takes the language to speak from a tag before the text
-(``<|en|>``, ``<|zh|>``, as in upstream's example); CosyVoice 2's tokenizer has no such tags
-(``COSYVOICE_LANGUAGE_TAGS=0``).
+With ``COSYVOICE_LANGUAGE_TAGS``, cross-lingual text is led by CosyVoice 1's language tag
+(``<|en|>``, ``<|zh|>``, as in upstream's example). Off by default: upstream's frontend then skips
+its text normalisation and sentence splitting (it takes ``<|…|>`` for markup), and CosyVoice 2's
+tokenizer has no such tags.
 """
 
 from __future__ import annotations

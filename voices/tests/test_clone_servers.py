@@ -160,15 +160,16 @@ def test_cosyvoice_clones_from_the_segment_alone_when_there_is_no_transcript(cos
 
     fields = cosyvoice.requests[0]
     assert fields["endpoint"] == "/inference_cross_lingual"
-    assert fields["tts_text"] == "<|en|>Hello."  # CosyVoice 1 reads the language to speak from its tag
+    assert fields["tts_text"] == "Hello."  # untagged unless COSYVOICE_LANGUAGE_TAGS (upstream then skips its frontend)
     assert fields["prompt_wav"] == (folder / "best_segment.wav").read_bytes()
     assert "prompt_text" not in fields
     assert (tmp_path / "out.wav").exists()
 
 
 @pytest.mark.parametrize(("tags", "text", "sent"), [
-    (True, "今天天气很好。", "<|zh|>今天天气很好。"),
-    (False, "今天天气很好。", "今天天气很好。"),  # CosyVoice 2: its tokenizer has no language tags
+    (True, "今天天气很好。", "<|zh|>今天天气很好。"),  # CosyVoice 1 reads the language to speak from its tag
+    (True, "The weather is lovely today.", "<|en|>The weather is lovely today."),
+    (False, "今天天气很好。", "今天天气很好。"),
 ])
 def test_cosyvoice_tags_cross_lingual_text_with_its_language(cosyvoice, settings, tmp_path, tags, text, sent):
     settings.COSYVOICE_LANGUAGE_TAGS = tags
