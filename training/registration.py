@@ -35,6 +35,10 @@ def register_nerf_avatar(engine_name: str, workspace: Path, data_id: str, asr_mo
     checkpoint = latest_checkpoint(workspace)
     if not checkpoint.is_file():
         raise RegistrationError(_("%(folder)s has no checkpoints/ngp_ep*.pth.") % {"folder": workspace})
+    if re.fullmatch(r"user_\d{8}(_\d+)?", data_id):
+        raise RegistrationError(_("data/%(data_id)s is named like the platform's own avatars, whose trainings "
+                                  "replace and delete data/<avatar id>: rename the folder (and its files' "
+                                  "prefix) first.") % {"data_id": data_id})
     if not re.fullmatch(r"[A-Za-z0-9_-]+", data_id) or not (engine.home / "data" / data_id).is_dir():
         raise RegistrationError(_("%(engine)s's checkout has no data/%(data_id)s (the preprocessed video the "
                                   "workspace was trained on).") % {"engine": engine_name, "data_id": data_id})

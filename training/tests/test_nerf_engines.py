@@ -535,11 +535,15 @@ def test_a_workspace_trained_outside_the_platform_is_registered_and_renders(sync
     SyncTalk().train(training_job(tmp_path), FakeProgress())  # upstream's data/user_1 and a workspace
     outside = tmp_path / "model" / "trial_alice"
     shutil.copytree(tmp_path / "avatar" / "workspace", outside)
+    (synctalk_home / "data" / "user_1").rename(synctalk_home / "data" / "alice")  # trained by hand as "alice"
 
     with pytest.raises(CommandError, match="no data/someone_else"):
         call_command("register_avatar", "SyncTalk", str(outside), "--data-id", "someone_else", "--asr", "ave",
                      "--owner", "alice")
-    call_command("register_avatar", "SyncTalk", str(outside), "--data-id", "user_1", "--asr", "ave",
+    with pytest.raises(CommandError, match="named like the platform's own avatars"):
+        call_command("register_avatar", "SyncTalk", str(outside), "--data-id", "user_20261204", "--asr", "ave",
+                     "--owner", "alice")
+    call_command("register_avatar", "SyncTalk", str(outside), "--data-id", "alice", "--asr", "ave",
                  "--owner", "alice", "--gpu", "GPU1")
 
     avatar = Avatar.objects.get(status=Avatar.Status.READY)
@@ -549,7 +553,7 @@ def test_a_workspace_trained_outside_the_platform_is_registered_and_renders(sync
                     audio_wav=tone_wav(tmp_path / "work" / "speech.wav", seconds=2.0),
                     output_mp4=tmp_path / "out.mp4", work_dir=tmp_path / "work", gpu="GPU1")
     SyncTalk().render(job, FakeProgress())
-    assert calls(synctalk_home)[-1]["argv"][:2] == ["data/user_1", "--workspace"]
+    assert calls(synctalk_home)[-1]["argv"][:2] == ["data/alice", "--workspace"]
     assert probe(job.output_mp4).has_video
     avatar.delete()
-    assert (synctalk_home / "data" / "user_1").is_dir() and outside.is_dir()  # the operator's, not ours
+    assert (synctalk_home / "data" / "alice").is_dir() and outside.is_dir()  # the operator's, not ours
