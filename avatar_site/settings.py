@@ -275,7 +275,7 @@ REST_FRAMEWORK = {
     ],
     # JSON only, whatever the client accepts: the spec's clients read {"status": …, "message": …},
     # and a browser opening a status_url gets that too, not DRF's browsable HTML (nor a 406).
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["avatar_site.lib.links.JSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "avatar_site.lib.negotiation.FirstRendererWhenNoneAccepted",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "avatar_site.lib.errors.api_exception_handler",
@@ -365,6 +365,9 @@ HISTORY_COUNT_CACHE_SECONDS = env_float("HISTORY_COUNT_CACHE_SECONDS", 10.0)
 # An API token's or a session's user is remembered this many seconds per web process instead of
 # queried on every request (see avatar_site/lib/auth.py for what that means for a deleted token).
 AUTH_CACHE_SECONDS = env_float("AUTH_CACHE_SECONDS", 10.0)
+# Token clients get media links signed for this long (a <video> element cannot send the token;
+# see avatar_site/lib/links.py). A link shown again later is signed afresh.
+MEDIA_LINK_SECONDS = env_int("MEDIA_LINK_SECONDS", 3600, minimum=1)
 
 # Voice cloning engines (issue 4): external clone servers; empty URL = engine unavailable (503).
 GPT_SOVITS_URL = env_str("GPT_SOVITS_URL", "")

@@ -7,8 +7,10 @@ from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 from drf_spectacular.utils import OpenApiTypes, extend_schema
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.views import APIView
 
+from avatar_site.lib import links
 from avatar_site.lib.errors import NotFound
 from avatar_site.lib.paths import confine
 from avatar_site.lib.serving import ranged_file_response
@@ -46,10 +48,17 @@ def may_use_input(user, path: Path) -> bool:
     return may_read(user, PurePosixPath(path.relative_to(media).as_posix()))
 
 
+class HasSignedLink(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return links.has_valid_signature(request)
+
+
 class MediaFileView(APIView):
-    """Files under MEDIA_ROOT for their owners (and staff), with Range support so players can seek."""
+    """Files under MEDIA_ROOT for their owners (and staff), or for whoever holds a signed link to
+    one (avatar_site/lib/links.py), with Range support so players can seek."""
 
     folder = ""  # a subfolder of MEDIA_ROOT this view is limited to
+    permission_classes = [IsAuthenticated | HasSignedLink]
 
     def perform_content_negotiation(self, request, force=False):
         # Players ask for video/* or audio/*; errors still answer JSON rather than 406.
@@ -61,7 +70,8 @@ class MediaFileView(APIView):
         target = confine(path, [root], field="path")
         relative = PurePosixPath(target.relative_to(settings.MEDIA_ROOT.resolve()).as_posix())
         hidden = any(part.startswith(".") for part in relative.parts)  # partial outputs, scratch files
-        if hidden or not target.is_file() or not may_read(request.user, relative):
+        allowed = links.has_valid_signature(request) or may_read(request.user, relative)
+        if hidden or not target.is_file() or not allowed:
             raise NotFound(_("No such file."))
         return ranged_file_response(request.headers.get("Range"), target, request.headers.get("If-Range"))
 
