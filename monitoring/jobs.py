@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -65,9 +65,10 @@ def submit(
         )
     if media_disk_full():
         # Failed like any job, so what the view made for it (a speaker, an avatar) is released too.
-        task.finish(Task.Status.FAILED, disk_full_message(), {"http_status": 503})
-        raise TaskNotQueued(task.message)
-    enqueue(task)
+        if task.finish(Task.Status.FAILED, disk_full_message(), {"http_status": 503}, only_if=Task.Status.QUEUED):
+            raise TaskNotQueued(task.message)
+    else:
+        enqueue(task)
     task.refresh_from_db()
     return task
 
@@ -78,15 +79,20 @@ def enqueue(task: Task) -> None:
         send(task)
     except Exception as exc:
         logger.exception("Could not enqueue task %s", task.pk)
-        task.finish(Task.Status.FAILED, _("The job queue is unavailable: %(reason)s") % {"reason": exc})
-        raise QueueUnavailable(task.message) from None
+        # The broker may have taken it before the error: a worker may be running it already.
+        if task.finish(Task.Status.FAILED, _("The job queue is unavailable: %(reason)s") % {"reason": exc},
+                       only_if=Task.Status.QUEUED):
+            raise QueueUnavailable(task.message) from None
 
 
 def send(task: Task) -> None:
     from django_q.tasks import async_task
 
     q_id = async_task("monitoring.runner.run_task", task.pk, cluster=task.queue, task_name=task.pk)
-    Task.objects.filter(pk=task.pk).update(q_task_id=q_id or "")
+    try:  # only bookkeeping (the admin shows it): the job is on its way whatever happens here
+        Task.objects.filter(pk=task.pk).update(q_task_id=q_id or "")
+    except DatabaseError:
+        logger.exception("Could not record django-q's id of task %s", task.pk)
 
 
 def delete_unless_used(row, name: str) -> None:

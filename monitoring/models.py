@@ -147,12 +147,14 @@ class Task(models.Model):
     def claim(self, pid: int, host: str) -> bool:
         """Move QUEUED → RUNNING for exactly one worker; False if someone else has it or it was cancelled."""
         now = timezone.now()
-        claimed = Task.objects.filter(pk=self.pk, status=self.Status.QUEUED).update(
-            status=self.Status.RUNNING, started_at=now, worker_pid=pid, worker_host=host
-        )
+        with transaction.atomic():  # a task that ends meanwhile must not leave its history row running
+            claimed = Task.objects.filter(pk=self.pk, status=self.Status.QUEUED).update(
+                status=self.Status.RUNNING, started_at=now, worker_pid=pid, worker_host=host
+            )
+            if claimed == 1:
+                HistoryRecord.objects.filter(task=self).update(status=HistoryRecord.Status.RUNNING)
         if claimed == 1:
             self.refresh_from_db()
-            HistoryRecord.objects.filter(task=self).update(status=HistoryRecord.Status.RUNNING)
         return claimed == 1
 
     def request_cancel(self) -> bool:
@@ -172,9 +174,10 @@ class Task(models.Model):
         self.refresh_from_db()
         return bool(changed)
 
-    def finish(self, status: str, message: str = "", result: dict | None = None, *, if_running: bool = False) -> bool:
-        """End the task and its history row. ``if_running``: only if it is still running (False when
-        it had ended meanwhile, as when recovery and a worker finishing at that moment meet)."""
+    def finish(self, status: str, message: str = "", result: dict | None = None, *, only_if: str | None = None) -> bool:
+        """End the task and its history row. ``only_if``: only if it is still in that status (False
+        when it had moved on meanwhile, as when recovery and a worker finishing at that moment meet,
+        or a worker took a task whose enqueueing then reported an error)."""
         self.status = status
         self.message = self.in_own_language(message)
         if result is not None:
@@ -184,9 +187,9 @@ class Task(models.Model):
         self.finished_at = timezone.now()
         fields = ["status", "message", "result", "progress", "finished_at"]
         with transaction.atomic():  # readers never see a finished task with an unfinished history row
-            if if_running:
-                still_running = Task.objects.filter(pk=self.pk, status=self.Status.RUNNING)
-                if not still_running.update(**{field: getattr(self, field) for field in fields}):
+            if only_if:
+                unchanged = Task.objects.filter(pk=self.pk, status=only_if)
+                if not unchanged.update(**{field: getattr(self, field) for field in fields}):
                     self.refresh_from_db()
                     return False
             else:
@@ -246,12 +249,14 @@ class Task(models.Model):
 
     def remove_scratch(self) -> None:
         """Remove what a job that died left half-done. Jobs name their outputs ``<task id>_<12 hex>``
-        (videos/gen_…_3f2a9c0b1d4e.mp4), partial outputs ``<folder>/.<that name>…`` and scratch
-        folders ``tmp/<that name>_…``. The 12 hex digits matter: ``gen_X_*`` alone also matches
-        ``gen_X_2_…``, the files of another task created in the same second."""
+        (videos/gen_…_3f2a9c0b1d4e.mp4, voices/generated/clone_…_3f2a9c0b1d4e_<gen_audio_id>.wav),
+        partial outputs ``<folder>/.<that name>…`` and scratch folders ``tmp/<that name>_…``. The
+        12 hex digits matter: ``gen_X_*`` alone also matches ``gen_X_2_…``, the files of another
+        task created in the same second."""
         media = settings.MEDIA_ROOT
         own = re.compile(rf"\.?{re.escape(self.pk)}_[0-9a-f]{{12}}([._].*)?")
-        for path in [*media.glob(f"tmp/{self.pk}_*"), *media.glob(f"*/.{self.pk}_*")]:
+        partials = [*media.glob(f"*/.{self.pk}_*"), *media.glob(f"*/*/.{self.pk}_*")]  # videos/, voices/generated/
+        for path in [*media.glob(f"tmp/{self.pk}_*"), *partials]:
             if not own.fullmatch(path.name):
                 continue
             if path.is_dir():

@@ -49,7 +49,7 @@ def fail_orphaned_tasks() -> list[str]:
         if task.status != Task.Status.RUNNING:
             continue
         task.remove_scratch()  # first: whoever sees the task failed finds no half-written files
-        if task.finish(Task.Status.FAILED, ORPHAN_MESSAGE, {**task.result, "http_status": 500}, if_running=True):
+        if task.finish(Task.Status.FAILED, ORPHAN_MESSAGE, {**task.result, "http_status": 500}, only_if=Task.Status.RUNNING):
             orphaned.append(task.pk)
     if orphaned:
         logger.warning("Marked orphaned tasks failed: %s", ", ".join(orphaned))

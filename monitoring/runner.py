@@ -234,7 +234,7 @@ def _finish(task: Task, progress: Progress, status: str, message: str, result: d
             result = {**(result or {}), "http_status": 503}
     # Only a running task: recovery may have judged this worker dead and ended the task already;
     # its verdict stands (and what was released for it stays released).
-    if not task.finish(status, message, result, if_running=True):
+    if not task.finish(status, message, result, only_if=Task.Status.RUNNING):
         logger.warning("Task %s had already ended (%s) when its job ended (%s: %s)",
                        task.pk, task.status, status, message)
 

@@ -59,7 +59,7 @@ def test_a_turn_whose_job_ends_failed_is_dropped_so_running_it_again_asks_once(a
     # Its worker wrote the turn, then died before reporting: recovery marks the job failed.
     Task.objects.filter(pk=task.pk).update(status=Task.Status.RUNNING)
     task.refresh_from_db()
-    assert task.finish(Task.Status.FAILED, "The worker stopped.", if_running=True)
+    assert task.finish(Task.Status.FAILED, "The worker stopped.", only_if=Task.Status.RUNNING)
 
     assert not Turn.objects.exists()
     retried = jobs.retry(task)

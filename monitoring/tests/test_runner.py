@@ -161,7 +161,7 @@ def test_a_conditional_finish_never_overwrites_a_task_that_ended_meanwhile():
     stale = Task.objects.get(pk=task.pk)
     task.finish(Task.Status.SUCCEEDED, "Done.", {"video_path": "/video/x.mp4"})
 
-    assert stale.finish(Task.Status.FAILED, "worker gone", if_running=True) is False
+    assert stale.finish(Task.Status.FAILED, "worker gone", only_if=Task.Status.RUNNING) is False
 
     task.refresh_from_db()
     assert task.status == stale.status == Task.Status.SUCCEEDED
@@ -211,3 +211,49 @@ def test_a_stopped_worker_says_whether_the_job_timed_out_or_the_platform_stopped
     task.refresh_from_db()
     assert task.status == Task.Status.FAILED
     assert task.message == expected
+
+
+def test_a_broker_that_refuses_a_new_task_fails_it_with_a_clear_message(monkeypatch):
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr("django_q.tasks.async_task", broker_down)
+
+    with pytest.raises(jobs.QueueUnavailable):
+        submit("count_job")
+
+    task = Task.objects.get()
+    assert task.status == Task.Status.FAILED
+    assert task.message == "The job queue is unavailable: broker down"
+    assert HistoryRecord.objects.get(task=task).status == HistoryRecord.Status.FAILED
+
+
+def test_an_error_after_the_broker_took_a_task_does_not_fail_the_job_a_worker_ran(monkeypatch):
+    def worker_runs_it_then_the_connection_drops(task):
+        run_task(task.pk)
+        raise ConnectionError("connection reset")
+
+    monkeypatch.setattr(jobs, "send", worker_runs_it_then_the_connection_drops)
+
+    task = submit("count_job", steps=1, pause=0)
+
+    assert task.status == Task.Status.SUCCEEDED
+    assert HistoryRecord.objects.get(task=task).status == HistoryRecord.Status.COMPLETED
+
+
+def test_failing_to_record_django_qs_id_does_not_fail_the_enqueue(monkeypatch):
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    real_update = QuerySet.update
+
+    def locked_for_q_task_id(self, **fields):
+        if "q_task_id" in fields:
+            raise OperationalError("database is locked")
+        return real_update(self, **fields)
+
+    monkeypatch.setattr(QuerySet, "update", locked_for_q_task_id)
+
+    task = submit("count_job", steps=1, pause=0)
+
+    assert task.status == Task.Status.SUCCEEDED
