@@ -101,6 +101,7 @@ def speak(speaker: Speaker, text: str, output: Path, progress) -> Path:
     return output
 
 
-def generated_audio_path(gen_audio_id: str) -> Path:
-    """Where a generated clip lives; a short unique suffix keeps two requests from colliding."""
-    return settings.MEDIA_ROOT / "voices" / "generated" / f"{gen_audio_id}_{uuid.uuid4().hex[:8]}.wav"
+def generated_audio_path(task, gen_audio_id: str) -> Path:
+    """Where a generated clip lives: named as every job's output (``<task id>_<12 hex>``, so that
+    recovery finds what a killed job left half-written), then the client's gen_audio_id."""
+    return settings.MEDIA_ROOT / "voices" / "generated" / f"{task.pk}_{uuid.uuid4().hex[:12]}_{gen_audio_id}.wav"

@@ -22,7 +22,7 @@ def extract_voice(task, progress) -> dict:
 def generate_audio(task, progress) -> dict:
     speaker = Speaker.objects.for_job(task).get(pk=task.parameters["audio_id"])
     output = speak(
-        speaker, task.parameters["generate_text"], generated_audio_path(task.parameters["gen_audio_id"]), progress
+        speaker, task.parameters["generate_text"], generated_audio_path(task, task.parameters["gen_audio_id"]), progress
     )
     return {
         "cloned_audio_path": media_url(output),

@@ -71,10 +71,31 @@ def test_it_generates_speech_in_a_cloned_voice(api, media_root):
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["message"] == "音频生成成功"
-    assert body["cloned_audio_path"].startswith("/media/voices/generated/hello_")
+    assert body["cloned_audio_path"].startswith(f"/media/voices/generated/{body['task_id']}_")
+    assert body["cloned_audio_path"].endswith("_hello.wav")
     served = api.get(body["cloned_audio_path"])
     assert served.status_code == 200
     assert b"".join(served.streaming_content)[:4] == b"RIFF"
+
+
+def test_what_a_killed_generate_job_left_half_written_is_removed_by_recovery(api, media_root, monkeypatch):
+    from monitoring.models import Task
+    from tests.doubles import ToneVoice
+
+    clone_voice(api, media_root, "speaker_1")
+    partials = []
+
+    def killed_while_writing(self, text, speaker_dir, profile, output_wav, progress):
+        partials.append(output_wav)
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(ToneVoice, "synthesize", killed_while_writing)
+    api.post("/audio_clone", {"audio_id": "speaker_1", "gen_audio_id": "hello", "generate_text": "hi"})
+    partials[0].write_bytes(b"RIFF")  # as a SIGKILL leaves it: the job's own clean-up never ran
+
+    Task.objects.get(kind="audio_clone", parameters__mode="generate").remove_scratch()
+
+    assert not partials[0].exists()
 
 
 def test_generate_mode_takes_the_specs_json_body_with_an_empty_path(api, media_root):
