@@ -1,15 +1,19 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from avatar_site.lib.ids import RowIdConverter
 from avatar_site.views import MediaFileView
 from chat.pages import ChatPage
 from generation.pages import GenerationPage
 from monitoring.pages import HistoryPage, StatusPage
 from training.pages import TrainingPage
 from voices.pages import VoicesPage
+
+# Before the apps' URLconfs are included: they name their rows' ids <row_id:…>.
+register_converter(RowIdConverter, "row_id")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.urls.converters import StringConverter
 from django.utils.translation import gettext as _
 
 from avatar_site.lib.errors import ServiceUnavailable
@@ -28,3 +29,10 @@ def create_with_free_id(model, base: str, attempts: int, **fields):
                 raise
     raise ServiceUnavailable(_("All %(attempts)s ids %(base)s… are taken; try again later.")
                              % {"attempts": attempts, "base": base})
+
+
+class RowIdConverter(StringConverter):
+    """A row's id in a URL (``<row_id:task_id>``): ``<str:…>`` without NUL, which PostgreSQL refuses
+    in a query (a 500 there); such a URL matches no route and is a 404."""
+
+    regex = "[^/\x00]+"

@@ -152,3 +152,21 @@ def test_another_users_files_cannot_be_used_as_inputs(api, media_root, other_use
     assert stolen_voice.json()["message"] == "original_audio_path: no such file."
     assert stolen_video.status_code == 404
     assert own_voice.status_code == 200, own_voice.json()
+
+
+@pytest.mark.parametrize(("method", "url"), [
+    ("get", "/api/tasks/a%00b"),
+    ("post", "/api/tasks/a%00b/cancel"),
+    ("delete", "/api/cloned-audios/a%00b"),
+    ("delete", "/api/avatars/a%00b"),
+])
+def test_an_id_with_nul_is_not_found_before_it_reaches_the_database(api, method, url):
+    """PostgreSQL refuses NUL in text: such an id in a query was a 500 there (SQLite just finds nothing)."""
+    from django.urls import Resolver404, resolve
+
+    response = getattr(api, method)(url)
+
+    assert response.status_code == 404
+    assert response.json()["status"] == "error"
+    with pytest.raises(Resolver404):
+        resolve(url.replace("%00", "\x00"))
