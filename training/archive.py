@@ -11,6 +11,7 @@ import zlib
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from avatar_site.lib.errors import ApiError, Unprocessable, UnsupportedMedia
@@ -21,6 +22,9 @@ from training.models import Avatar
 
 MAX_MEMBERS = 20000
 CHUNK = 1024 * 1024
+# Read whole into the request's memory: a manifest lists two losses per epoch, ~4 MB at the most
+# epochs a training may ask for; a zip bomb's manifest must not get further than its size.
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 
 
 def import_avatar(uploaded, engine: str, owner, queue: str | None = None) -> Avatar:
@@ -97,7 +101,11 @@ def _sha256(uploaded) -> str:
 
 def _checked_manifest(archive: zipfile.ZipFile, prefix: str, engine: str) -> dict:
     try:
-        manifest = json.loads(archive.read(prefix + "manifest.json"))
+        info = archive.getinfo(prefix + "manifest.json")
+        if info.file_size > MAX_MANIFEST_BYTES:
+            raise ApiError(_("model_param: manifest.json is larger than %(size)s.")
+                           % {"size": filesizeformat(MAX_MANIFEST_BYTES)})
+        manifest = json.loads(archive.read(info))
     except (KeyError, ValueError, zipfile.BadZipFile, zlib.error, EOFError):
         raise ApiError(_("model_param: the archive has no readable manifest.json.")) from None
     if not isinstance(manifest, dict):

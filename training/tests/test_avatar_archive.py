@@ -137,6 +137,22 @@ def test_it_stops_a_decompression_bomb(api, settings):
     assert not Avatar.objects.exists()
 
 
+def test_it_refuses_an_oversized_manifest_without_reading_it(api, monkeypatch):
+    from training import archive
+
+    monkeypatch.setattr(archive, "MAX_MANIFEST_BYTES", 1000)
+    upload = zip_upload({"manifest.json": b'{"engine": "builtin"' + b" " * 2000 + b"}"})
+    read = []
+    monkeypatch.setattr(zipfile.ZipFile, "read", lambda self, name, pwd=None: read.append(name))
+
+    response = generate(api, upload)
+
+    assert response.status_code == 400
+    assert response.json()["message"] == "model_param: manifest.json is larger than 1000\xa0bytes."
+    assert read == []
+    assert not Avatar.objects.exists()
+
+
 def test_it_refuses_an_upload_that_is_not_a_zip(api):
     upload = io.BytesIO(b"not a zip at all")
     upload.name = "avatar.zip"
