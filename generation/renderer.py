@@ -102,7 +102,7 @@ def render_speech(
                       work_dir=work_dir, gpu=gpu),
             progress.scaled(30, 100),
         )
-        progress.flush(force=True)  # raises JobCancelled if asked meanwhile: an engine may never have looked
+        progress.check_cancelled(force=True)  # asked meanwhile: an engine may never have looked
         shutil.move(partial, output)
         timings["render"] = round(time.monotonic() - started, 3)
         return output

@@ -83,7 +83,13 @@ class JobFailed(Exception):
 
 
 class Progress:
-    """Progress, log and cancellation channel between a running job and its Task row."""
+    """Progress, log and cancellation channel between a running job and its Task row.
+
+    Reporting progress or a log line raises JobCancelled once the task has been asked to stop
+    (seen at the next write to the row, at most ``flush_seconds`` apart), so a job stops at its
+    next report without checking; ``should_cancel`` only answers, for code that stops on its own
+    (a running command to kill).
+    """
 
     def __init__(self, task: Task, start: float = 0.0, end: float = 100.0, flush_seconds: float = 0.5):
         self.task = task
@@ -101,6 +107,7 @@ class Progress:
         if message is not None:
             root.task.message = str(message)
         root.flush(force=message is not None)
+        self._stop_if_asked()
 
     def scaled(self, start: float, end: float) -> Progress:
         """A Progress whose 0–100 maps onto ``start``–``end`` of this one (for job stages)."""
@@ -112,17 +119,21 @@ class Progress:
         root = self._root()
         root._pending_lines.append(line)
         root.flush()
+        self._stop_if_asked()
 
-    def should_cancel(self) -> bool:
+    def should_cancel(self, force: bool = False) -> bool:
         root = self._root()
-        root.flush()
+        root.flush(force)
         return root.task.cancel_requested
 
-    def check_cancelled(self) -> None:
-        if self.should_cancel():
+    def check_cancelled(self, force: bool = False) -> None:
+        """Raise JobCancelled if the task has been asked to stop (``force``: ask the row now)."""
+        if self.should_cancel(force):
             raise JobCancelled()
 
     def flush(self, force: bool = False) -> None:
+        """Write progress, message and log to the row and read whether to stop; at most every
+        ``flush_seconds`` unless forced."""
         now = time.monotonic()
         if not force and now - self._last_flush < self.flush_seconds:
             return
@@ -133,7 +144,9 @@ class Progress:
             self._pending_lines = []
         Task.objects.filter(pk=task.pk).update(progress=task.progress, message=task.message, log_tail=task.log_tail)
         task.cancel_requested = Task.objects.filter(pk=task.pk, cancel_requested=True).exists()
-        if task.cancel_requested:
+
+    def _stop_if_asked(self) -> None:
+        if self._root().task.cancel_requested:
             raise JobCancelled()
 
     def _map(self, percent: float) -> float:
@@ -219,10 +232,7 @@ def _run_claimed(task: Task) -> None:
 
 
 def _finish(task: Task, progress: Progress, status: str, message: str, result: dict | None = None) -> None:
-    try:
-        progress.flush(force=True)
-    except JobCancelled:
-        pass  # the job ended on its own before it saw the request to stop: keep how it ended
+    progress.flush(force=True)  # a job that ended before it saw a request to stop keeps how it ended
     if status == Task.Status.FAILED:
         # A full disk surfaces as whatever broke first (ffmpeg, libsndfile, an engine): name the
         # cause, and answer as the server's fault, not the input's.

@@ -257,3 +257,17 @@ def test_failing_to_record_django_qs_id_does_not_fail_the_enqueue(monkeypatch):
     task = submit("count_job", steps=1, pause=0)
 
     assert task.status == Task.Status.SUCCEEDED
+
+
+def test_progress_says_when_to_stop_and_a_report_then_raises(no_queue):
+    from monitoring.runner import JobCancelled, Progress
+
+    task = submit("count_job")
+    task.claim(pid=1, host="test")
+    progress = Progress(task).scaled(50, 100)
+    assert progress.should_cancel(force=True) is False
+    task.request_cancel()
+
+    assert progress.should_cancel(force=True) is True
+    with pytest.raises(JobCancelled):
+        progress(10, "still going")

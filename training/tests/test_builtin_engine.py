@@ -300,6 +300,11 @@ def test_it_trains_and_renders_through_the_api(api, media_root, settings):
 
 
 class Cancelled(Recorder):
+    """A task asked to stop: as with the runner's Progress, the next report raises JobCancelled."""
+
+    def __call__(self, percent, message=None):
+        raise JobCancelled()
+
     def should_cancel(self):
         return True
 

@@ -19,7 +19,6 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from avatar_site.lib.media import MediaError, probe, run_ffmpeg, to_wav
-from monitoring.runner import JobCancelled
 from training.engines.base import EngineError, RenderJob, TrainingJob
 from training.engines.builtin import AVATAR_FILES, DEFAULTS, BuiltinTalkingHead, faces, features
 from training.engines.builtin.compositor import (
@@ -117,13 +116,6 @@ def _damaged_avatar_as_engine_error(avatar: Path):
                           % {"error": type(exc).__name__}) from None
 
 
-def _tick(progress, percent: float, message: str | None = None) -> None:
-    """Report progress; progress() itself raises JobCancelled when the task was cancelled."""
-    progress(percent, message)
-    if getattr(progress, "should_cancel", None) and progress.should_cancel():
-        raise JobCancelled()
-
-
 class MouthTransplant:
     """The engine's work: train and render (the light BuiltinTalkingHead in __init__ delegates here)."""
 
@@ -153,9 +145,9 @@ class MouthTransplant:
             params["window"] = 32  # what the CNN was tuned with (its strides want a longer window)
         size = settings.BUILTIN_TH_SIZE
         info = self._check_source(job.source_video)
-        _tick(progress, 1, _("Finding the face"))
+        progress(1, _("Finding the face"))
         crop = self._find_face(job.source_video, info, progress)
-        _tick(progress, 15, _("Normalising the video"))
+        progress(15, _("Normalising the video"))
         frames_mp4 = out / "frames.mp4"
         x, y, side = crop
         try:
@@ -173,7 +165,7 @@ class MouthTransplant:
                                 "at least %(minimum)g s of it are needed.") % {
                 "seconds": audio_seconds, "minimum": settings.BUILTIN_TH_MIN_SECONDS})
 
-        _tick(progress, 20, _("Tracking the face"))
+        progress(20, _("Tracking the face"))
         landmarks, valid = self._track(frames_mp4, size, progress)
         frames = min(len(landmarks), len(samples) // (features.SAMPLE_RATE // FPS))
         landmarks, valid = landmarks[:frames], valid[:frames]
@@ -183,11 +175,11 @@ class MouthTransplant:
         valid &= self._pose_ok(landmarks, transforms, canonical, valid)
         mouth_points = np.stack([faces.apply(transforms[i], landmarks[i, faces.MOUTH]) for i in range(frames)])
 
-        _tick(progress, 35, _("Cutting mouth patches"))
+        progress(35, _("Cutting mouth patches"))
         origin, mask = self._mouth_region(mouth_points[valid])
         self._cut_mouths(frames_mp4, size, transforms, valid, origin, mask.shape, out / "mouths.mp4")
 
-        _tick(progress, 40, _("Learning audio to mouth shapes"))
+        progress(40, _("Learning audio to mouth shapes"))
         basis = MouthBasis.fit(mouth_points[valid], CODES)
         codes = basis.encode(mouth_points)
         window = int(params["window"])
@@ -198,7 +190,7 @@ class MouthTransplant:
         epochs = max(1, int(job.epochs))
 
         def on_epoch(epoch: int, train_loss: float, held_loss: float) -> None:
-            _tick(progress, 40 + 55 * epoch / epochs,
+            progress(40 + 55 * epoch / epochs,
                   _("epoch %(epoch)s/%(epochs)s: train loss %(train_loss).4f, held-out loss %(held_loss).4f") % {
                       "epoch": epoch, "epochs": epochs, "train_loss": train_loss, "held_loss": held_loss})
             if hasattr(progress, "log"):
@@ -225,7 +217,7 @@ class MouthTransplant:
         np.savez_compressed(out / "tracks.npz", landmarks=landmarks, valid=valid, transforms=transforms,
                             canonical=canonical, codes=codes, mouth_points=mouth_points, mask=mask, rest=rest, gain=np.float32(gain),
                             origin=np.array(origin))
-        _tick(progress, 99, _("Saved the avatar"))
+        progress(99, _("Saved the avatar"))
         return {
             "engine": "builtin", "version": VERSION, "fps": FPS, "size": size, "frames": int(frames),
             "tracked_frames": int(valid.sum()), "train_frames": int(len(train_index)),
@@ -258,7 +250,7 @@ class MouthTransplant:
                     points = found[0]
                     boxes.append([*points.min(0), *points.max(0)])
                 if index % 50 == 0:
-                    _tick(progress, 1 + 14 * min(1.0, index / max(1.0, info.duration * FPS)))
+                    progress(1 + 14 * min(1.0, index / max(1.0, info.duration * FPS)))
         counts = np.array(counts)
         if len(counts) == 0:
             raise EngineError(_("No frames could be decoded from the reference video."))
@@ -285,7 +277,7 @@ class MouthTransplant:
                 valid.append(bool(found))
                 landmarks.append(found[0] if found else np.zeros((468, 2), np.float32))
                 if index % 50 == 0:
-                    _tick(progress, 20 + min(14.0, index / 50))
+                    progress(20 + min(14.0, index / 50))
         return np.array(landmarks, np.float32), np.array(valid, bool)
 
     @staticmethod
@@ -398,13 +390,13 @@ class MouthTransplant:
             raise EngineError(_("The speech audio is unreadable: %(error)s") % {"error": error}) from None
         samples = features.read_wav(speech)
         steps = max(1, int(round(len(samples) / (features.SAMPLE_RATE / FPS))))
-        _tick(progress, 2, _("Predicting mouth shapes"))
+        progress(2, _("Predicting mouth shapes"))
 
         with _damaged_avatar_as_engine_error(avatar):
             plan = plan_mouths(avatar, job.manifest, samples, steps)
             tracks, base_index, chosen = plan.tracks, plan.base_index, plan.chosen
             start, end = plan.base_range
-            _tick(progress, 8, _("Loading the reference frames"))
+            progress(8, _("Loading the reference frames"))
             base_frames = []
             for i, frame in enumerate(faces.read_frames(avatar / "frames.mp4", size, size)):
                 if i >= end:
@@ -425,7 +417,7 @@ class MouthTransplant:
                     frame = paster.paste(base_frames[b - start], transforms[b], mouths[int(chosen[t])], outlines[b])
                     writer.write(frame)
                     if t % 25 == 0:
-                        _tick(progress, 10 + 88 * t / steps,
+                        progress(10 + 88 * t / steps,
                               _("frame %(frame)s/%(total)s") % {"frame": t, "total": steps})
             except BaseException:
                 writer.abort()
@@ -433,7 +425,7 @@ class MouthTransplant:
         error = writer.close()
         if error:
             raise EngineError(_("Encoding the video failed: %(error)s") % {"error": error.splitlines()[-1]})
-        _tick(progress, 100, _("Rendered"))
+        progress(100, _("Rendered"))
 
     @staticmethod
     def _load_mouths(path: Path, shape, needed: set[int]) -> dict[int, np.ndarray]:
