@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy
 from avatar_site.lib.errors import Conflict, ServiceUnavailable
 from monitoring import jobs
 from monitoring.models import EngineReport, HistoryRecord, HistoryType, Task
+from monitoring.recovery import fail_lost_task
 
 
 class RefusesDeletingInUse(admin.ModelAdmin):
@@ -39,12 +40,23 @@ class TaskAdmin(RefusesDeletingInUse):
     date_hierarchy = "created_at"
     readonly_fields = ["created_at", "started_at", "finished_at", "q_task_id", "worker_pid"]
     # Django's "Delete selected" (with its confirmation page) goes through delete_queryset below.
-    actions = ["cancel_tasks", "retry_tasks"]
+    actions = ["cancel_tasks", "retry_tasks", "fail_lost_tasks"]
 
     @admin.action(description=gettext_lazy("Cancel selected tasks"))
     def cancel_tasks(self, request, queryset):
         cancelled = sum(task.request_cancel() for task in queryset)
         self.message_user(request, _("Asked %(cancelled)s task(s) to stop.") % {"cancelled": cancelled})
+
+    @admin.action(description=gettext_lazy("Mark selected running tasks failed: their worker's host is gone"))
+    def fail_lost_tasks(self, request, queryset):
+        failed, kept = [], []
+        for task in queryset:
+            (failed if fail_lost_task(task) else kept).append(task.pk)
+        if failed:
+            self.message_user(request, _("Marked failed: %(tasks)s.") % {"tasks": ", ".join(failed)})
+        if kept:
+            self.message_user(request, _("Not marked (not running, or its worker still runs on this host): "
+                                         "%(tasks)s.") % {"tasks": ", ".join(kept)}, messages.WARNING)
 
     @admin.action(description=gettext_lazy("Retry selected failed or cancelled tasks"))
     def retry_tasks(self, request, queryset):

@@ -16,6 +16,9 @@ logger = logging.getLogger(__name__)
 ORPHAN_MESSAGE = gettext_lazy(
     "The worker running this job stopped before it finished (killed or crashed). Run it again."
 )
+LOST_MESSAGE = gettext_lazy(
+    "Marked failed by staff: the host running this job was lost before it finished. Run it again."
+)
 
 
 def _alive(pid: int, claimed_at: datetime | None) -> bool:
@@ -48,12 +51,27 @@ def fail_orphaned_tasks() -> list[str]:
         task.refresh_from_db()
         if task.status != Task.Status.RUNNING:
             continue
-        task.remove_scratch()  # first: whoever sees the task failed finds no half-written files
-        if task.finish(Task.Status.FAILED, ORPHAN_MESSAGE, {**task.result, "http_status": 500}, only_if=Task.Status.RUNNING):
+        if _fail(task, ORPHAN_MESSAGE):
             orphaned.append(task.pk)
     if orphaned:
         logger.warning("Marked orphaned tasks failed: %s", ", ".join(orphaned))
     return orphaned
+
+
+def fail_lost_task(task: Task) -> bool:
+    """Fail a running task whose worker staff know to be gone for good (a host that was replaced
+    or will not come back: each host's worker start looks only at its own tasks). False when it
+    is not running, or its worker still runs on this host."""
+    if task.status != Task.Status.RUNNING:
+        return False
+    if task.worker_host == socket.gethostname() and task.worker_pid and _alive(task.worker_pid, task.started_at):
+        return False
+    return _fail(task, LOST_MESSAGE)
+
+
+def _fail(task: Task, message) -> bool:
+    task.remove_scratch()  # first: whoever sees the task failed finds no half-written files
+    return task.finish(Task.Status.FAILED, message, {**task.result, "http_status": 500}, only_if=Task.Status.RUNNING)
 
 
 def resend_queued_tasks(queue: str) -> list[str]:

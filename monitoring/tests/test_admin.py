@@ -138,6 +138,29 @@ def test_retry_says_which_selected_tasks_had_not_failed(staff_client, finished_t
     assert "Queued again" not in page
 
 
+def test_staff_mark_failed_the_running_tasks_of_a_host_that_is_gone(staff_client, monkeypatch):
+    import os
+    import socket
+
+    monkeypatch.setattr(jobs, "enqueue", lambda task: None)
+    lost, here = (jobs.submit(HistoryType.VIDEO_GENERATION, "tests.jobs.count_job", {}, queue="GPU0") for _ in "ab")
+    lost.claim(pid=4242, host="gpu-host-that-was-replaced")
+    here.claim(pid=os.getpid(), host=socket.gethostname())  # a worker alive on this host
+
+    response = staff_client.post("/admin/monitoring/task/", {"action": "fail_lost_tasks",
+                                                             "_selected_action": [lost.pk, here.pk]}, follow=True)
+
+    lost.refresh_from_db()
+    here.refresh_from_db()
+    assert lost.status == Task.Status.FAILED
+    assert lost.message.startswith("Marked failed by staff: the host running this job was lost")
+    assert HistoryRecord.objects.get(task=lost).status == HistoryRecord.Status.FAILED
+    assert here.status == Task.Status.RUNNING
+    page = response.content.decode()
+    assert f"Marked failed: {lost.pk}." in page
+    assert f"still runs on this host): {here.pk}." in page
+
+
 def test_prune_deletes_old_history_tasks_and_files(finished_task):
     task, output = finished_task
     Task.objects.update(created_at="2000-01-01T00:00:00Z")
