@@ -335,6 +335,25 @@ def test_prune_deletes_old_failed_avatars_partial_outputs_and_queue_failures(med
     assert not Failure.objects.exists()
 
 
+def test_prune_deletes_old_outputs_that_no_task_lists(media_root, finished_task):
+    import os
+
+    _, listed = finished_task
+    videos = media_root / "videos"
+    unlisted, recent, read_by_a_job = videos / "gen_x_0123456789ab.mp4", videos / "new.mp4", videos / "input.mp4"
+    for path in (unlisted, recent, read_by_a_job):
+        path.write_bytes(b"video")
+    for path in (listed, unlisted, read_by_a_job):
+        os.utime(path, (0, 0))
+    Task.create_with_unique_id(HistoryType.MODEL_TRAINING, handler="x", queue="GPU0",
+                               parameters={"source_path": str(read_by_a_job)})
+
+    call_command("prune", "--days", "30")
+
+    assert not unlisted.exists()
+    assert listed.exists() and recent.exists() and read_by_a_job.exists()
+
+
 @pytest.mark.usefixtures("double_engines")
 def test_the_admin_keeps_a_voice_whose_files_cannot_be_removed_and_says_why(staff_client, user, media_root,
                                                                              monkeypatch):

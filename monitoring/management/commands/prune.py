@@ -1,11 +1,12 @@
-"""Delete history, finished tasks and their files older than N days, orphan uploads and partial
-outputs, failed avatars (training.signals) and old recordings (chat.signals)."""
+"""Delete history, finished tasks and their files older than N days, orphan uploads, partial
+outputs and outputs no task lists, failed avatars (training.signals) and old recordings (chat.signals)."""
 
 from __future__ import annotations
 
 import time
 from argparse import ArgumentTypeError
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -16,6 +17,8 @@ from monitoring.models import HistoryRecord, Task
 from monitoring.signals import prune_requested
 
 SCRATCH_FOLDERS = ["uploads", "tmp", "chat/uploads"]
+# Every file here is a job's output, listed in its task's result["files"].
+OUTPUT_FOLDERS = ["videos", "voices/generated"]
 
 
 def _at_least_one_day(text: str) -> int:
@@ -75,12 +78,27 @@ class Command(BaseCommand):
                 path.unlink(missing_ok=True)
         self.stdout.write(f"{len(partials)} partial output(s) left by killed jobs")
 
+        # Outputs no task lists: a job stopped between writing its file and recording its result.
+        kept = self._listed_outputs() | {Path(value).resolve() for value in referenced}
+        unlisted = [path for folder in OUTPUT_FOLDERS if (settings.MEDIA_ROOT / folder).is_dir()
+                    for path in (settings.MEDIA_ROOT / folder).iterdir()
+                    if path.is_file() and not path.name.startswith(".")
+                    and path.stat().st_mtime < time.time() - days * 86400 and path.resolve() not in kept]
+        if not dry_run:
+            for path in unlisted:
+                path.unlink(missing_ok=True)
+        self.stdout.write(f"{len(unlisted)} output(s) in {', '.join(OUTPUT_FOLDERS)} that no task lists")
+
         # django-q keeps a Failure row (with its traceback) per job that raised out of our runner
         # (a job timeout); its save_limit trims only successes.
         failures = Failure.objects.filter(stopped__lt=cutoff)
         self.stdout.write(f"{failures.count()} django-q failure record(s)")
         if not dry_run:
             failures.delete()
+
+    def _listed_outputs(self) -> set[Path]:
+        return {Path(name).resolve() for result in Task.objects.values_list("result", flat=True).iterator()
+                for name in result.get("files", [])}
 
     def _referenced_paths(self) -> set[str]:
         """Every string a remaining task was given as a parameter: uploads still in use."""
