@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -12,40 +12,9 @@ from rest_framework.views import APIView
 
 from avatar_site.lib import links
 from avatar_site.lib.errors import NotFound
+from avatar_site.lib.media_access import may_read
 from avatar_site.lib.paths import confine
 from avatar_site.lib.serving import ranged_file_response
-from chat.models import Recording
-from monitoring.models import Task
-from training.models import Avatar
-from voices.models import Speaker
-
-
-def may_read(user, relative: PurePosixPath) -> bool:
-    """Whether ``user`` may read this file of MEDIA_ROOT: staff anything, others what they own."""
-    if user.is_staff:
-        return True
-    parts = relative.parts
-    tasks = Task.objects.visible_to(user)
-    if parts[0] == "videos":
-        return tasks.filter(result__video_path="/video/" + "/".join(parts[1:])).exists()
-    if parts[:2] == ("voices", "generated"):
-        return tasks.filter(result__cloned_audio_path=settings.MEDIA_URL + relative.as_posix()).exists()
-    if parts[:2] == ("voices", "speakers") and len(parts) > 3:
-        return Speaker.objects.visible_to(user).filter(pk=parts[2]).exists()
-    if parts[0] == "avatars" and len(parts) > 2:
-        return Avatar.objects.visible_to(user).filter(pk=parts[1]).exists()
-    if parts[:2] == ("chat", "recordings"):
-        return Recording.objects.visible_to(user).filter(file=relative.as_posix()).exists()
-    return False
-
-
-def may_use_input(user, path: Path) -> bool:
-    """Whether ``user`` may give ``path`` as an input: in the media folder only what they may read;
-    elsewhere in the input roots (folders the operator shares), anything."""
-    media = settings.MEDIA_ROOT.resolve()
-    if not path.is_relative_to(media):
-        return True
-    return may_read(user, PurePosixPath(path.relative_to(media).as_posix()))
 
 
 class HasSignedLink(BasePermission):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.db import models
@@ -84,3 +85,7 @@ class Recording(models.Model):
     def delete(self, *args, **kwargs):
         self.path.unlink(missing_ok=True)
         return super().delete(*args, **kwargs)
+
+
+def may_read_recording(user, relative: PurePosixPath) -> bool:
+    return Recording.objects.visible_to(user).filter(file=relative.as_posix()).exists()

@@ -7,13 +7,14 @@ import tempfile
 import time
 import uuid
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from avatar_site.lib.errors import ApiError, Conflict
 from avatar_site.lib.uploads import is_upload
+from monitoring.models import Task
 from training.archive import import_avatar
 from training.engines import get_talking_head_engine
 from training.engines.base import EngineError, RenderJob
@@ -25,6 +26,11 @@ from voices.models import Speaker
 
 def video_output_path(prefix: str) -> Path:
     return settings.MEDIA_ROOT / "videos" / f"{prefix}_{uuid.uuid4().hex[:12]}.mp4"
+
+
+def may_read_video(user, relative: PurePosixPath) -> bool:
+    """A video one of the user's tasks rendered (videos/…)."""
+    return Task.objects.visible_to(user).filter(result__video_path="/video/" + "/".join(relative.parts[1:])).exists()
 
 
 def video_url(path: Path) -> str:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.db import models
@@ -126,3 +126,8 @@ class Avatar(models.Model):
         if self.source_uploaded:  # a failed training keeps it (for a retry); a deleted avatar does not
             delete_upload(self.source_video)
         return super().delete(*args, **kwargs)
+
+
+def may_read_avatar_file(user, relative: PurePosixPath) -> bool:
+    """A file of one of the user's avatars (avatars/<id>/…)."""
+    return len(relative.parts) > 2 and Avatar.objects.visible_to(user).filter(pk=relative.parts[1]).exists()

@@ -7,8 +7,8 @@ from functools import partial
 from django.utils.translation import gettext as _
 
 from avatar_site.lib.errors import ApiError, Unprocessable
+from avatar_site.lib.media_access import may_use_input
 from avatar_site.lib.uploads import as_given, discard_upload, is_upload, media_input
-from avatar_site.views import may_use_input
 from monitoring import jobs
 from monitoring.models import HistoryType, Task
 from training import tasks

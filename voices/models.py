@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from avatar_site.lib.ownership import OwnedQuerySet
 from avatar_site.lib.storage import remove_tree
+from monitoring.models import Task
 
 logger = logging.getLogger(__name__)
 
@@ -118,3 +119,14 @@ class Speaker(models.Model):
         except OSError:
             logger.exception("Could not remove the files of voice %s; it stays, failed", self.pk)
             Speaker.objects.filter(pk=self.pk).update(status=Speaker.Status.FAILED)
+
+
+def may_read_speaker_file(user, relative: PurePosixPath) -> bool:
+    """A file of one of the user's speakers (voices/speakers/<id>/…)."""
+    return len(relative.parts) > 3 and Speaker.objects.visible_to(user).filter(pk=relative.parts[2]).exists()
+
+
+def may_read_generated_clip(user, relative: PurePosixPath) -> bool:
+    """A clip one of the user's tasks generated (voices/generated/…)."""
+    url = settings.MEDIA_URL + relative.as_posix()
+    return Task.objects.visible_to(user).filter(result__cloned_audio_path=url).exists()

@@ -14,8 +14,8 @@ from rest_framework.views import APIView
 from avatar_site.lib.engines import load_engine
 from avatar_site.lib.errors import Conflict
 from avatar_site.lib.fields import list_response_serializer, response_serializer
+from avatar_site.lib.media_access import may_use_input
 from avatar_site.lib.uploads import as_given, discard_upload, is_upload, media_input
-from avatar_site.views import may_use_input
 from monitoring import jobs
 from monitoring.history import RecordsHistoryOnError
 from monitoring.models import HistoryType
