@@ -10,6 +10,18 @@ from monitoring.models import EngineReport, HistoryRecord, HistoryType, Task
 from monitoring.recovery import fail_lost_task
 
 
+class ReadOnlyJobRecords(admin.ModelAdmin):
+    """Tasks and history rows are written by the jobs only: a change page saved after its job had
+    moved on would put back the state it showed (a cancelled task "running" again, with no worker),
+    and an added row would never run. Staff view, cancel, retry and delete them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class RefusesDeletingInUse(admin.ModelAdmin):
     """Rows a queued or running job still uses (``in_use``) are not deleted. Their own page offers
     no delete; "Delete selected" names them instead of Django's "your account doesn't have
@@ -33,7 +45,7 @@ class RefusesDeletingInUse(admin.ModelAdmin):
 
 
 @admin.register(Task)
-class TaskAdmin(RefusesDeletingInUse):
+class TaskAdmin(ReadOnlyJobRecords, RefusesDeletingInUse):
     list_display = ["id", "kind", "status", "progress", "queue", "owner", "created_at", "finished_at", "message"]
     list_filter = ["kind", "status", "queue", "created_at"]
     search_fields = ["id", "message", "owner__username"]
@@ -112,7 +124,7 @@ class EngineReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(HistoryRecord)
-class HistoryRecordAdmin(RefusesDeletingInUse):
+class HistoryRecordAdmin(ReadOnlyJobRecords, RefusesDeletingInUse):
     list_display = ["id", "type", "status", "created_at", "duration", "task", "owner"]
     list_filter = ["type", "status", "created_at"]
     search_fields = ["task__id", "owner__username"]

@@ -17,10 +17,11 @@ from monitoring.signals import task_finished
 
 
 class HistoryType(models.TextChoices):
-    VIDEO_GENERATION = "video_generation", "视频生成"
-    MODEL_TRAINING = "model_training", "模型训练"
-    AUDIO_CLONE = "audio_clone", "音频克隆"
-    CHAT_SYSTEM = "chat_system", "人机对话"
+    # The pages' names for the four operations.
+    VIDEO_GENERATION = "video_generation", gettext_lazy("Video generation")
+    MODEL_TRAINING = "model_training", gettext_lazy("Model training")
+    AUDIO_CLONE = "audio_clone", gettext_lazy("Voice cloning")
+    CHAT_SYSTEM = "chat_system", gettext_lazy("Voice chat")
 
 
 TASK_ID_PREFIX = {
@@ -65,37 +66,42 @@ class Task(models.Model):
     """
 
     class Status(models.TextChoices):
-        QUEUED = "queued"
-        RUNNING = "running"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
-        CANCELLED = "cancelled"
+        QUEUED = "queued", gettext_lazy("Queued")
+        RUNNING = "running", gettext_lazy("Running")
+        SUCCEEDED = "succeeded", gettext_lazy("Succeeded")
+        FAILED = "failed", gettext_lazy("Failed")
+        CANCELLED = "cancelled", gettext_lazy("Cancelled")
 
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
     UNFINISHED = (Status.QUEUED, Status.RUNNING)
 
     id = models.CharField(primary_key=True, max_length=64)
-    kind = models.CharField(max_length=32, choices=HistoryType.choices, db_index=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
-    progress = models.PositiveSmallIntegerField(default=0)
-    message = models.TextField(blank=True)
-    log_tail = models.TextField(blank=True)
-    queue = models.CharField(max_length=32, help_text="django-q cluster that runs the job (GPU0, GPU1, CPU…)")
-    gpu = models.CharField(max_length=32, blank=True, help_text="The client's gpu_choice")
-    handler = models.CharField(max_length=200, help_text="Dotted path of the job function")
-    parameters = models.JSONField(default=dict, blank=True)
-    result = models.JSONField(default=dict, blank=True)
-    cancel_requested = models.BooleanField(default=False)
-    q_task_id = models.CharField(max_length=64, blank=True)
-    worker_pid = models.IntegerField(null=True, blank=True)
-    worker_host = models.CharField(max_length=255, blank=True)
+    kind = models.CharField(gettext_lazy("kind"), max_length=32, choices=HistoryType.choices, db_index=True)
+    status = models.CharField(gettext_lazy("status"), max_length=16, choices=Status.choices, default=Status.QUEUED,
+                              db_index=True)
+    progress = models.PositiveSmallIntegerField(gettext_lazy("progress"), default=0)
+    message = models.TextField(gettext_lazy("message"), blank=True)
+    log_tail = models.TextField(gettext_lazy("log tail"), blank=True)
+    queue = models.CharField(gettext_lazy("queue"), max_length=32,
+                             help_text=gettext_lazy("django-q cluster that runs the job (GPU0, GPU1, CPU…)"))
+    gpu = models.CharField("GPU", max_length=32, blank=True, help_text=gettext_lazy("The client's gpu_choice"))
+    handler = models.CharField(gettext_lazy("handler"), max_length=200,
+                               help_text=gettext_lazy("Dotted path of the job function"))
+    parameters = models.JSONField(gettext_lazy("parameters"), default=dict, blank=True)
+    result = models.JSONField(gettext_lazy("result"), default=dict, blank=True)
+    cancel_requested = models.BooleanField(gettext_lazy("cancel requested"), default=False)
+    q_task_id = models.CharField(gettext_lazy("django-q task id"), max_length=64, blank=True)
+    worker_pid = models.IntegerField(gettext_lazy("worker PID"), null=True, blank=True)
+    worker_host = models.CharField(gettext_lazy("worker host"), max_length=255, blank=True)
     language = models.CharField(
-        max_length=16, blank=True, help_text="The request's language: the job's messages are written in it"
+        gettext_lazy("language"), max_length=16, blank=True,
+        help_text=gettext_lazy("The request's language: the job's messages are written in it"),
     )
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              verbose_name=gettext_lazy("owner"))
+    created_at = models.DateTimeField(gettext_lazy("created at"), default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(gettext_lazy("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(gettext_lazy("finished at"), null=True, blank=True)
 
     objects = TaskQuerySet.as_manager()
 
@@ -309,20 +315,23 @@ class HistoryRecord(models.Model):
     """One row per operation a client asked for, successful or not."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued"
-        RUNNING = "running"
-        COMPLETED = "completed"
-        FAILED = "failed"
-        CANCELLED = "cancelled"
+        QUEUED = "queued", gettext_lazy("Queued")
+        RUNNING = "running", gettext_lazy("Running")
+        COMPLETED = "completed", gettext_lazy("Completed")
+        FAILED = "failed", gettext_lazy("Failed")
+        CANCELLED = "cancelled", gettext_lazy("Cancelled")
 
-    type = models.CharField(max_length=32, choices=HistoryType.choices, db_index=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    parameters = models.JSONField(default=dict, blank=True)
-    result = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
-    duration = models.FloatField(null=True, blank=True, help_text="Seconds the job ran")
-    task = models.OneToOneField(Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="history")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    type = models.CharField(gettext_lazy("kind"), max_length=32, choices=HistoryType.choices, db_index=True)
+    created_at = models.DateTimeField(gettext_lazy("created at"), default=timezone.now, db_index=True)
+    parameters = models.JSONField(gettext_lazy("parameters"), default=dict, blank=True)
+    result = models.JSONField(gettext_lazy("result"), default=dict, blank=True)
+    status = models.CharField(gettext_lazy("status"), max_length=16, choices=Status.choices, db_index=True)
+    duration = models.FloatField(gettext_lazy("duration"), null=True, blank=True,
+                                 help_text=gettext_lazy("Seconds the job ran"))
+    task = models.OneToOneField(Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="history",
+                                verbose_name=gettext_lazy("task"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              verbose_name=gettext_lazy("owner"))
 
     objects = HistoryRecordQuerySet.as_manager()
 

@@ -406,3 +406,19 @@ def test_the_admin_names_apps_and_models_in_the_readers_language(staff_client):
         assert name in page
     assert "Engine reports" not in page
     assert "Engine reports" in staff_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+@pytest.mark.parametrize("model", ["task", "historyrecord"])
+def test_staff_view_job_records_but_neither_add_nor_edit_them(staff_client, finished_task, model):
+    task, _ = finished_task
+    pk = task.pk if model == "task" else HistoryRecord.objects.get(task=task).pk
+    change_url = reverse(f"admin:monitoring_{model}_change", args=[quote(pk)])
+
+    page = staff_client.get(change_url)
+    saved = staff_client.post(change_url, {"status": "running", "handler": "os.system"})
+
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert saved.status_code == 403
+    assert staff_client.get(reverse(f"admin:monitoring_{model}_add")).status_code == 403
+    task.refresh_from_db()
+    assert (task.status, task.handler) == (Task.Status.FAILED, "tests.jobs.count_job")
