@@ -289,6 +289,15 @@ def test_it_shows_the_log_of_a_failed_render(page, api, media_root, monkeypatch)
     assert page.is_enabled("#generate")
 
 
+def test_the_chat_page_says_what_to_configure_when_no_language_model_is_usable(page, settings):
+    settings.LLM_ENGINES = {"glm-4-plus": "chat.engines.zhipu.Zhipu"}
+    settings.ZHIPUAI_API_KEY = ""
+
+    page.goto("/pages/chat")
+
+    page.wait_for_selector("#chat-message:has-text('ZHIPUAI_API_KEY')")
+
+
 def test_it_trains_an_avatar_from_an_uploaded_video(page, media_root, tmp_path):
     video = test_video(tmp_path / "me.mp4", seconds=2)
     page.goto("/pages/training")
@@ -304,6 +313,7 @@ def test_it_trains_an_avatar_from_an_uploaded_video(page, media_root, tmp_path):
     assert progress_value(page, "#train-progress") == 100
     assert avatar.id in page.inner_text("#train-message")
     assert "已完成" in page.inner_text("#train-progress")
+    assert "上传完成" in page.inner_text("#upload-progress") and "检查" not in page.inner_text("#upload-progress")
     assert page.is_disabled("#cancel-task")
     page.wait_for_selector(f"#avatars td:text-is('{avatar.id}')")
     screenshot(page, "training")

@@ -11,6 +11,7 @@ followEngineQueues(engine, gpu);
 const avatar = document.getElementById("avatar");
 const followAvatar = followAvatarGpu(avatar, gpu, () => avatars);
 const voice = document.getElementById("voice");
+const llm = document.getElementById("llm");
 const talk = document.getElementById("talk");
 const talkTime = document.getElementById("talk-time");
 const message = document.getElementById("chat-message");
@@ -34,9 +35,16 @@ async function loadChoices() {
     avatars = await loadAvatars();
     showAvatars();
     fillSelect(voice, voiceOptions(await loadVoices()), _("还没有克隆好的声音"));
+    if (llmProblem()) showMessage(message, llmProblem(), "error");
   } catch (error) {
     showMessage(message, error.message, "error");
   }
+}
+
+// Without a usable language model no reply can come: say why (what to configure) before recording.
+function llmProblem() {
+  if (llm.value) return "";
+  return llm.querySelector("option[disabled]")?.title || _("没有可用的对话模型");
 }
 
 function showAvatars() {
@@ -50,6 +58,10 @@ async function startTalking() {
   if (busy || recorder.recording || starting) return;
   if (!avatar.value || !voice.value) {
     showMessage(message, _("请先选择数字人模型和克隆声音"), "error");
+    return;
+  }
+  if (llmProblem()) {
+    showMessage(message, llmProblem(), "error");
     return;
   }
   showMessage(message, "");

@@ -78,6 +78,7 @@ form.addEventListener("submit", async (event) => {
     return;
   }
   finishUpload();
+  uploadProgress.set(100, _("上传完成"));
   showMessage(uploadMessage, serverMessage(answer.message), "ok");
   follow(answer);
 });
@@ -108,6 +109,7 @@ async function follow(answer) {
   cancelTask.disabled = false;
   showMessage(trainMessage, "");
   trainProgress.reset(_("排队中"));
+  listAvatars(); // the new avatar, as training
   let taskEnded = true;
   try {
     await followAnswer(answer, (task) => trainProgress.show(task), {
