@@ -14,6 +14,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 MAX_LINE_BYTES = 2000
+# How long a finished command's output may take to drain: a child it left behind can hold the
+# pipe open for longer, and is then read (into the log file) while the job goes on.
+DRAIN_SECONDS = 10.0
 
 
 class CommandFailed(Exception):
@@ -49,6 +52,15 @@ def _split_lines(stream, on_line: Callable[[str], None], log) -> None:
                 on_line(text)
     if buffer.strip():
         on_line(buffer.decode(errors="replace").rstrip())
+
+
+def _read_output(stream, on_line: Callable[[str], None], log) -> None:
+    """The reader thread: it owns the log file, which it may still write after run_command returns."""
+    try:
+        _split_lines(stream, on_line, log)
+    finally:
+        if log is not None:
+            log.close()
 
 
 def kill_group(process: subprocess.Popen, grace: float = 5.0) -> None:
@@ -136,27 +148,28 @@ def run_command(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        reaper = None
-        try:
-            reaper = _start_reaper(process)
-            reader = threading.Thread(target=_split_lines, args=(process.stdout, lines.put, log), daemon=True)
-            reader.start()
-            while process.poll() is None:
-                deliver()
-                if should_cancel():
-                    raise CommandCancelled()
-                time.sleep(poll_seconds)
-        except BaseException:
-            kill_group(process)
-            raise
-        finally:
-            if reaper is not None:
-                reaper.kill()
-                reaper.wait()
-        reader.join(timeout=10)
-        deliver()
-    finally:
+    except BaseException:
         if log is not None:
             log.close()
+        raise
+    reader = threading.Thread(target=_read_output, args=(process.stdout, lines.put, log), daemon=True)
+    reader.start()
+    reaper = None
+    try:
+        reaper = _start_reaper(process)
+        while process.poll() is None:
+            deliver()
+            if should_cancel():
+                raise CommandCancelled()
+            time.sleep(poll_seconds)
+    except BaseException:
+        kill_group(process)
+        raise
+    finally:
+        if reaper is not None:
+            reaper.kill()
+            reaper.wait()
+    reader.join(timeout=DRAIN_SECONDS)
+    deliver()
     if process.returncode != 0:
         raise CommandFailed(process.returncode, list(tail))

@@ -118,3 +118,19 @@ def test_a_command_that_ends_leaves_no_watcher_behind():
     run_command([sys.executable, "-c", "print('done')"])
 
     assert not [child for child in psutil.Process().children(recursive=True) if "group_reaper" in " ".join(child.cmdline())]
+
+
+def test_what_a_left_behind_child_writes_later_still_reaches_the_log(tmp_path, monkeypatch):
+    from avatar_site.lib import processes
+
+    monkeypatch.setattr(processes, "DRAIN_SECONDS", 0.1)
+    log = tmp_path / "stage.log"
+
+    run_command(["sh", "-c", "(sleep 1; echo late) & echo early"], log_path=log, poll_seconds=0.05)
+    returned_with = log.read_bytes()
+    deadline = time.monotonic() + 5
+    while b"late" not in log.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    assert returned_with == b"early\n"  # the job went on while the child held the pipe
+    assert log.read_bytes() == b"early\nlate\n"
