@@ -125,7 +125,7 @@ class EngineReportAdmin(admin.ModelAdmin):
 
 @admin.register(HistoryRecord)
 class HistoryRecordAdmin(ReadOnlyJobRecords, RefusesDeletingInUse):
-    list_display = ["id", "type", "status", "created_at", "duration", "task", "owner"]
+    list_display = ["id", "type", "status", "created_at", "seconds", "task", "owner"]
     list_filter = ["type", "status", "created_at"]
     search_fields = ["task__id", "owner__username"]
     date_hierarchy = "created_at"
@@ -135,6 +135,10 @@ class HistoryRecordAdmin(ReadOnlyJobRecords, RefusesDeletingInUse):
 
     def in_use(self, record):
         return record.task is not None and not record.task.is_finished
+
+    @admin.display(description=gettext_lazy("duration"), ordering="duration")
+    def seconds(self, record):
+        return "-" if record.duration is None else f"{record.duration:.1f} s"
 
     def delete_model(self, request, obj):
         self.delete_queryset(request, HistoryRecord.objects.filter(pk=obj.pk))
