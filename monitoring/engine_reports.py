@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable
+from functools import partial
 
 from django.conf import settings
 from django.utils import timezone, translation
@@ -12,6 +13,7 @@ from django.utils.module_loading import import_string
 
 from avatar_site.lib.errors import ServiceUnavailable
 from monitoring.models import EngineReport
+from monitoring.recovery import when_database_answers
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +51,7 @@ def report_on_worker_spawn(sender, proc_name, **kwargs) -> None:
     """django-q's post_spawn: each worker of a queue reports as it starts (a restart refreshes it)."""
     from django_q.conf import Conf
 
-    try:
-        report_engines(Conf.CLUSTER_NAME)
-    except Exception:  # never keep a worker from starting
-        logger.exception("Could not report this worker's engines")
+    when_database_answers(partial(report_engines, Conf.CLUSTER_NAME), "report this worker's engines")
 
 
 def _latest_by_queue() -> dict[str, EngineReport]:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 import psutil
+from django.db import DatabaseError, connections
 from django.utils.translation import gettext_lazy
 
 from monitoring.models import Task
 
 logger = logging.getLogger(__name__)
+
+MAX_DATABASE_WAIT_SECONDS = 30.0  # between tries, while a starting worker waits for the database
 
 ORPHAN_MESSAGE = gettext_lazy(
     "The worker running this job stopped before it finished (killed or crashed). Run it again."
@@ -96,11 +102,33 @@ def resend_queued_tasks(queue: str) -> list[str]:
     return resent
 
 
+def when_database_answers(action: Callable[[], object], what: str) -> None:
+    """Run a worker's start-up ``action``, waiting for a database that does not answer yet (it
+    starts after the worker, or is restarting; on another host, no unit ordering helps): skipped,
+    its queued tasks would wait and its orphans stay running until the next start. Any other
+    error is logged and the worker starts anyway."""
+    delay = 1.0
+    while True:
+        try:
+            action()
+            return
+        except DatabaseError:
+            logger.warning("Could not %s yet, the database does not answer; trying again in %.0f s",
+                           what, delay, exc_info=True)
+            connections.close_all()
+            time.sleep(delay)
+            delay = min(delay * 2, MAX_DATABASE_WAIT_SECONDS)
+        except Exception:  # never keep a worker from starting
+            logger.exception("Could not %s", what)
+            return
+
+
+def _recover(queue: str) -> None:
+    fail_orphaned_tasks()
+    resend_queued_tasks(queue)
+
+
 def on_worker_spawn(sender, proc_name, **kwargs) -> None:
     from django_q.conf import Conf
 
-    try:
-        fail_orphaned_tasks()
-        resend_queued_tasks(Conf.CLUSTER_NAME)
-    except Exception:  # never keep a worker from starting
-        logger.exception("Could not recover tasks")
+    when_database_answers(partial(_recover, Conf.CLUSTER_NAME), "recover tasks")

@@ -271,3 +271,30 @@ def test_progress_says_when_to_stop_and_a_report_then_raises(no_queue):
     assert progress.should_cancel(force=True) is True
     with pytest.raises(JobCancelled):
         progress(10, "still going")
+
+
+def test_a_starting_worker_waits_for_the_database_to_recover_its_queue(no_queue, monkeypatch):
+    from django.db import OperationalError
+
+    from monitoring import recovery
+
+    task = submit("count_job")
+    answers = iter([OperationalError("could not connect to server"), None, None])
+    real_fail_orphaned = recovery.fail_orphaned_tasks
+
+    def database_down_at_first():
+        answer = next(answers)
+        if answer is not None:
+            raise answer
+        return real_fail_orphaned()
+
+    monkeypatch.setattr(recovery, "fail_orphaned_tasks", database_down_at_first)
+    monkeypatch.setattr(recovery.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(recovery.connections, "close_all", lambda: None)  # the test database stays open
+    sent = []
+    monkeypatch.setattr(jobs, "send", lambda queued: sent.append(queued.pk))
+    monkeypatch.setattr("django_q.conf.Conf.CLUSTER_NAME", "GPU0")
+
+    recovery.on_worker_spawn(sender=None, proc_name="Worker-1")
+
+    assert sent == [task.pk]
