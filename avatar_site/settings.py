@@ -168,8 +168,10 @@ MEDIA_URL = "/media/"
 # Below this much free space on the media folder's disk, new jobs are refused and failing jobs
 # are reported as "disk full" (503) rather than as bad input.
 MEDIA_MIN_FREE_MB = env_int("MEDIA_MIN_FREE_MB", 64, minimum=0)
-# Client-given paths (model_param, ref_video, original_audio_path) must lie under one of these.
-INPUT_ROOTS = [Path(p).resolve() for p in env_list("INPUT_ROOTS", [str(MEDIA_ROOT)])]
+# Client-given paths (model_param, ref_video, original_audio_path) must lie under one of these:
+# folders the operator shares, then the media folder (where a user's own files are; relative
+# paths resolve in the first).
+INPUT_ROOTS = list(dict.fromkeys([*(Path(p).resolve() for p in env_list("INPUT_ROOTS", [])), MEDIA_ROOT]))
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_MB", 500, minimum=1) * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
     "avatar_site.lib.uploads.SizeLimitedUploadHandler",

@@ -56,6 +56,12 @@ def test_an_empty_list_variable_means_its_default(tmp_path):
     assert shown.stdout.strip() == "['localhost', '127.0.0.1', '[::1]'] ['GPU0']"
 
 
+def test_shared_input_roots_come_before_the_media_folder_not_instead_of_it(tmp_path):
+    shown = start(tmp_path, "print(*s.INPUT_ROOTS)", INPUT_ROOTS="/srv/shared", MEDIA_ROOT=str(tmp_path / "media"))
+
+    assert shown.stdout.split() == ["/srv/shared", str(tmp_path / "media")]
+
+
 @pytest.mark.parametrize(("environment", "named"), [
     ({"SECRET_KEY": "change-me-to-a-long-random-string", "DEBUG": "0"}, "SECRET_KEY"),
     ({"GPU_QUEUES": "GPU0,GPU0"}, "GPU_QUEUES"),
