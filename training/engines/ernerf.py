@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from avatar_site.lib.engines import EngineUnavailable
 from training.engines.base import EngineError
 from training.engines.nerf_common import NeRFEngine, Stage
 
@@ -26,6 +27,19 @@ class ERNeRF(NeRFEngine):
     torso_default = True
     # The spec: "ER-NeRF只需要文本": it speaks target_text, never the reference recording.
     text_optional = False
+
+    def check_available(self) -> None:
+        super().check_available()
+        # Its preprocessing never writes au.csv (eye blinks), which training reads: without
+        # OpenFace every training would fail after hours of preprocessing.
+        openface = settings.OPENFACE_FEATURE_EXTRACTION
+        if not openface:
+            raise EngineUnavailable(_("ER-NeRF needs OpenFace for its eye-blink values: build OpenFace and set "
+                                      "OPENFACE_FEATURE_EXTRACTION to its FeatureExtraction binary (README, "
+                                      "'GPU engines')."))
+        if not ((Path(settings.ERNERF_HOME) / openface).is_file() or shutil.which(openface)):
+            raise EngineUnavailable(_("ER-NeRF: OPENFACE_FEATURE_EXTRACTION=%(value)s is not a program (a relative "
+                                      "path is taken from ERNERF_HOME).") % {"value": openface})
 
     def preprocess_args(self, video: str, asr: str) -> list[str]:
         # Named explicitly: some upstream revisions default --asr to wav2vec, whose script

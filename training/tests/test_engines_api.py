@@ -212,6 +212,7 @@ def test_ernerf_needs_target_text(api, user, media_root, real_engines, settings,
     home = tmp_path / "ER-NeRF"
     shutil.copytree(STANDINS / "ernerf", home)
     settings.ERNERF_HOME = str(home)
+    settings.OPENFACE_FEATURE_EXTRACTION = str(STANDINS / "openface" / "FeatureExtraction")
     settings.VOICE_ENGINES = {"builtin": "tests.doubles.ToneVoice"}
     clone_voice(api, media_root, "speaker_1")
     avatar = Avatar.objects.create(id="user_nerf", engine="ER-NeRF", status=Avatar.Status.READY, source_video="x",

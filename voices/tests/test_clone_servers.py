@@ -223,7 +223,7 @@ def test_generate_mode_speaks_through_gpt_sovits(api, user, gpt_sovits, media_ro
     response = api.post("/audio_clone", {"audio_id": "remote", "gen_audio_id": "g1", "generate_text": "你好"})
 
     assert response.status_code == 200, response.json()
-    assert response.json()["cloned_audio_path"].startswith("/media/voices/generated/g1_")
+    assert response.json()["cloned_audio_path"].endswith("_g1.wav")
     assert gpt_sovits.requests[0]["ref_audio_path"].endswith("voices/speakers/remote/best_segment.wav")
 
 
