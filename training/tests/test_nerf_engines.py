@@ -561,10 +561,13 @@ def test_a_workspace_trained_outside_the_platform_is_registered_and_renders(sync
 
     with pytest.raises(CommandError, match="no data/someone_else"):
         call_command("register_avatar", "SyncTalk", str(outside), "--data-id", "someone_else", "--asr", "ave",
+                     "--owner", "alice", "--gpu", "GPU1")
+    with pytest.raises(CommandError, match="Name the GPU queue this host serves: --gpu GPU0 or GPU1"):
+        call_command("register_avatar", "SyncTalk", str(outside), "--data-id", "alice", "--asr", "ave",
                      "--owner", "alice")
     with pytest.raises(CommandError, match="named like the platform's own avatars"):
         call_command("register_avatar", "SyncTalk", str(outside), "--data-id", "user_20261204", "--asr", "ave",
-                     "--owner", "alice")
+                     "--owner", "alice", "--gpu", "GPU1")
     call_command("register_avatar", "SyncTalk", str(outside), "--data-id", "alice", "--asr", "ave",
                  "--owner", "alice", "--gpu", "GPU1")
 

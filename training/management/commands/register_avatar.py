@@ -24,14 +24,18 @@ class Command(BaseCommand):
         parser.add_argument("--asr", required=True, help="the audio features it was trained with (ave, deepspeech…)")
         parser.add_argument("--torso", action="store_true", help="a torso workspace (render without --portrait)")
         parser.add_argument("--owner", required=True, help="user name of the avatar's owner")
-        parser.add_argument("--gpu", default=None, help="the GPU queue of this host (default: the first)")
+        parser.add_argument("--gpu", default=None,
+                            help="the GPU queue this host serves (needed where GPU_QUEUES lists several)")
 
     def handle(self, *args, engine, workspace, data_id, asr, torso, owner, gpu, **options):
         try:
             user = get_user_model().objects.get(username=owner)
         except get_user_model().DoesNotExist:
             raise CommandError(f"No user {owner!r}.") from None
-        gpu = gpu or settings.GPU_QUEUES[0]
+        if gpu is None:
+            if len(settings.GPU_QUEUES) > 1:  # this command cannot tell which of them this host serves
+                raise CommandError(f"Name the GPU queue this host serves: --gpu {' or '.join(settings.GPU_QUEUES)}.")
+            gpu = settings.GPU_QUEUES[0]
         if gpu not in settings.GPU_QUEUES:
             raise CommandError(f"No GPU queue {gpu!r}; this site has {', '.join(settings.GPU_QUEUES)}.")
         try:
