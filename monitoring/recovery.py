@@ -11,6 +11,7 @@ from functools import partial
 
 import psutil
 from django.db import DatabaseError, connections
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from monitoring.models import Task
@@ -99,6 +100,45 @@ def resend_queued_tasks(queue: str) -> list[str]:
         resent.append(task.pk)
     if resent:
         logger.info("Sent queued tasks to %s again: %s", queue, ", ".join(resent))
+    return resent
+
+
+def send_sweep(queue: str) -> None:
+    """After each job, put a sweep at the end of the job's queue (``resend_lost_tasks``).
+
+    A broker that loses its messages while the workers run (Redis restarted without persistence)
+    would otherwise leave their tasks queued until a worker starts again.
+    """
+    from django_q.conf import Conf
+    from django_q.tasks import async_task
+
+    if Conf.SYNC:  # the inline queue of the tests: every job has run already, nothing can be lost
+        return
+    try:
+        async_task("monitoring.recovery.resend_lost_tasks", queue, timezone.now().isoformat(),
+                   cluster=queue, task_name=f"sweep-{queue}")
+    except Exception:
+        logger.exception("Could not send a sweep to %s", queue)
+
+
+def resend_lost_tasks(queue: str, swept_at: str) -> list[str]:
+    """Send again the tasks of ``queue`` created before this sweep that are still queued.
+
+    The sweep runs when the queue's worker takes it; a queue's messages are taken first in,
+    first out, so the messages of those tasks, ahead of the sweep, are gone: lost by the broker
+    (with several workers one may also still be on its way to a worker; a second message for a
+    task is harmless: exactly one worker claims it).
+    """
+    from monitoring.jobs import send
+
+    resent = []
+    lost = Task.objects.filter(status=Task.Status.QUEUED, queue=queue,
+                               created_at__lt=datetime.fromisoformat(swept_at)).order_by("created_at")
+    for task in lost:
+        send(task)
+        resent.append(task.pk)
+    if resent:
+        logger.warning("The broker had lost tasks of %s; sent them again: %s", queue, ", ".join(resent))
     return resent
 
 

@@ -32,6 +32,7 @@ from avatar_site.lib.media import MediaError
 from avatar_site.lib.storage import disk_full_message, media_disk_full, media_free_bytes
 from monitoring.engine_reports import report_engines
 from monitoring.models import Task
+from monitoring.recovery import send_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +169,7 @@ def run_task(task_id: str) -> None:
         return
     with translation.override(task.own_language):
         _run_claimed(task)
+    send_sweep(task.queue)
 
 
 def _deleted_kind(exc: ObjectDoesNotExist) -> str:

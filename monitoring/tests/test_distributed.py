@@ -178,3 +178,17 @@ def test_queued_jobs_survive_a_redis_restart(site):
 
     tasks = site.wait(waiting, "succeeded", timeout=60)
     assert [task["task_status"] for task in tasks.values()] == ["succeeded", "succeeded"], tasks
+
+
+def test_jobs_a_broker_loses_while_its_worker_runs_are_sent_again_after_the_running_job(site):
+    import redis
+
+    site.start_worker("GPU0")
+    running = site.submit("GPU0", steps=30)
+    site.wait([running], "running", timeout=60)
+    waiting = [site.submit("GPU0", steps=1) for _ in range(3)]
+    redis.Redis.from_url(REDIS_URL).flushall()  # a restart without persistence, the worker still up
+
+    tasks = site.wait([running, *waiting], "succeeded", timeout=90)
+
+    assert [task["task_status"] for task in tasks.values()] == ["succeeded"] * 4, tasks

@@ -298,3 +298,20 @@ def test_a_starting_worker_waits_for_the_database_to_recover_its_queue(no_queue,
     recovery.on_worker_spawn(sender=None, proc_name="Worker-1")
 
     assert sent == [task.pk]
+
+
+def test_a_sweep_sends_again_only_the_tasks_queued_before_it(no_queue, monkeypatch):
+    from django.utils import timezone
+
+    from monitoring.recovery import resend_lost_tasks
+
+    lost, other_queue = submit("count_job"), jobs.submit(HistoryType.VIDEO_GENERATION, "tests.jobs.count_job", {},
+                                                         queue="GPU1")
+    swept_at = timezone.now().isoformat()
+    newer = submit("count_job")
+    sent = []
+    monkeypatch.setattr(jobs, "send", lambda task: sent.append(task.pk))
+
+    assert resend_lost_tasks("GPU0", swept_at) == [lost.pk]
+    assert sent == [lost.pk]
+    assert newer.pk not in sent and other_queue.pk not in sent
