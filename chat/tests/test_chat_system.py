@@ -86,6 +86,24 @@ def test_it_refuses_a_silent_recording(api, avatar_id, tmp_path):
     assert HistoryRecord.objects.get(type="chat_system").status == "failed"
 
 
+def test_a_turn_that_could_not_be_queued_leaves_no_recording_or_new_conversation(api, avatar_id, tmp_path,
+                                                                                  monkeypatch):
+    from avatar_site.lib.errors import ServiceUnavailable
+    from chat.models import Conversation
+
+    def database_gone(*args, **kwargs):
+        raise ServiceUnavailable("The database went away.")
+
+    monkeypatch.setattr(jobs, "submit", database_gone)
+
+    response = ask(api, avatar_id, tone_wav(tmp_path / "q.wav"))
+
+    assert response.status_code == 503
+    assert not Recording.objects.exists()
+    assert not Conversation.objects.exists()
+    assert not list((tmp_path / "media" / "chat" / "recordings").glob("*.wav"))
+
+
 def test_it_refuses_an_unknown_llm(api, avatar_id, tmp_path):
     response = ask(api, avatar_id, tone_wav(tmp_path / "q.wav"), api_choice="gpt-99")
 

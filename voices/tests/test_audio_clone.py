@@ -211,15 +211,15 @@ def test_speaking_with_a_voice_that_is_not_ready_is_refused_before_queueing(api,
 
 
 def test_a_clone_refused_for_an_id_taken_meanwhile_leaves_no_upload(api, media_root, user, tmp_path, monkeypatch):
-    from voices import views
+    from voices import submission
 
     def and_meanwhile(*args, **kwargs):
         found = media_input(*args, **kwargs)
         Speaker.objects.create(id="raced", name="raced", engine="builtin", owner=user)  # another request
         return found
 
-    media_input = views.media_input
-    monkeypatch.setattr(views, "media_input", and_meanwhile)
+    media_input = submission.media_input
+    monkeypatch.setattr(submission, "media_input", and_meanwhile)
 
     with open(tone_wav(tmp_path / "upload.wav"), "rb") as handle:
         response = api.post("/audio_clone", {"original_audio_path": handle, "audio_id": "raced"})

@@ -1,0 +1,73 @@
+"""Starting the jobs of an /audio_clone request: cloning a voice (the speaker's row, then its
+queued extraction) or speaking text in a cloned one."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from avatar_site.lib.engines import load_engine
+from avatar_site.lib.errors import Conflict
+from avatar_site.lib.media_access import may_use_input
+from avatar_site.lib.uploads import as_given, discard_upload, is_upload, media_input
+from monitoring import jobs
+from monitoring.models import HistoryType, Task
+from voices import tasks
+from voices.models import Speaker
+
+
+def _taken(audio_id: str) -> Conflict:
+    return Conflict(_("audio_id: speaker %(audio_id)r already exists.") % {"audio_id": audio_id})
+
+
+def submit_clone(data: dict, user) -> tuple[Task, Speaker]:
+    """Check the engine and the reference, reserve the audio_id as a new speaker and queue the
+    extraction; a refusal on the way leaves neither the speaker nor an uploaded reference."""
+    engine = data.get("engine") or settings.VOICE_ENGINE
+    load_engine(settings.VOICE_ENGINES, engine, _("voice"))
+    if Speaker.objects.filter(pk=data["audio_id"]).exists():
+        raise _taken(data["audio_id"])
+    source, _info = media_input(data["original_audio_path"], "original_audio_path", need_audio=True,
+                                may_use=partial(may_use_input, user))
+    try:
+        with transaction.atomic():  # a savepoint, so that a taken id leaves a usable connection
+            speaker = Speaker.objects.create(
+                id=data["audio_id"], name=data.get("name") or data["audio_id"], engine=engine,
+                owner=user, profile={"prompt_text": data.get("prompt_text", "")},
+            )
+    except IntegrityError:
+        discard_upload(source, data["original_audio_path"])
+        raise _taken(data["audio_id"]) from None
+    try:
+        task = jobs.submit(
+            HistoryType.AUDIO_CLONE,
+            tasks.extract_voice,
+            {"mode": "clone", "audio_id": speaker.id, "engine": engine, "source_path": str(source),
+             "source_uploaded": is_upload(data["original_audio_path"]),
+             "original_audio_path": as_given(data["original_audio_path"]),
+             "prompt_text": data.get("prompt_text", "")},
+            owner=user,
+        )
+    except jobs.TaskNotQueued:
+        raise  # its task failed like any job, and released the speaker
+    except Exception:
+        speaker.delete()  # no task was made for it: free the audio_id
+        discard_upload(source, data["original_audio_path"])
+        raise
+    return task, speaker
+
+
+def submit_speech(data: dict, user) -> tuple[Task, Speaker]:
+    """Queue speaking ``generate_text`` in one of the user's ready voices."""
+    speaker = Speaker.objects.visible_to(user).get_ready(data["audio_id"], "audio_id")
+    task = jobs.submit(
+        HistoryType.AUDIO_CLONE,
+        tasks.generate_audio,
+        {"mode": "generate", "audio_id": speaker.id, "gen_audio_id": data["gen_audio_id"],
+         "generate_text": data["generate_text"], "engine": speaker.engine},
+        owner=user,
+    )
+    return task, speaker
