@@ -18,8 +18,15 @@ from avatar_site.lib.serving import ranged_file_response
 
 
 class HasSignedLink(BasePermission):
+    """A valid ``sig`` lets the request in; the view then asks whether its signer may read the file."""
+
     def has_permission(self, request, view) -> bool:
-        return links.has_valid_signature(request)
+        return links.signer_id(request) is not None
+
+
+def _signer_may_read(request, relative: PurePosixPath) -> bool:
+    signer = links.signer_of(request)
+    return signer is not None and may_read(signer, relative)
 
 
 class MediaFileView(APIView):
@@ -39,7 +46,8 @@ class MediaFileView(APIView):
         target = confine(path, [root], field="path")
         relative = PurePosixPath(target.relative_to(settings.MEDIA_ROOT.resolve()).as_posix())
         hidden = any(part.startswith(".") for part in relative.parts)  # partial outputs, scratch files
-        allowed = links.has_valid_signature(request) or may_read(request.user, relative)
+        allowed = ((request.user.is_authenticated and may_read(request.user, relative))
+                   or _signer_may_read(request, relative))
         if hidden or not target.is_file() or not allowed:
             raise NotFound(_("No such file."))
         return ranged_file_response(request.headers.get("Range"), target, request.headers.get("If-Range"))

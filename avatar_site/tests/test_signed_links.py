@@ -69,10 +69,36 @@ def test_an_expired_link_is_refused(anonymous_api, media_root, user, settings, m
     monkeypatch.setattr(signing.time, "time", lambda: 1_000_000.0)
     from avatar_site.lib.links import signed
 
-    link = signed("/video/mine.mp4")
+    link = signed("/video/mine.mp4", user)
     monkeypatch.setattr(signing.time, "time", lambda: 1_000_061.0)
 
     assert anonymous_api.get(link).status_code == 401
+
+
+def test_a_link_signed_for_a_file_the_signer_may_not_read_opens_nothing(token_api, anonymous_api, media_root,
+                                                                        user, other_user):
+    """Values a client planted in its own data (an imported avatar's params…) get signed too, but a
+    signature only lends the signer's own rights."""
+    from avatar_site.lib.links import signed
+
+    finished_video(media_root, other_user, "theirs.mp4")
+    (media_root / "uploads").mkdir()
+    (media_root / "uploads" / "secret.wav").write_bytes(b"RIFF")
+
+    for path in ("/video/theirs.mp4", "/media/uploads/secret.wav"):
+        assert anonymous_api.get(signed(path, user)).status_code == 404
+    assert anonymous_api.get(signed("/video/theirs.mp4", other_user)).status_code == 200
+
+
+def test_a_deactivated_users_links_stop_working(anonymous_api, media_root, user):
+    from avatar_site.lib.links import signed
+
+    finished_video(media_root, user, "mine.mp4")
+    link = signed("/video/mine.mp4", user)
+    user.is_active = False
+    user.save()
+
+    assert anonymous_api.get(link).status_code == 404
 
 
 def test_session_clients_get_the_plain_links_of_the_spec(api, media_root, user):
