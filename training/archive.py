@@ -58,9 +58,13 @@ def import_avatar(uploaded, engine: str, owner, queue: str | None = None) -> Ava
         members = [member for member in archive.infolist() if not member.is_dir()]
         prefix = _checked_prefix(members)
         manifest = _checked_manifest(archive, prefix, engine)
+        try:  # what training would have accepted: the API shows them, and nothing else may hide there
+            params = talking_head.validate_params(manifest.get("params") or {})
+        except ValueError as exc:
+            raise ApiError(_("model_param: manifest.json: params: %(reason)s") % {"reason": exc}) from None
         avatar = Avatar.create_with_unique_id(
             engine=engine, source_video="(imported archive)", epochs=manifest.get("epochs") or 1,
-            params=manifest.get("params") or {}, metrics={"imported": True, "archive_sha256": digest},
+            params=params, metrics={"imported": True, "archive_sha256": digest},
             owner=owner,
         )
         try:

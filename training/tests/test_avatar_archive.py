@@ -153,6 +153,23 @@ def test_it_refuses_an_oversized_manifest_without_reading_it(api, monkeypatch):
     assert not Avatar.objects.exists()
 
 
+def test_it_refuses_params_training_would_not_have_accepted(api, archive, tmp_path):
+    rewritten = tmp_path / "planted.zip"
+    with zipfile.ZipFile(archive) as original, zipfile.ZipFile(rewritten, "w") as planted:
+        for member in original.infolist():
+            data = original.read(member)
+            if member.filename.endswith("manifest.json"):
+                data = json.dumps({**json.loads(data), "params": {"video_path": "/media/uploads/x.wav"}}).encode()
+            planted.writestr(member, data)
+
+    with open(rewritten, "rb") as handle:
+        response = generate(api, handle)
+
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("model_param: manifest.json: params: unknown key(s) video_path")
+    assert not Avatar.objects.exists()
+
+
 def test_it_refuses_an_upload_that_is_not_a_zip(api):
     upload = io.BytesIO(b"not a zip at all")
     upload.name = "avatar.zip"
