@@ -11,8 +11,8 @@ class SilentProgress:
     def log(self, line):
         pass
 
-    def should_cancel(self):
+    def should_cancel(self, force=False):
         return False
 
-    def check_cancelled(self):
+    def check_cancelled(self, force=False):
         pass

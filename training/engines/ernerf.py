@@ -28,10 +28,9 @@ class ERNeRF(NeRFEngine):
     # The spec: "ER-NeRF只需要文本": it speaks target_text, never the reference recording.
     text_optional = False
 
-    def check_available(self) -> None:
-        super().check_available()
+    def check_trainable(self) -> None:
         # Its preprocessing never writes au.csv (eye blinks), which training reads: without
-        # OpenFace every training would fail after hours of preprocessing.
+        # OpenFace every training would fail after hours of preprocessing. Rendering needs none.
         openface = settings.OPENFACE_FEATURE_EXTRACTION
         if not openface:
             raise EngineUnavailable(_("ER-NeRF needs OpenFace for its eye-blink values: build OpenFace and set "

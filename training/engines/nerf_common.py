@@ -267,8 +267,12 @@ class NeRFEngine(TalkingHeadEngine):
 
     # ----- training ------------------------------------------------------------------
 
+    def check_trainable(self) -> None:
+        """What training needs beyond rendering (EngineUnavailable), checked before any stage runs."""
+
     def train(self, job: TrainingJob, progress) -> dict:
         self.check_available()
+        self.check_trainable()
         asr = job.params.get("asr_model") or getattr(settings, self.asr_setting)
         torso = job.params.get("torso", self.torso_default)
         data_id = job.avatar_id

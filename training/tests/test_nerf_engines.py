@@ -231,12 +231,16 @@ def test_it_trains_ernerf_with_torso_openface_and_deepspeech_fix(ernerf_home, op
     assert not list((tmp_path / "avatar").rglob("ngp.pth"))
 
 
-def test_it_refuses_to_train_ernerf_without_openface_before_any_preprocessing(ernerf_home, tmp_path):
+def test_it_refuses_to_train_ernerf_without_openface_before_any_preprocessing(ernerf_home, settings, tmp_path):
     """Its preprocessing never writes au.csv (eye blinks), which training reads."""
     with pytest.raises(EngineUnavailable, match="OPENFACE_FEATURE_EXTRACTION"):
         ERNeRF().train(training_job(tmp_path), FakeProgress())
+    settings.OPENFACE_FEATURE_EXTRACTION = "build/bin/FeatureExtraction"  # relative: in the checkout
+    with pytest.raises(EngineUnavailable, match="is not a program"):
+        ERNeRF().train(training_job(tmp_path), FakeProgress())
 
     assert calls(ernerf_home) == []
+    ERNeRF().check_available()  # rendering a trained avatar needs no OpenFace
 
 
 def test_it_refuses_to_train_ernerf_when_openface_writes_no_action_units(ernerf_home, openface, tmp_path):
@@ -246,18 +250,6 @@ def test_it_refuses_to_train_ernerf_when_openface_writes_no_action_units(ernerf_
         ERNeRF().train(training_job(tmp_path), FakeProgress())
 
     assert "main.py" not in [c["script"] for c in calls(ernerf_home)]
-
-
-def test_ernerf_is_unavailable_until_openface_is_configured(ernerf_home, settings, tmp_path):
-    with pytest.raises(EngineUnavailable, match="OPENFACE_FEATURE_EXTRACTION"):
-        ERNeRF().check_available()
-    settings.OPENFACE_FEATURE_EXTRACTION = "build/bin/FeatureExtraction"  # relative: in the checkout
-    with pytest.raises(EngineUnavailable, match="is not a program"):
-        ERNeRF().check_available()
-    (ernerf_home / "build/bin").mkdir(parents=True)
-    (ernerf_home / "build/bin/FeatureExtraction").write_text("#!/bin/sh\n")
-
-    ERNeRF().check_available()
 
 
 def test_it_renders_ernerf_and_muxes_the_speech_in(ernerf_home, openface, tmp_path):
