@@ -40,6 +40,7 @@ def chat_turn(
     timings["asr"] = round(time.monotonic() - started, 3)
     if not question:
         raise ChatError(_("No words were recognised in the recording."))
+    progress.log(_("Heard: %(question)s") % {"question": question})  # kept in the log if a later step fails
 
     progress(15, _("Asking the language model"))
     messages = [{"role": "system", "content": settings.CHAT_SYSTEM_PROMPT}]

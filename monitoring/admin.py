@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -135,6 +137,17 @@ class HistoryRecordAdmin(ReadOnlyJobRecords, RefusesDeletingInUse):
 
     def in_use(self, record):
         return record.task is not None and not record.task.is_finished
+
+    def get_deleted_objects(self, objs, request):
+        """Name, on the confirmation page, the finished tasks and output files that go with the rows."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for record in objs:
+            task = record.task
+            if task is not None and task.is_finished:
+                files = ", ".join(Path(name).name for name in task.result.get("files", [])) or "-"
+                deleted.append(_("Task %(task)s and its output files: %(files)s") % {"task": task.pk, "files": files})
+                counts[Task._meta.verbose_name_plural] = counts.get(Task._meta.verbose_name_plural, 0) + 1
+        return deleted, counts, perms_needed, protected
 
     @admin.display(description=gettext_lazy("duration"), ordering="duration")
     def seconds(self, record):

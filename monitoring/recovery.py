@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import partial
 
 import psutil
-from django.db import DatabaseError, connections
+from django.db import InterfaceError, OperationalError, connections
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -152,7 +152,7 @@ def when_database_answers(action: Callable[[], object], what: str) -> None:
         try:
             action()
             return
-        except DatabaseError:
+        except (OperationalError, InterfaceError):  # not answering (other database errors are bugs)
             logger.warning("Could not %s yet, the database does not answer; trying again in %.0f s",
                            what, delay, exc_info=True)
             connections.close_all()

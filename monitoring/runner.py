@@ -143,8 +143,11 @@ class Progress:
         if self._pending_lines:
             task.append_log(self._pending_lines)
             self._pending_lines = []
-        Task.objects.filter(pk=task.pk).update(progress=task.progress, message=task.message, log_tail=task.log_tail)
-        task.cancel_requested = Task.objects.filter(pk=task.pk, cancel_requested=True).exists()
+        running = Task.objects.filter(pk=task.pk, status=Task.Status.RUNNING).update(
+            progress=task.progress, message=task.message, log_tail=task.log_tail)
+        # A task that ended meanwhile (staff marked its host lost, recovery judged its worker
+        # dead) keeps how it ended, and its job stops as if cancelled.
+        task.cancel_requested = not running or Task.objects.filter(pk=task.pk, cancel_requested=True).exists()
 
     def _stop_if_asked(self) -> None:
         if self._root().task.cancel_requested:

@@ -152,7 +152,13 @@ def run_command(
         if log is not None:
             log.close()
         raise
-    reader = threading.Thread(target=_read_output, args=(process.stdout, lines.put, log), daemon=True)
+    returned = threading.Event()  # after that, a left-behind child's lines go to the log file only
+
+    def keep(line: str) -> None:
+        if not returned.is_set():
+            lines.put(line)
+
+    reader = threading.Thread(target=_read_output, args=(process.stdout, keep, log), daemon=True)
     reader.start()
     reaper = None
     try:
@@ -170,6 +176,7 @@ def run_command(
             reaper.kill()
             reaper.wait()
     reader.join(timeout=DRAIN_SECONDS)
+    returned.set()
     deliver()
     if process.returncode != 0:
         raise CommandFailed(process.returncode, list(tail))

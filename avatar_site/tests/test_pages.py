@@ -780,7 +780,8 @@ def test_it_shows_the_log_of_a_failed_turn(page, api, media_root, monkeypatch):
     page.wait_for_selector("#chat-message.error")
 
     assert page.inner_text("#chat-message") == "The engine ran out of GPU memory."
-    assert page.inner_text("#chat-progress pre.log") == "loading the model\nCUDA out of memory"
+    # What the user said stays readable although no turn came of it.
+    assert page.inner_text("#chat-progress pre.log") == "听到：hello there\nloading the model\nCUDA out of memory"
     assert page.locator("#turns .turn").count() == 0
 
 

@@ -134,3 +134,17 @@ def test_what_a_left_behind_child_writes_later_still_reaches_the_log(tmp_path, m
 
     assert returned_with == b"early\n"  # the job went on while the child held the pipe
     assert log.read_bytes() == b"early\nlate\n"
+
+
+def test_a_left_behind_childs_lines_are_not_kept_in_memory_after_the_command_returned(tmp_path, monkeypatch):
+    from avatar_site.lib import processes
+
+    monkeypatch.setattr(processes, "DRAIN_SECONDS", 0.1)
+    seen = []
+
+    run_command(["sh", "-c", "(sleep 0.3; for i in 1 2 3; do echo late$i; done) & echo early"], on_line=seen.append,
+                log_path=tmp_path / "stage.log", poll_seconds=0.05)
+    time.sleep(1)
+
+    assert seen == ["early"]
+    assert (tmp_path / "stage.log").read_text() == "early\nlate1\nlate2\nlate3\n"

@@ -113,6 +113,17 @@ def test_deleting_history_rows_takes_their_finished_tasks_along(staff_client, fi
     assert not output.exists()
 
 
+def test_the_confirmation_names_the_tasks_and_files_that_go_with_history_rows(staff_client, finished_task):
+    task, output = finished_task
+    record = HistoryRecord.objects.get(task=task)
+
+    page = staff_client.post("/admin/monitoring/historyrecord/", {"action": "delete_selected",
+                                                                   "_selected_action": [record.pk]})
+
+    assert f"Task {task.pk} and its output files: out.mp4" in page.content.decode()
+    assert output.exists()
+
+
 def test_retry_queues_a_failed_task_again(staff_client, finished_task, monkeypatch):
     monkeypatch.setattr(jobs, "enqueue", lambda task: None)
     task, _ = finished_task

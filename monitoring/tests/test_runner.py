@@ -315,3 +315,20 @@ def test_a_sweep_sends_again_only_the_tasks_queued_before_it(no_queue, monkeypat
     assert resend_lost_tasks("GPU0", swept_at) == [lost.pk]
     assert sent == [lost.pk]
     assert newer.pk not in sent and other_queue.pk not in sent
+
+
+def test_a_job_whose_task_was_failed_meanwhile_stops_and_leaves_the_row_as_it_ended(no_queue):
+    from monitoring.recovery import fail_lost_task
+    from monitoring.runner import JobCancelled, Progress
+
+    task = submit("count_job")
+    task.claim(pid=4242, host="a-host-thought-lost")
+    progress = Progress(task)
+    fail_lost_task(Task.objects.get(pk=task.pk))
+
+    with pytest.raises(JobCancelled):
+        progress(50, "still going")
+
+    task.refresh_from_db()
+    assert task.status == Task.Status.FAILED
+    assert task.message.startswith("Marked failed by staff")
