@@ -14,9 +14,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 MAX_LINE_BYTES = 2000
+# The platform's own secrets: an engine's checkout and everything it installs run as the worker,
+# but need none of them (the database, the broker, the session signing key, paid API keys).
+PLATFORM_SECRETS = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ZHIPUAI_API_KEY", "LLM_OPENAI_API_KEY",
+                    "DJANGO_SUPERUSER_PASSWORD")
 # How long a finished command's output may take to drain: a child it left behind can hold the
 # pipe open for longer, and is then read (into the log file) while the job goes on.
 DRAIN_SECONDS = 10.0
+
+
+def engine_environment(**overrides: str) -> dict[str, str]:
+    """The worker's environment for an external engine's commands, without PLATFORM_SECRETS."""
+    environment = {name: value for name, value in os.environ.items() if name not in PLATFORM_SECRETS}
+    return {**environment, **overrides}
 
 
 class CommandFailed(Exception):

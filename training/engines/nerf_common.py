@@ -43,7 +43,7 @@ from django.utils.translation import gettext_lazy
 from avatar_site.lib.engines import EngineUnavailable
 from avatar_site.lib.gpus import cuda_device_index, missing_cuda_devices
 from avatar_site.lib.media import MediaError, mux_browser_mp4, probe, run_ffmpeg, to_wav
-from avatar_site.lib.processes import CommandCancelled, CommandFailed, run_command
+from avatar_site.lib.processes import CommandCancelled, CommandFailed, engine_environment, run_command
 from monitoring.runner import JobCancelled
 from training.engines.base import EngineError, RenderJob, TalkingHeadEngine, TrainingJob
 
@@ -484,8 +484,8 @@ class _StageRunner:
             raise EngineError(_("%(engine)s: this host has no GPU %(devices)s for %(gpu)s; "
                                 "set GPU_DEVICES on it (e.g. GPU_DEVICES=%(gpu)s=0) to the GPU that serves %(gpu)s.") % {
                 "engine": engine.name, "devices": ", ".join(missing), "gpu": gpu})
-        self.env = {"CUDA_DEVICE_ORDER": "PCI_BUS_ID", **os.environ,
-                    "CUDA_VISIBLE_DEVICES": devices, "PYTHONUNBUFFERED": "1"}
+        self.env = {"CUDA_DEVICE_ORDER": "PCI_BUS_ID",
+                    **engine_environment(CUDA_VISIBLE_DEVICES=devices, PYTHONUNBUFFERED="1")}
         # Upstream's process.py starts its helper scripts as os.system("python …"): that must be the
         # engine's interpreter (its conda env), not whatever python the worker's PATH holds.
         interpreter = shutil.which(engine.python) or engine.python

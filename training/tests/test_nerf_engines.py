@@ -205,7 +205,9 @@ def test_it_renders_synctalk_by_name_not_the_newer_depth_video(synctalk_home, tm
     assert result.duration == pytest.approx(3.0, abs=0.2)
 
 
-def test_it_trains_ernerf_with_torso_openface_and_deepspeech_fix(ernerf_home, openface, tmp_path):
+def test_it_trains_ernerf_with_torso_openface_and_deepspeech_fix(ernerf_home, openface, tmp_path, monkeypatch):
+    for name in ("SECRET_KEY", "DATABASE_URL", "ZHIPUAI_API_KEY"):
+        monkeypatch.setenv(name, "the platform's own")
     job = training_job(tmp_path)
 
     manifest = ERNeRF().train(job, FakeProgress())
@@ -222,6 +224,7 @@ def test_it_trains_ernerf_with_torso_openface_and_deepspeech_fix(ernerf_home, op
                      "--head_ckpt", latest(workspace), "--iters", "180"]),
     ]
     assert {c["cuda"] for c in calls(ernerf_home)} == {"1"}
+    assert all(c["secrets"] == [] for c in calls(ernerf_home))  # the platform's keys stay with the platform
     data = ernerf_home / "data/user_1"
     assert np.array_equal(np.load(data / "aud_ds.npy"), np.load(data / "aud.npy"))
     assert (data / "au.csv").read_text().startswith("frame, face_id")

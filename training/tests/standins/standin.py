@@ -41,7 +41,8 @@ ROOT = Path(__file__).resolve().parent
 def start(script: str, argv: list[str]) -> bool:
     """Record the call and act out the requested failure; False: skip the outputs (soft failure)."""
     call = {"script": script, "argv": argv, "cuda": os.environ.get("CUDA_VISIBLE_DEVICES"),
-            "device_order": os.environ.get("CUDA_DEVICE_ORDER"), "cwd": os.getcwd()}
+            "device_order": os.environ.get("CUDA_DEVICE_ORDER"), "cwd": os.getcwd(),
+            "secrets": sorted(name for name in ("SECRET_KEY", "DATABASE_URL", "ZHIPUAI_API_KEY") if name in os.environ)}
     if os.environ.get("STANDIN_CUDA"):
         call.update(work_on_gpu())
     with open(ROOT / "calls.jsonl", "a") as calls:
