@@ -101,9 +101,12 @@ class Avatar(models.Model):
         engine_class = settings.TALKING_HEAD_ENGINES.get(self.engine)
         # A registered workspace's data/<id> is the operator's (training/registration.py), not ours.
         if engine_class and not self.metrics.get("registered_from"):  # the class only: it need not run here
-            outside = import_string(engine_class)().training_data(self.id)
+            engine = import_string(engine_class)()
+            outside = engine.training_data(self.id)
             if outside is not None:
                 remove_tree(outside)
+            elif engine.keeps_training_data and self.gpu:  # on the GPU host that trained it, not here
+                _remove_training_data_on(self.gpu, self.engine, self.id)
 
     def make_ready(self, manifest: dict) -> None:
         """An avatar whose files were put in place rather than trained (imported, registered)."""
@@ -126,6 +129,16 @@ class Avatar(models.Model):
         if self.source_uploaded:  # a failed training keeps it (for a retry); a deleted avatar does not
             delete_upload(self.source_video)
         return super().delete(*args, **kwargs)
+
+
+def _remove_training_data_on(queue: str, engine: str, avatar_id: str) -> None:
+    from django_q.tasks import async_task
+
+    try:
+        async_task("training.tasks.remove_training_data", engine, avatar_id, cluster=queue,
+                   task_name=f"remove-data-{avatar_id}")
+    except Exception:  # the avatar still goes; README says where its data stays then
+        logger.exception("Could not ask %s to delete the training data of avatar %s", queue, avatar_id)
 
 
 def may_read_avatar_file(user, relative: PurePosixPath) -> bool:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Q
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from avatar_site.lib.storage import remove_tree
 from training.engines.base import EngineError
 from training.models import Avatar
 from training.trainer import train_avatar
@@ -30,3 +33,14 @@ def train(task, progress) -> dict:
         "metrics": avatar.metrics,
         "frames": manifest.get("frames"),
     }
+
+
+def remove_training_data(engine: str, avatar_id: str) -> None:
+    """Run by the worker of the GPU queue that trained a deleted avatar (sent by Avatar.delete_files
+    from a host without the checkout): its ``<home>/data/<id>``, unless the id belongs to a new
+    avatar again by now (ids freed by a deletion are given to new rows)."""
+    if Avatar.objects.filter(pk=avatar_id).exclude(status__in=Avatar.UNTRAINED).exists():
+        return
+    folder = import_string(settings.TALKING_HEAD_ENGINES[engine])().training_data(avatar_id)
+    if folder is not None:
+        remove_tree(folder)

@@ -59,8 +59,13 @@ class TalkingHeadEngine(ABC):
     def check_available(self) -> None:
         """Raise avatar_site.lib.engines.EngineUnavailable when the engine cannot run here."""
 
+    #: Whether the engine keeps a folder per avatar outside the media folder (``training_data``),
+    #: on the host that trained it.
+    keeps_training_data = False
+
     def training_data(self, avatar_id: str) -> Path | None:
-        """A folder outside the avatar's own that belongs to it (deleted with it), if any."""
+        """A folder outside the avatar's own that belongs to it (deleted with it), if any; None
+        also where this host has no such folder (no checkout: the web host)."""
         return None
 
     def check_reference(self, info: MediaInfo) -> None:

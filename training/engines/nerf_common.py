@@ -160,6 +160,7 @@ NUM_RAYS = 65536  # main.py's --num_rays default, which we leave as is
 class NeRFEngine(TalkingHeadEngine):
     """The common driver; subclasses say how their upstream differs (flags, file names)."""
 
+    keeps_training_data = True  # <home>/data/<avatar id>, which upstream's renderer reads
     #: Settings names, the upstream repository and the ASR models that engine supports.
     home_setting = ""
     python_setting = ""

@@ -577,3 +577,33 @@ def test_a_workspace_trained_outside_the_platform_is_registered_and_renders(sync
     assert probe(job.output_mp4).has_video
     avatar.delete()
     assert (synctalk_home / "data" / "alice").is_dir() and outside.is_dir()  # the operator's, not ours
+
+
+@pytest.mark.django_db
+def test_a_nerf_avatar_deleted_where_there_is_no_checkout_has_its_data_deleted_by_its_gpu_host(synctalk_home, settings,
+                                                                                              monkeypatch):
+    from training.models import Avatar
+    from training.tasks import remove_training_data
+
+    settings.TALKING_HEAD_ENGINES = {**settings.TALKING_HEAD_ENGINES, "SyncTalk": "training.engines.synctalk.SyncTalk"}
+    sent = []
+    monkeypatch.setattr("django_q.tasks.async_task",
+                        lambda func, *args, **kwargs: sent.append((func, args, kwargs["cluster"])))
+    data = synctalk_home / "data" / "user_20261205"
+    data.mkdir(parents=True)
+    Avatar.objects.create(id="user_20261205", engine="SyncTalk", status=Avatar.Status.READY, source_video="x",
+                          epochs=1, gpu="GPU1")
+    settings.SYNCTALK_HOME = ""  # the web host, where the delete happens
+
+    Avatar.objects.get().delete()
+
+    assert sent == [("training.tasks.remove_training_data", ("SyncTalk", "user_20261205"), "GPU1")]
+    assert data.exists()
+    settings.SYNCTALK_HOME = str(synctalk_home)  # the worker of GPU1, which trained it
+    Avatar.objects.create(id="user_20261205", engine="SyncTalk", status=Avatar.Status.TRAINING, source_video="y",
+                          epochs=1, gpu="GPU1")  # the freed id, trained again before the worker got to it
+    remove_training_data("SyncTalk", "user_20261205")
+    assert data.exists()
+    Avatar.objects.all().update(status=Avatar.Status.FAILED)
+    remove_training_data("SyncTalk", "user_20261205")
+    assert not data.exists()
