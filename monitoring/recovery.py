@@ -116,7 +116,7 @@ def send_sweep(queue: str) -> None:
         return
     try:
         async_task("monitoring.recovery.resend_lost_tasks", queue, timezone.now().isoformat(),
-                   cluster=queue, task_name=f"sweep-{queue}")
+                   cluster=queue, task_name=f"sweep-{queue}", save=False)  # no django-q Success row per job
     except Exception:
         logger.exception("Could not send a sweep to %s", queue)
 

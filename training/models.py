@@ -136,7 +136,7 @@ def _remove_training_data_on(queue: str, engine: str, avatar_id: str) -> None:
 
     try:
         async_task("training.tasks.remove_training_data", engine, avatar_id, cluster=queue,
-                   task_name=f"remove-data-{avatar_id}")
+                   task_name=f"remove-data-{avatar_id}", save=False)
     except Exception:  # the avatar still goes; README says where its data stays then
         logger.exception("Could not ask %s to delete the training data of avatar %s", queue, avatar_id)
 
