@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from avatar_site.lib.errors import Conflict, ServiceUnavailable
 from monitoring import jobs
-from monitoring.models import EngineReport, HistoryRecord, HistoryType, Task
+from monitoring.models import EngineReport, HistoryRecord, Task
 from monitoring.recovery import fail_lost_task
 
 
@@ -77,9 +77,7 @@ class TaskAdmin(ReadOnlyJobRecords, RefusesDeletingInUse):
         retried, refused = [], []
         ended = [Task.Status.FAILED, Task.Status.CANCELLED]
         for task in queryset.filter(status__in=ended):
-            if task.kind == HistoryType.AUDIO_CLONE and task.parameters.get("mode") == "clone":
-                # Its speaker was released when it ended; a retry could only take over a newer
-                # clone of the same audio_id. The reference has to be sent to /audio_clone anew.
+            if jobs.retry_refusal(task):  # a voice clone
                 refused.append(task.pk)
             else:
                 retried.append(jobs.retry(task).pk)

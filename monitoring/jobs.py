@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from avatar_site.lib.errors import ApiError, Conflict, ServiceUnavailable
 from avatar_site.lib.storage import disk_full_message, media_disk_full
-from monitoring.models import HistoryRecord, Task
+from monitoring.models import HistoryRecord, HistoryType, Task
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +107,17 @@ def delete_unless_used(row, name: str) -> None:
             logger.exception("Could not delete the files of %s", name)
             raise ServiceUnavailable(_("%(name)s was not deleted: its files cannot be removed (%(error)s).")
                                      % {"name": name, "error": exc.strerror or exc}) from None
+
+
+def retry_refusal(task: Task) -> str | None:
+    """Why ``task`` cannot be run again; None when it can."""
+    if task.status not in (Task.Status.FAILED, Task.Status.CANCELLED):
+        return _("Only a failed or cancelled task runs again; task %(pk)s has not ended so.") % {"pk": task.pk}
+    if task.kind == HistoryType.AUDIO_CLONE and task.parameters.get("mode") == "clone":
+        # Its speaker was released when it ended; a retry could only take over a newer clone of the
+        # same audio_id.
+        return _("A voice clone does not run again: send the reference to /audio_clone anew.")
+    return None
 
 
 def retry(task: Task) -> Task:

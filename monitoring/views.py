@@ -14,6 +14,7 @@ from avatar_site.lib.fields import response_serializer
 from monitoring import jobs
 from monitoring.models import HistoryRecord, HistoryType, Task
 from monitoring.paging import HistoryPaginator
+from monitoring.responses import accepted
 from monitoring.serializers import (
     HistoryItemSerializer,
     HistoryQuerySerializer,
@@ -65,6 +66,18 @@ class TaskCancelView(APIView):
                            % {"pk": task.pk, "status": TASK_ENDINGS.get(task.status, task.status)})
         message = "任务已取消" if task.status == Task.Status.CANCELLED else "已请求取消任务"
         return Response({"status": "success", "message": message, "task_id": task.pk, "task_status": task.status})
+
+
+class TaskRetryView(APIView):
+    """Not in the spec: a failed or cancelled task of one's own runs again as a new task."""
+
+    @extend_schema(request=None, responses={202: response_serializer("TaskRetried", task_id=serializers.CharField(),
+                                                                     status_url=serializers.CharField())})
+    def post(self, request, task_id: str):
+        task = visible_task(request, task_id)
+        if reason := jobs.retry_refusal(task):
+            raise Conflict(reason)
+        return accepted(jobs.retry(task), _("Queued again; follow it at status_url."))
 
 
 HistoryPageSerializer = inline_serializer(

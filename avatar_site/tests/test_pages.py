@@ -927,6 +927,24 @@ def test_it_moves_to_the_next_history_page_only_once_it_loaded(page, user):
     assert page.inner_text("#history-message") == ""
 
 
+def test_a_failed_task_runs_again_from_the_history_page(page, user, no_worker):
+    from monitoring import jobs
+
+    failed = jobs.submit(HistoryType.VIDEO_GENERATION, "tests.jobs.count_job", {"steps": 1}, owner=user,
+                         queue="GPU0")
+    failed.finish(Task.Status.FAILED, "The engine ran out of GPU memory.")
+    page.goto("/pages/history")
+
+    page.click("#history button.retry")
+    page.wait_for_selector("#history-message.ok")
+
+    again = Task.objects.exclude(pk=failed.pk).get()
+    assert page.inner_text("#history-message") == f"已重新排队: {again.pk}"
+    assert again.parameters["retry_of"] == failed.pk and again.status == Task.Status.QUEUED
+    assert page.locator("#history tbody tr").count() == 2
+    assert page.locator("#history tbody tr:first-child .badge.queued").count() == 1
+
+
 def test_it_pages_history_by_type_and_shows_failures(page, user):
     for n in range(12):
         HistoryRecord.objects.create(

@@ -145,3 +145,49 @@ def test_the_accepted_answer_matches_the_published_schema(api, queued_task):
 
     for path in ("/video_generation", "/audio_clone", "/chat_system"):
         jsonschema.validate(accepted(queued_task).data, declared_schema(api, path, "post", "202"))
+
+
+def test_an_owner_runs_a_failed_task_again(api, queued_task):
+    queued_task.finish(Task.Status.FAILED, "The engine ran out of GPU memory.")
+
+    response = api.post(f"/api/tasks/{queued_task.pk}/retry")
+
+    assert response.status_code == 202
+    body = response.json()
+    again = Task.objects.get(pk=body["task_id"])
+    assert body["status_url"] == f"/api/tasks/{again.pk}"
+    assert again.status == Task.Status.QUEUED
+    assert again.parameters["retry_of"] == queued_task.pk
+    assert again.owner == queued_task.owner
+
+
+@pytest.mark.parametrize("status", [Task.Status.QUEUED, Task.Status.SUCCEEDED])
+def test_only_failed_or_cancelled_tasks_run_again(api, queued_task, status):
+    Task.objects.filter(pk=queued_task.pk).update(status=status)
+
+    response = api.post(f"/api/tasks/{queued_task.pk}/retry")
+
+    assert response.status_code == 409
+    assert Task.objects.count() == 1
+
+
+def test_a_voice_clone_does_not_run_again(api, user, monkeypatch):
+    monkeypatch.setattr(jobs, "enqueue", lambda task: None)
+    clone = jobs.submit(HistoryType.AUDIO_CLONE, "tests.jobs.count_job", {"mode": "clone"}, owner=user)
+    clone.finish(Task.Status.FAILED, "boom")
+
+    response = api.post(f"/api/tasks/{clone.pk}/retry")
+
+    assert response.status_code == 409
+    assert response.json()["message"] == "A voice clone does not run again: send the reference to /audio_clone anew."
+
+
+def test_no_one_runs_another_users_task_again(queued_task, other_user):
+    from rest_framework.test import APIClient
+
+    queued_task.finish(Task.Status.FAILED, "boom")
+    client = APIClient()
+    client.force_authenticate(other_user)
+
+    assert client.post(f"/api/tasks/{queued_task.pk}/retry").status_code == 404
+    assert Task.objects.count() == 1

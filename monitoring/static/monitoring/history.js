@@ -40,6 +40,28 @@ function resultCell(cell, record) {
   const extra = { ...result };
   for (const key of ["message", "files", ...Object.keys(MEDIA)]) delete extra[key];
   if (Object.keys(extra).length) cell.append(details(_("详情"), extra));
+  if (record.task_id && ["failed", "cancelled"].includes(record.status)) cell.append(retryButton(record.task_id));
+}
+
+// Runs the row's task again as a new task (the server refuses what cannot run again, e.g. a
+// voice clone, whose reference must be sent anew); the new task's row appears on the first page.
+function retryButton(taskId) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "retry";
+  button.textContent = _("重试");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const answer = await api(`/api/tasks/${encodeURIComponent(taskId)}/retry`, { method: "POST" });
+      await load({ page: 1 });
+      showMessage(message, `${_("已重新排队")}: ${answer.task_id}`, "ok");
+    } catch (error) {
+      showMessage(message, error.message, "error");
+      button.disabled = false;
+    }
+  });
+  return button;
 }
 
 function details(summary, value) {
