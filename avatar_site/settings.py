@@ -8,6 +8,7 @@ folder beside the code and the built-in CPU engines.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import sys
 from pathlib import Path
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -80,6 +82,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -367,6 +370,15 @@ HISTORY_COUNT_CACHE_SECONDS = env_float("HISTORY_COUNT_CACHE_SECONDS", 10.0)
 # An API token's or a session's user is remembered this many seconds per web process instead of
 # queried on every request (see avatar_site/lib/auth.py for what that means for a deleted token).
 AUTH_CACHE_SECONDS = env_float("AUTH_CACHE_SECONDS", 10.0)
+# Paths that API clients call: their errors answer JSON in the spec's shape, even when no route
+# matched, and browser apps of CORS_ALLOWED_ORIGINS may call them.
+API_PATH_PREFIXES = ("/api/", "/video", "/media/", "/audio_clone", "/model_training", "/chat_system", "/save_audio")
+# Browser apps on other origins (https://app.example.org) that call the API with a token: their
+# origins. Only the API and media paths answer them, never with cookies (a session stays
+# same-origin). Empty: no cross-origin calls.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = "^(" + "|".join(re.escape(prefix) for prefix in API_PATH_PREFIXES) + ")"
+CORS_ALLOW_CREDENTIALS = False
 # Token clients get media links signed for this long (a <video> element cannot send the token;
 # see avatar_site/lib/links.py). A link shown again later is signed afresh.
 MEDIA_LINK_SECONDS = env_int("MEDIA_LINK_SECONDS", 3600, minimum=1)

@@ -53,24 +53,22 @@ class MediaFileView(APIView):
         return ranged_file_response(request.headers.get("Range"), target, request.headers.get("If-Range"))
 
 
-# Paths that API clients call: their errors answer JSON in the spec's shape, even when no route matched.
-API_PREFIXES = ("/api/", "/video", "/media/", "/audio_clone", "/model_training", "/chat_system", "/save_audio")
 
 
 def bad_request(request, exception=None):
     """Django's own 400s (a Host not in ALLOWED_HOSTS, a malformed request line)."""
-    if request.path.startswith(API_PREFIXES):
+    if request.path.startswith(settings.API_PATH_PREFIXES):
         return JsonResponse({"status": "error", "message": _("Bad request.")}, status=400)
     return defaults.bad_request(request, exception)
 
 
 def not_found(request, exception=None):
-    if request.path.startswith(API_PREFIXES):
+    if request.path.startswith(settings.API_PATH_PREFIXES):
         return JsonResponse({"status": "error", "message": _("Not found.")}, status=404)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
-    if request.path.startswith(API_PREFIXES):
+    if request.path.startswith(settings.API_PATH_PREFIXES):
         return JsonResponse({"status": "error", "message": _("Internal error.")}, status=500)
     return defaults.server_error(request)

@@ -376,6 +376,69 @@ def test_voice_engines_and_language_models_not_configured_are_offered_disabled(p
     assert models[1][:2] == ["zhipu", True] and "ZHIPUAI_API_KEY" in models[1][2]
 
 
+APP_ON_ANOTHER_ORIGIN = """async ([site, token, taskId]) => {
+  const answer = await fetch(`${site}/api/tasks/${taskId}`, { headers: { Authorization: `Token ${token}` } });
+  const task = await answer.json();
+  const video = document.createElement("video");
+  video.src = site + task.result.video_path + "?t=" + Date.now();  // as the spec's client does
+  await new Promise((loaded, failed) => {
+    video.onloadedmetadata = loaded;
+    video.onerror = () => failed(new Error(`video error ${video.error && video.error.code}`));
+  });
+  return video.duration;
+}"""
+
+
+@pytest.fixture
+def app_origin():
+    """A page served from another port of loopback: another origin, in the site's address space
+    (a public page may reach a loopback server only through Private Network Access preflights)."""
+    import http.server
+    import threading
+
+    class App(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"<!doctype html><title>app</title>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), App)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_a_browser_app_on_another_origin_plays_its_video_with_a_token(browser, live_server, user, settings,
+                                                                      media_root, app_origin):
+    """CORS for the origins an operator allows, and a signed link the <video> element opens
+    without the token (it cannot send one) and without any session."""
+    from rest_framework.authtoken.models import Token
+
+    settings.CORS_ALLOWED_ORIGINS = [app_origin]
+    (media_root / "videos").mkdir()
+    test_video(media_root / "videos" / "made.mp4", seconds=2)
+    task = Task.create_with_unique_id(HistoryType.VIDEO_GENERATION, handler="x", queue="GPU0", owner=user)
+    task.finish(Task.Status.SUCCEEDED, result={"video_path": "/video/made.mp4"})
+    token = Token.objects.create(user=user).key
+    context = browser.new_context()  # signed in nowhere
+    page = context.new_page()
+    page.goto(app_origin)
+
+    duration = page.evaluate(APP_ON_ANOTHER_ORIGIN, [live_server.url, token, task.pk])
+    settings.CORS_ALLOWED_ORIGINS = []
+    refused = page.evaluate(f"fetch('{live_server.url}/api/status').then(() => 'read', () => 'refused')")
+    context.close()
+
+    assert duration == pytest.approx(2.0, abs=0.1)
+    assert refused == "refused"
+
+
 def test_the_specs_sample_client_posts_with_a_bare_fetch(page):
     """api-spec.zh.md's client sends FormData with no CSRF token; Chromium marks it same-origin."""
     status, body = page.evaluate("""async () => {
