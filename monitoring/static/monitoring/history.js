@@ -38,7 +38,8 @@ function resultCell(cell, record) {
     cell.append(link, " ");
   }
   const extra = { ...result };
-  for (const key of ["message", "files", ...Object.keys(MEDIA)]) delete extra[key];
+  // http_status repeats what the message says, for clients that waited on the request.
+  for (const key of ["message", "files", "http_status", ...Object.keys(MEDIA)]) delete extra[key];
   if (Object.keys(extra).length) cell.append(details(_("详情"), extra));
   if (record.task_id && ["failed", "cancelled"].includes(record.status)) cell.append(retryButton(record.task_id));
 }
