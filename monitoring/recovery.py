@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import time
 from collections.abc import Callable
@@ -28,6 +29,26 @@ LOST_MESSAGE = gettext_lazy(
 )
 
 
+# The inode of Linux's first PID namespace (PROC_PID_INIT_INO): a process outside containers.
+HOST_PID_NAMESPACE = 0xEFFFFFFC
+
+
+def _pid_namespace() -> int | None:
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:  # not Linux, or no /proc
+        return None
+
+
+def worker_host() -> str:
+    """This worker's host as its tasks record it, for recovery to judge their workers: the host
+    name, and in a container the PID namespace too (containers that share the host's name, as
+    with host networking, number their processes apart: a pid means nothing across them)."""
+    namespace = _pid_namespace()
+    host = socket.gethostname()
+    return host if namespace in (None, HOST_PID_NAMESPACE) else f"{host} pid:[{namespace}]"
+
+
 def _alive(pid: int, claimed_at: datetime | None) -> bool:
     """Whether the worker that claimed a task at ``claimed_at`` still runs.
 
@@ -49,9 +70,8 @@ def fail_orphaned_tasks() -> list[str]:
     Called whenever a queue worker process starts, which is also when django-q replaces a
     worker that died: the dead worker's job is then reported instead of hanging.
     """
-    host = socket.gethostname()
     orphaned = []
-    for task in Task.objects.filter(status=Task.Status.RUNNING, worker_host=host):
+    for task in Task.objects.filter(status=Task.Status.RUNNING, worker_host=worker_host()):
         if not task.worker_pid or _alive(task.worker_pid, task.started_at):
             continue
         # Read again: the worker may have finished the task, and exited, since the query.
@@ -71,7 +91,7 @@ def fail_lost_task(task: Task) -> bool:
     is not running, or its worker still runs on this host."""
     if task.status != Task.Status.RUNNING:
         return False
-    if task.worker_host == socket.gethostname() and task.worker_pid and _alive(task.worker_pid, task.started_at):
+    if task.worker_host == worker_host() and task.worker_pid and _alive(task.worker_pid, task.started_at):
         return False
     return _fail(task, LOST_MESSAGE)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -32,7 +31,7 @@ from avatar_site.lib.media import MediaError
 from avatar_site.lib.storage import disk_full_message, media_disk_full, media_free_bytes
 from monitoring.engine_reports import report_engines
 from monitoring.models import Task
-from monitoring.recovery import send_sweep
+from monitoring.recovery import send_sweep, worker_host
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +166,7 @@ def run_task(task_id: str) -> None:
     except Task.DoesNotExist:
         logger.warning("Task %s vanished before it ran", task_id)
         return
-    if not task.claim(os.getpid(), socket.gethostname()):
+    if not task.claim(os.getpid(), worker_host()):
         logger.info("Task %s was not queued any more (%s); skipped", task_id, task.status)
         return
     with translation.override(task.own_language):

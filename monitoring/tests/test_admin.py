@@ -151,12 +151,13 @@ def test_retry_says_which_selected_tasks_had_not_failed(staff_client, finished_t
 
 def test_staff_mark_failed_the_running_tasks_of_a_host_that_is_gone(staff_client, monkeypatch):
     import os
-    import socket
+
+    from monitoring.recovery import worker_host
 
     monkeypatch.setattr(jobs, "enqueue", lambda task: None)
     lost, here = (jobs.submit(HistoryType.VIDEO_GENERATION, "tests.jobs.count_job", {}, queue="GPU0") for _ in "ab")
     lost.claim(pid=4242, host="gpu-host-that-was-replaced")
-    here.claim(pid=os.getpid(), host=socket.gethostname())  # a worker alive on this host
+    here.claim(pid=os.getpid(), host=worker_host())  # a worker alive on this host
 
     response = staff_client.post("/admin/monitoring/task/", {"action": "fail_lost_tasks",
                                                              "_selected_action": [lost.pk, here.pk]}, follow=True)

@@ -140,19 +140,35 @@ def test_cleaning_up_a_task_leaves_the_files_of_the_next_id_alone(media_root):
 @pytest.mark.parametrize(("claimed", "orphaned"), [("now", False), ("before this process started", True)])
 def test_a_running_task_is_orphaned_when_its_pid_now_belongs_to_a_newer_process(claimed, orphaned):
     import os
-    import socket
     from datetime import timedelta
 
     from django.utils import timezone
 
-    from monitoring.recovery import fail_orphaned_tasks
+    from monitoring.recovery import fail_orphaned_tasks, worker_host
 
     task = Task.create_with_unique_id(HistoryType.VIDEO_GENERATION, handler="x", queue="GPU0")
     started = timezone.now() if claimed == "now" else timezone.now() - timedelta(days=365)
     Task.objects.filter(pk=task.pk).update(status=Task.Status.RUNNING, started_at=started,
-                                           worker_pid=os.getpid(), worker_host=socket.gethostname())
+                                           worker_pid=os.getpid(), worker_host=worker_host())
 
     assert (task.pk in fail_orphaned_tasks()) is orphaned
+
+
+def test_workers_in_containers_that_share_the_host_name_leave_each_others_tasks_alone(monkeypatch):
+    """Their pids are numbered apart: another container's pid looks dead here."""
+    import socket
+
+    from monitoring import recovery
+
+    task = Task.create_with_unique_id(HistoryType.VIDEO_GENERATION, handler="x", queue="GPU0")
+    monkeypatch.setattr(recovery, "_pid_namespace", lambda: 4026532001)
+    task.claim(pid=999999, host=recovery.worker_host())  # no such pid in this namespace
+    monkeypatch.setattr(recovery, "_pid_namespace", lambda: 4026532002)  # the container next door
+
+    assert recovery.worker_host() == f"{socket.gethostname()} pid:[4026532002]"
+    assert recovery.fail_orphaned_tasks() == []
+    monkeypatch.setattr(recovery, "_pid_namespace", lambda: 4026532001)  # its own container, restarted
+    assert recovery.fail_orphaned_tasks() == [task.pk]
 
 
 def test_a_conditional_finish_never_overwrites_a_task_that_ended_meanwhile():
