@@ -205,6 +205,9 @@ for _entry in GPU_DEVICES:
         raise ImproperlyConfigured(f"GPU_DEVICES entry {_entry!r}: write <queue>=<CUDA device> for one of "
                                    f"GPU_QUEUES ({','.join(GPU_QUEUES)}), e.g. {GPU_QUEUES[-1]}=0.")
 CPU_QUEUE = "CPU"
+# How this worker's tasks name it, for recovery (monitoring/recovery.py): the host name unless set.
+# Containers sharing the host's name (host networking) each need their own, kept across restarts.
+WORKER_ID = env_str("WORKER_ID", "")
 # A worker started for a queue the site does not have (a typo in avatar-worker@…) would never get a job.
 if os.environ.get("Q_CLUSTER_NAME") and os.environ["Q_CLUSTER_NAME"] not in [*GPU_QUEUES, CPU_QUEUE]:
     raise ImproperlyConfigured(f"Q_CLUSTER_NAME={os.environ['Q_CLUSTER_NAME']} is none of this site's queues: "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import time
 from collections.abc import Callable
@@ -11,6 +10,7 @@ from datetime import datetime
 from functools import partial
 
 import psutil
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -29,24 +29,11 @@ LOST_MESSAGE = gettext_lazy(
 )
 
 
-# The inode of Linux's first PID namespace (PROC_PID_INIT_INO): a process outside containers.
-HOST_PID_NAMESPACE = 0xEFFFFFFC
-
-
-def _pid_namespace() -> int | None:
-    try:
-        return os.stat("/proc/self/ns/pid").st_ino
-    except OSError:  # not Linux, or no /proc
-        return None
-
-
 def worker_host() -> str:
-    """This worker's host as its tasks record it, for recovery to judge their workers: the host
-    name, and in a container the PID namespace too (containers that share the host's name, as
-    with host networking, number their processes apart: a pid means nothing across them)."""
-    namespace = _pid_namespace()
-    host = socket.gethostname()
-    return host if namespace in (None, HOST_PID_NAMESPACE) else f"{host} pid:[{namespace}]"
+    """This worker's host as its tasks record it, for recovery to judge their workers by pid:
+    WORKER_ID, else the host name. Containers that share the host's name (host networking) number
+    their processes apart, so each needs a WORKER_ID of its own, kept across its restarts."""
+    return settings.WORKER_ID or socket.gethostname()
 
 
 def _alive(pid: int, claimed_at: datetime | None) -> bool:

@@ -154,21 +154,18 @@ def test_a_running_task_is_orphaned_when_its_pid_now_belongs_to_a_newer_process(
     assert (task.pk in fail_orphaned_tasks()) is orphaned
 
 
-def test_workers_in_containers_that_share_the_host_name_leave_each_others_tasks_alone(monkeypatch):
-    """Their pids are numbered apart: another container's pid looks dead here."""
-    import socket
-
-    from monitoring import recovery
+def test_workers_in_containers_that_share_the_host_name_leave_each_others_tasks_alone(settings):
+    """Their pids are numbered apart: another container's pid looks dead here. Each sets WORKER_ID."""
+    from monitoring.recovery import fail_orphaned_tasks, worker_host
 
     task = Task.create_with_unique_id(HistoryType.VIDEO_GENERATION, handler="x", queue="GPU0")
-    monkeypatch.setattr(recovery, "_pid_namespace", lambda: 4026532001)
-    task.claim(pid=999999, host=recovery.worker_host())  # no such pid in this namespace
-    monkeypatch.setattr(recovery, "_pid_namespace", lambda: 4026532002)  # the container next door
+    settings.WORKER_ID = "gpu-box/worker-a"
+    task.claim(pid=999999, host=worker_host())  # no such pid here
+    settings.WORKER_ID = "gpu-box/worker-b"  # the container next door
 
-    assert recovery.worker_host() == f"{socket.gethostname()} pid:[4026532002]"
-    assert recovery.fail_orphaned_tasks() == []
-    monkeypatch.setattr(recovery, "_pid_namespace", lambda: 4026532001)  # its own container, restarted
-    assert recovery.fail_orphaned_tasks() == [task.pk]
+    assert fail_orphaned_tasks() == []
+    settings.WORKER_ID = "gpu-box/worker-a"  # its own container, restarted
+    assert fail_orphaned_tasks() == [task.pk]
 
 
 def test_a_conditional_finish_never_overwrites_a_task_that_ended_meanwhile():
