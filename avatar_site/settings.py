@@ -16,7 +16,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from avatar_site.lib.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from avatar_site.lib.env import env_bool, env_choice, env_float, env_int, env_list, env_str, with_query_defaults
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -238,7 +238,10 @@ Q_CLUSTER = {
     },
 }
 if REDIS_URL:
-    Q_CLUSTER["redis"] = REDIS_URL
+    Q_CLUSTER["redis"] = with_query_defaults(
+        # A Redis that accepts connections but does not answer would hold a request (or an avatar's
+        # deletion) for good: give up, and answer 503. Above django-q's 1 s wait for a job.
+        REDIS_URL, socket_connect_timeout="5", socket_timeout="30")
 else:
     Q_CLUSTER["orm"] = "default"
 

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -106,7 +107,8 @@ class Avatar(models.Model):
             if outside is not None:
                 remove_tree(outside)
             elif engine.keeps_training_data and self.gpu:  # on the GPU host that trained it, not here
-                _remove_training_data_on(self.gpu, self.engine, self.id)
+                # Once the deletion is committed: the worker keeps the folder of an avatar it still finds.
+                transaction.on_commit(partial(_remove_training_data_on, self.gpu, self.engine, self.id))
 
     def make_ready(self, manifest: dict) -> None:
         """An avatar whose files were put in place rather than trained (imported, registered)."""
@@ -117,12 +119,12 @@ class Avatar(models.Model):
     def mark_untrained(self, status: str) -> None:
         """A training that did not succeed: its files go and the avatar is marked ``status``
         (failed or cancelled). Files an unwritable disk keeps stay owned by the row."""
+        self.status = status  # first: a GPU host removing its data checks that it is untrained
+        self.save(update_fields=["status"])
         try:
             self.delete_files()
         except OSError:
             logger.exception("Could not remove the files of avatar %s", self.pk)
-        self.status = status
-        self.save(update_fields=["status"])
 
     def delete(self, *args, **kwargs):
         self.delete_files()

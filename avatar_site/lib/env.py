@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -68,3 +69,10 @@ def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name, "")
     items = [item.strip() for item in raw.split(",") if item.strip()]
     return items or list(default)
+
+
+def with_query_defaults(url: str, **defaults: str) -> str:
+    """``url`` with query parameters added where it does not set them already."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    return urlunsplit(parts._replace(query=urlencode({**defaults, **query})))

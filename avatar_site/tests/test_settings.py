@@ -62,6 +62,12 @@ def test_shared_input_roots_come_before_the_media_folder_not_instead_of_it(tmp_p
     assert shown.stdout.split() == ["/srv/shared", str(tmp_path / "media")]
 
 
+def test_redis_connections_time_out_unless_the_url_says_otherwise(tmp_path):
+    shown = start(tmp_path, "print(s.Q_CLUSTER['redis'])", REDIS_URL="redis://:pw@redis-host:6379/0?socket_timeout=2")
+
+    assert shown.stdout.strip() == "redis://:pw@redis-host:6379/0?socket_connect_timeout=5&socket_timeout=2"
+
+
 @pytest.mark.parametrize(("environment", "named"), [
     ({"SECRET_KEY": "change-me-to-a-long-random-string", "DEBUG": "0"}, "SECRET_KEY"),
     ({"GPU_QUEUES": "GPU0,GPU0"}, "GPU_QUEUES"),

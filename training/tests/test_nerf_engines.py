@@ -580,8 +580,8 @@ def test_a_workspace_trained_outside_the_platform_is_registered_and_renders(sync
 
 
 @pytest.mark.django_db
-def test_a_nerf_avatar_deleted_where_there_is_no_checkout_has_its_data_deleted_by_its_gpu_host(synctalk_home, settings,
-                                                                                              monkeypatch):
+def test_a_nerf_avatar_deleted_where_there_is_no_checkout_has_its_data_deleted_by_its_gpu_host(
+        synctalk_home, settings, monkeypatch, django_capture_on_commit_callbacks):
     from training.models import Avatar
     from training.tasks import remove_training_data
 
@@ -595,8 +595,11 @@ def test_a_nerf_avatar_deleted_where_there_is_no_checkout_has_its_data_deleted_b
                           epochs=1, gpu="GPU1")
     settings.SYNCTALK_HOME = ""  # the web host, where the delete happens
 
-    Avatar.objects.get().delete()
+    with django_capture_on_commit_callbacks(execute=True) as on_commit:
+        Avatar.objects.get().delete()
+        assert sent == []  # not before the deletion is committed: the worker would still find the avatar
 
+    assert len(on_commit) == 1
     assert sent == [("training.tasks.remove_training_data", ("SyncTalk", "user_20261205"), "GPU1")]
     assert data.exists()
     settings.SYNCTALK_HOME = str(synctalk_home)  # the worker of GPU1, which trained it
