@@ -77,8 +77,8 @@ class TaskAdmin(ReadOnlyJobRecords, RefusesDeletingInUse):
         retried, refused = [], []
         ended = [Task.Status.FAILED, Task.Status.CANCELLED]
         for task in queryset.filter(status__in=ended):
-            if jobs.retry_refusal(task):  # a voice clone
-                refused.append(task.pk)
+            if reason := jobs.retry_refusal(task):  # a voice clone, a retry under way, a queue gone
+                refused.append(reason)
             else:
                 retried.append(jobs.retry(task).pk)
         if retried:
@@ -87,10 +87,8 @@ class TaskAdmin(ReadOnlyJobRecords, RefusesDeletingInUse):
         if not_ended:
             self.message_user(request, _("Not retried (only failed or cancelled tasks are): %(tasks)s.")
                               % {"tasks": ", ".join(not_ended)}, messages.WARNING)
-        if refused:
-            self.message_user(request, _("Not retried (send the reference to /audio_clone anew): %(tasks)s.")
-                                       % {"tasks": ", ".join(refused)},
-                              messages.WARNING)
+        for reason in refused:
+            self.message_user(request, reason, messages.WARNING)
 
     def in_use(self, task):
         return task.status == Task.Status.RUNNING  # it still writes its files and rows: cancel it first

@@ -117,6 +117,13 @@ def retry_refusal(task: Task) -> str | None:
         # Its speaker was released when it ended; a retry could only take over a newer clone of the
         # same audio_id.
         return _("A voice clone does not run again: send the reference to /audio_clone anew.")
+    again = Task.objects.filter(parameters__retry_of=task.pk).exclude(
+        status__in=[Task.Status.FAILED, Task.Status.CANCELLED]).first()
+    if again is not None:  # the same work twice
+        return _("Task %(pk)s runs again already, as %(again)s.") % {"pk": task.pk, "again": again.pk}
+    if task.queue not in [*settings.GPU_QUEUES, settings.CPU_QUEUE]:  # GPU_QUEUES changed since
+        return _("Task %(pk)s ran on queue %(queue)s, which this site no longer has; send the request anew.") % {
+            "pk": task.pk, "queue": task.queue}
     return None
 
 

@@ -191,3 +191,27 @@ def test_no_one_runs_another_users_task_again(queued_task, other_user):
 
     assert client.post(f"/api/tasks/{queued_task.pk}/retry").status_code == 404
     assert Task.objects.count() == 1
+
+
+def test_a_task_runs_again_once_until_that_run_fails_too(api, queued_task):
+    queued_task.finish(Task.Status.FAILED, "boom")
+
+    first = api.post(f"/api/tasks/{queued_task.pk}/retry")
+    second = api.post(f"/api/tasks/{queued_task.pk}/retry")
+    Task.objects.filter(pk=first.json()["task_id"]).update(status=Task.Status.FAILED)
+    third = api.post(f"/api/tasks/{queued_task.pk}/retry")
+
+    assert first.status_code == 202
+    assert second.status_code == 409
+    assert second.json()["message"] == f"Task {queued_task.pk} runs again already, as {first.json()['task_id']}."
+    assert third.status_code == 202
+
+
+def test_a_task_of_a_queue_the_site_no_longer_has_does_not_run_again(api, queued_task, settings):
+    queued_task.finish(Task.Status.FAILED, "boom")
+    settings.GPU_QUEUES = ["GPU1"]
+
+    response = api.post(f"/api/tasks/{queued_task.pk}/retry")
+
+    assert response.status_code == 409
+    assert "no longer has" in response.json()["message"]
