@@ -9,11 +9,12 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from avatar_site.lib.errors import ApiError, Conflict, ServiceUnavailable
 from avatar_site.lib.storage import disk_full_message, media_disk_full
-from monitoring.models import HistoryRecord, HistoryType, Task
+from monitoring.models import HistoryRecord, Task
 
 logger = logging.getLogger(__name__)
 
@@ -113,10 +114,6 @@ def retry_refusal(task: Task) -> str | None:
     """Why ``task`` cannot be run again; None when it can."""
     if task.status not in (Task.Status.FAILED, Task.Status.CANCELLED):
         return _("Only a failed or cancelled task runs again; task %(pk)s has not ended so.") % {"pk": task.pk}
-    if task.kind == HistoryType.AUDIO_CLONE and task.parameters.get("mode") == "clone":
-        # Its speaker was released when it ended; a retry could only take over a newer clone of the
-        # same audio_id.
-        return _("A voice clone does not run again: send the reference to /audio_clone anew.")
     again = Task.objects.filter(parameters__retry_of=task.pk).exclude(
         status__in=[Task.Status.FAILED, Task.Status.CANCELLED]).first()
     if again is not None:  # the same work twice
@@ -124,7 +121,14 @@ def retry_refusal(task: Task) -> str | None:
     if task.queue not in [*settings.GPU_QUEUES, settings.CPU_QUEUE]:  # GPU_QUEUES changed since
         return _("Task %(pk)s ran on queue %(queue)s, which this site no longer has; send the request anew.") % {
             "pk": task.pk, "queue": task.queue}
-    return None
+    # A job may say what keeps it from running again (``job.retry_refusal = check``, check(task)
+    # answering a reason or None): what it needs may be gone, or not its own any more.
+    try:
+        job = import_string(task.handler)
+    except ImportError:
+        return _("Task %(pk)s's job no longer exists here; send the request anew.") % {"pk": task.pk}
+    check = getattr(job, "retry_refusal", None)
+    return check(task) if check is not None else None
 
 
 def retry(task: Task) -> Task:

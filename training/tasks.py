@@ -35,6 +35,21 @@ def train(task, progress) -> dict:
     }
 
 
+def _training_retry_refusal(task) -> str | None:
+    """The job refuses an avatar that is ready, being trained or gone (train above): say so now."""
+    avatar = Avatar.objects.for_job(task).filter(pk=task.parameters.get("avatar_id")).first()
+    if avatar is None:
+        return _("Avatar %(avatar)s was deleted: train a new one with /model_training.") % {
+            "avatar": task.parameters.get("avatar_id")}
+    if avatar.status not in Avatar.UNTRAINED:
+        return _("Avatar %(avatar)s is %(status)s: it is not trained again.") % {
+            "avatar": avatar.pk, "status": _(avatar.get_status_display())}
+    return None
+
+
+train.retry_refusal = _training_retry_refusal
+
+
 def remove_training_data(engine: str, avatar_id: str) -> None:
     """Run by the worker of the GPU queue that trained a deleted avatar (sent by Avatar.delete_files
     from a host without the checkout): its ``<home>/data/<id>``, unless the id belongs to a new

@@ -19,6 +19,15 @@ def extract_voice(task, progress) -> dict:
     return {"speaker_id": speaker.id, "reference_audio": media_url(speaker.reference_path)}
 
 
+def _clone_retry_refusal(task) -> str:
+    # Its speaker was released when it ended; a retry could only take over a newer clone of the
+    # same audio_id.
+    return _("A voice clone does not run again: send the reference to /audio_clone anew.")
+
+
+extract_voice.retry_refusal = _clone_retry_refusal
+
+
 def generate_audio(task, progress) -> dict:
     speaker = Speaker.objects.for_job(task).get(pk=task.parameters["audio_id"])
     output = speak(

@@ -173,7 +173,7 @@ def test_only_failed_or_cancelled_tasks_run_again(api, queued_task, status):
 
 def test_a_voice_clone_does_not_run_again(api, user, monkeypatch):
     monkeypatch.setattr(jobs, "enqueue", lambda task: None)
-    clone = jobs.submit(HistoryType.AUDIO_CLONE, "tests.jobs.count_job", {"mode": "clone"}, owner=user)
+    clone = jobs.submit(HistoryType.AUDIO_CLONE, "voices.tasks.extract_voice", {"mode": "clone"}, owner=user)
     clone.finish(Task.Status.FAILED, "boom")
 
     response = api.post(f"/api/tasks/{clone.pk}/retry")
@@ -215,3 +215,25 @@ def test_a_task_of_a_queue_the_site_no_longer_has_does_not_run_again(api, queued
 
     assert response.status_code == 409
     assert "no longer has" in response.json()["message"]
+
+
+def test_a_training_runs_again_only_for_its_avatar_while_that_is_untrained(api, user, monkeypatch):
+    from training.models import Avatar
+
+    monkeypatch.setattr(jobs, "enqueue", lambda task: None)
+    avatar = Avatar.objects.create(id="user_20261205", engine="builtin", source_video="x", epochs=1, owner=user,
+                                   status=Avatar.Status.FAILED)
+    training = jobs.submit(HistoryType.MODEL_TRAINING, "training.tasks.train", {"avatar_id": avatar.id}, owner=user,
+                           queue="GPU0")
+    training.finish(Task.Status.FAILED, "boom")
+    Avatar.objects.filter(pk=avatar.pk).update(status=Avatar.Status.READY)  # trained meanwhile (the admin)
+
+    ready = api.post(f"/api/tasks/{training.pk}/retry")
+    avatar.delete()
+    gone = api.post(f"/api/tasks/{training.pk}/retry")
+
+    assert ready.status_code == 409
+    assert ready.json()["message"] == "Avatar user_20261205 is ready: it is not trained again."
+    assert gone.status_code == 409
+    assert gone.json()["message"] == "Avatar user_20261205 was deleted: train a new one with /model_training."
+    assert Task.objects.count() == 1
