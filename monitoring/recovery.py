@@ -88,17 +88,21 @@ def _fail(task: Task, message) -> bool:
     return task.finish(Task.Status.FAILED, message, {**task.result, "http_status": 500}, only_if=Task.Status.RUNNING)
 
 
-def resend_queued_tasks(queue: str) -> list[str]:
-    """Hand the broker again every task of ``queue`` our table still has as queued.
+def resend_queued_tasks(queue: str, created_before: datetime | None = None) -> list[str]:
+    """Hand the broker again every task of ``queue`` our table still has as queued (only those
+    created before ``created_before``, when given).
 
     A broker can lose its messages (Redis restarted without persistence, a flushed list); our
     Task table cannot. Sending a task twice is harmless: only one worker can claim it. A broker
-    that refuses now leaves the tasks queued (the next worker start sends them again).
+    that refuses now leaves the tasks queued (the next worker start or sweep sends them again).
     """
     from monitoring.jobs import send
 
+    queued = Task.objects.filter(status=Task.Status.QUEUED, queue=queue).order_by("created_at")
+    if created_before is not None:
+        queued = queued.filter(created_at__lt=created_before)
     resent = []
-    for task in Task.objects.filter(status=Task.Status.QUEUED, queue=queue).order_by("created_at"):
+    for task in queued:
         try:
             send(task)
         except Exception:
@@ -106,7 +110,7 @@ def resend_queued_tasks(queue: str) -> list[str]:
             break
         resent.append(task.pk)
     if resent:
-        logger.info("Sent queued tasks to %s again: %s", queue, ", ".join(resent))
+        logger.warning("Sent queued tasks to %s again: %s", queue, ", ".join(resent))
     return resent
 
 
@@ -129,24 +133,13 @@ def send_sweep(queue: str) -> None:
 
 
 def resend_lost_tasks(queue: str, swept_at: str) -> list[str]:
-    """Send again the tasks of ``queue`` created before this sweep that are still queued.
+    """The sweep: send again the tasks of ``queue`` created before it that are still queued.
 
-    The sweep runs when the queue's worker takes it; a queue's messages are taken first in,
-    first out, so the messages of those tasks, ahead of the sweep, are gone: lost by the broker
-    (with several workers one may also still be on its way to a worker; a second message for a
-    task is harmless: exactly one worker claims it).
+    It runs when the queue's worker takes it; a queue's messages are taken first in, first out,
+    so the messages of those tasks, ahead of the sweep, are gone: lost by the broker (with several
+    workers one may also still be on its way to a worker; a second message is harmless).
     """
-    from monitoring.jobs import send
-
-    resent = []
-    lost = Task.objects.filter(status=Task.Status.QUEUED, queue=queue,
-                               created_at__lt=datetime.fromisoformat(swept_at)).order_by("created_at")
-    for task in lost:
-        send(task)
-        resent.append(task.pk)
-    if resent:
-        logger.warning("The broker had lost tasks of %s; sent them again: %s", queue, ", ".join(resent))
-    return resent
+    return resend_queued_tasks(queue, created_before=datetime.fromisoformat(swept_at))
 
 
 def when_database_answers(action: Callable[[], object], what: str) -> None:
