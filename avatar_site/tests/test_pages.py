@@ -1012,7 +1012,7 @@ def test_it_pages_history_by_type_and_shows_failures(page, user):
     for n in range(12):
         HistoryRecord.objects.create(
             type=HistoryType.VIDEO_GENERATION, owner=user, status=HistoryRecord.Status.COMPLETED, duration=1.5,
-            parameters={"model_name": "builtin", "model_param": f"avatar_{n}"},
+            parameters={"model_name": "builtin", "model_param": f"avatar_{n}", "custom_params": {"lr": 0.01}},
             result={"video_path": f"/video/v{n}.mp4"},
         )
     HistoryRecord.objects.create(
@@ -1028,6 +1028,10 @@ def test_it_pages_history_by_type_and_shows_failures(page, user):
     page.wait_for_selector("#page-label:text('2 / 2')")
     assert page.locator("#history tbody tr").count() == 2
     assert page.get_attribute("#history tbody tr:first-child a[data-kind=video]", "href").startswith("/video/v")
+    page.click("#history tbody tr:first-child details summary")
+    fields = page.locator("#history tbody tr:first-child details > dl.fields")
+    assert fields.locator(":scope > dt").all_inner_texts() == ["model_name", "model_param", "custom_params"]
+    assert fields.locator("dd dl dt").inner_text() == "lr" and fields.locator("dd dl dd").inner_text() == "0.01"
     screenshot(page, "history")
 
     page.click("#tabs [data-type=audio_clone]")

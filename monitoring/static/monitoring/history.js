@@ -69,11 +69,27 @@ function details(summary, value) {
   const box = document.createElement("details");
   const label = document.createElement("summary");
   label.textContent = summary;
-  const text = document.createElement("pre");
-  text.textContent = JSON.stringify(value, null, 2);
-  box.append(label, text);
+  box.append(label, fieldList(value));
   return box;
 }
+
+// A row's parameters or result as name → value lines (nested objects, e.g. custom_params,
+// indented beneath their name); the names are the API's field names, which clients know.
+function fieldList(value) {
+  const list = document.createElement("dl");
+  list.className = "fields";
+  for (const [key, item] of Object.entries(value)) {
+    const name = document.createElement("dt");
+    name.textContent = key;
+    const text = document.createElement("dd");
+    if (item !== null && typeof item === "object" && !Array.isArray(item)) text.append(fieldList(item));
+    else text.textContent = Array.isArray(item) ? item.map(shown).join(", ") : shown(item);
+    list.append(name, text);
+  }
+  return list;
+}
+
+const shown = (item) => (item !== null && typeof item === "object" ? JSON.stringify(item) : String(item));
 
 function summarise(parameters) {
   const shown = ["model_name", "model_choice", "model_param", "audio_id", "ref_audio_id", "gpu_choice", "epoch"];
