@@ -7,58 +7,74 @@ const template = document.getElementById("gpu-template");
 const updated = document.getElementById("updated");
 const message = document.getElementById("status-message");
 const pollMs = (Number(metrics.dataset.pollSeconds) || 3) * 1000;
-const keep = Math.max(10, Math.round(((Number(metrics.dataset.chartMinutes) || 5) * 60000) / pollMs));
+const chartMinutes = Number(metrics.dataset.chartMinutes) || 5;
+const keep = Math.max(10, Math.round((chartMinutes * 60000) / pollMs));
 const series = new Map(); // card -> [{t, v}] of the last `keep` readings
 
 function gib(bytes) {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }
 
-// A line chart of percentages (0–100) on a canvas sized to its CSS box; a null point (not
-// reported) leaves a gap.
+// A line chart of percentages (0–100) on a canvas sized to its CSS box, with the levels on the
+// left and the time span below; a null point (not reported) leaves a gap.
+const AXIS = { left: 34, bottom: 14, font: "10px system-ui, sans-serif", color: "#8a93a3" };
+
 function draw(canvas, points, color) {
   const ratio = window.devicePixelRatio || 1;
-  const width = canvas.clientWidth;
-  const height = canvas.clientHeight;
-  canvas.width = width * ratio;
-  canvas.height = height * ratio;
+  canvas.width = canvas.clientWidth * ratio;
+  canvas.height = canvas.clientHeight * ratio;
   const ctx = canvas.getContext("2d");
   ctx.scale(ratio, ratio);
-  ctx.clearRect(0, 0, width, height);
-  ctx.strokeStyle = "#e3e7ee";
+  ctx.clearRect(0, 0, canvas.clientWidth, canvas.clientHeight);
+  const plot = { left: AXIS.left, width: canvas.clientWidth - AXIS.left, height: canvas.clientHeight - AXIS.bottom };
+  ctx.font = AXIS.font;
+  ctx.fillStyle = AXIS.color;
   ctx.lineWidth = 1;
+  ctx.strokeStyle = "#e3e7ee";
+  ctx.textBaseline = "middle";
+  ctx.textAlign = "right";
   for (const level of [0, 50, 100]) {
-    const y = height - (level / 100) * (height - 2) - 1;
+    const y = levelY(level, plot);
     ctx.beginPath();
-    ctx.moveTo(0, y);
-    ctx.lineTo(width, y);
+    ctx.moveTo(plot.left, y);
+    ctx.lineTo(plot.left + plot.width, y);
     ctx.stroke();
+    ctx.fillText(`${level}%`, plot.left - 4, Math.min(Math.max(y, 5), plot.height - 5));
   }
-  const step = width / (keep - 1);
-  const start = width - step * (points.length - 1);
+  ctx.textBaseline = "bottom";
+  ctx.textAlign = "left";
+  ctx.fillText(`${chartMinutes} ${_("分钟前")}`, plot.left, canvas.clientHeight);
+  ctx.textAlign = "right";
+  ctx.fillText(_("现在"), plot.left + plot.width, canvas.clientHeight);
+
+  const step = plot.width / (keep - 1);
+  const start = plot.left + plot.width - step * (points.length - 1);
   let run = [];
   points.forEach((value, index) => {
     if (value !== null) run.push({ x: start + index * step, value });
     if (value === null || index === points.length - 1) {
-      drawRun(ctx, run, height, color);
+      drawRun(ctx, run, plot, color);
       run = [];
     }
   });
 }
 
-function drawRun(ctx, run, height, color) {
+function levelY(level, plot) {
+  return plot.height - (Math.min(100, Math.max(0, level)) / 100) * (plot.height - 2) - 1;
+}
+
+function drawRun(ctx, run, plot, color) {
   if (run.length < 2) return;
   ctx.beginPath();
   run.forEach(({ x, value }, index) => {
-    const y = height - (Math.min(100, Math.max(0, value)) / 100) * (height - 2) - 1;
-    if (index === 0) ctx.moveTo(x, y);
-    else ctx.lineTo(x, y);
+    if (index === 0) ctx.moveTo(x, levelY(value, plot));
+    else ctx.lineTo(x, levelY(value, plot));
   });
   ctx.strokeStyle = color;
   ctx.lineWidth = 2;
   ctx.stroke();
-  ctx.lineTo(run[run.length - 1].x, height);
-  ctx.lineTo(run[0].x, height);
+  ctx.lineTo(run[run.length - 1].x, plot.height);
+  ctx.lineTo(run[0].x, plot.height);
   ctx.closePath();
   ctx.globalAlpha = 0.12;
   ctx.fillStyle = color;
