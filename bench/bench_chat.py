@@ -31,7 +31,7 @@ from silent_progress import SilentProgress  # noqa: E402
 from avatar_site.lib.engines import load_engine  # noqa: E402
 from avatar_site.lib.errors import ApiError  # noqa: E402
 from avatar_site.lib.media import run_ffmpeg  # noqa: E402
-from monitoring.runner import JobFailed  # noqa: E402
+from monitoring.errors import JobFailed  # noqa: E402
 
 SHARED_MEDIA = Path(os.environ.get("AVATAR_TEST_MEDIA", ROOT.parent / "shared" / "data"))
 DEFAULT_RECORDING = SHARED_MEDIA / "speech_en_librispeech_1995-1837-0001_wenet.wav"

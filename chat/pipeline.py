@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from chat.engines import get_language_model, get_recognizer
 from chat.models import Conversation, Turn
 from generation.renderer import render_speech
+from monitoring.errors import JobFailed
 from monitoring.models import Task
-from monitoring.runner import JobFailed
 from training.models import Avatar
 from voices.models import Speaker
 

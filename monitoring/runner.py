@@ -30,14 +30,11 @@ from avatar_site.lib.engines import EngineUnavailable
 from avatar_site.lib.media import MediaError
 from avatar_site.lib.storage import disk_full_message, media_disk_full, media_free_bytes
 from monitoring.engine_reports import report_engines
+from monitoring.errors import JobCancelled, JobFailed
 from monitoring.models import Task
 from monitoring.recovery import send_sweep, worker_host
 
 logger = logging.getLogger(__name__)
-
-
-class JobCancelled(Exception):
-    pass
 
 
 class WorkerStopping(BaseException):
@@ -66,20 +63,6 @@ def _stopping_on_sigterm():
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-class JobFailed(Exception):
-    """A failure with a message meant for the user (bad input, engine error).
-
-    ``http_status`` is what a synchronous request that waited for the job answers with.
-    """
-
-    http_status = 422
-
-    def __init__(self, message: str, http_status: int | None = None):
-        super().__init__(message)
-        if http_status is not None:
-            self.http_status = http_status
 
 
 class Progress:

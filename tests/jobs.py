@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from monitoring.runner import JobFailed
+from monitoring.errors import JobFailed
 
 
 def count_job(task, progress) -> dict:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from avatar_site.lib.storage import remove_tree
-from monitoring.runner import JobCancelled
+from monitoring.errors import JobCancelled
 from training.engines import get_talking_head_engine
 from training.engines.base import TrainingJob
 from training.models import Avatar

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from avatar_site.lib.media import MediaError, to_wav
 from avatar_site.lib.storage import remove_tree
-from monitoring.runner import JobFailed
+from monitoring.errors import JobFailed
 from voices.engines import get_voice_engine
 from voices.models import Speaker
 

@@ -10,7 +10,7 @@ import json
 
 from django.utils.translation import gettext as _
 
-from monitoring.runner import JobFailed
+from monitoring.errors import JobFailed
 
 
 def server_message(body: str) -> str:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from avatar_site.lib.engines import EngineUnavailable
 from chat.engines.base import SpeechRecognizer
-from monitoring.runner import JobFailed
+from monitoring.errors import JobFailed
 
 SAMPLE_RATE = 16000
 ENGLISH = {"en", "en-us", "english"}

@@ -12,7 +12,7 @@ from avatar_site.lib.engines import EngineUnavailable
 from avatar_site.lib.http import answer_deadline
 from chat.engines import llm_errors
 from chat.engines.base import LanguageModel
-from monitoring.runner import JobFailed
+from monitoring.errors import JobFailed
 
 SERVICE = gettext_lazy("The Zhipu GLM API")
 DEFAULT_BASE_URL = "https://open.bigmodel.cn/api/paas/v4"

@@ -2,7 +2,7 @@ import pytest
 
 from avatar_site.lib.engines import EngineUnavailable
 from chat.engines import get_language_model
-from monitoring.runner import JobFailed
+from monitoring.errors import JobFailed
 
 MESSAGES = [
     {"role": "system", "content": "Answer briefly."},

@@ -273,7 +273,8 @@ def test_failing_to_record_django_qs_id_does_not_fail_the_enqueue(monkeypatch):
 
 
 def test_progress_says_when_to_stop_and_a_report_then_raises(no_queue):
-    from monitoring.runner import JobCancelled, Progress
+    from monitoring.errors import JobCancelled
+    from monitoring.runner import Progress
 
     task = submit("count_job")
     task.claim(pid=1, host="test")
@@ -331,8 +332,9 @@ def test_a_sweep_sends_again_only_the_tasks_queued_before_it(no_queue, monkeypat
 
 
 def test_a_job_whose_task_was_failed_meanwhile_stops_and_leaves_the_row_as_it_ended(no_queue):
+    from monitoring.errors import JobCancelled
     from monitoring.recovery import fail_lost_task
-    from monitoring.runner import JobCancelled, Progress
+    from monitoring.runner import Progress
 
     task = submit("count_job")
     task.claim(pid=4242, host="a-host-thought-lost")

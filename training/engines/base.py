@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from avatar_site.lib.media import MediaInfo
-from monitoring.runner import JobFailed
+from monitoring.errors import JobFailed
 
 #: custom_params' types in the reader's words.
 TYPE_WORDS = {

@@ -44,7 +44,7 @@ from avatar_site.lib.engines import EngineUnavailable
 from avatar_site.lib.gpus import cuda_device_index, missing_cuda_devices
 from avatar_site.lib.media import MediaError, mux_browser_mp4, probe, run_ffmpeg, to_wav
 from avatar_site.lib.processes import CommandCancelled, CommandFailed, engine_environment, run_command
-from monitoring.runner import JobCancelled
+from monitoring.errors import JobCancelled
 from training.engines.base import EngineError, RenderJob, TalkingHeadEngine, TrainingJob
 
 FPS = 25

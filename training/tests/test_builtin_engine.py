@@ -9,7 +9,7 @@ import pytest
 import soundfile
 
 from avatar_site.lib.media import ffmpeg_binary
-from monitoring.runner import JobCancelled
+from monitoring.errors import JobCancelled
 from tests.flows import clone_voice
 from tests.media import shared_media, test_video
 from training.engines.base import EngineError, RenderJob, TrainingJob

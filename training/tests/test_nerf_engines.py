@@ -20,7 +20,7 @@ import pytest
 from avatar_site.lib import gpus
 from avatar_site.lib.engines import EngineUnavailable
 from avatar_site.lib.media import probe
-from monitoring.runner import JobCancelled
+from monitoring.errors import JobCancelled
 from tests.media import test_video, tone_wav
 from tests.processes import alive
 from training.engines.base import EngineError, RenderJob, TrainingJob
