@@ -6,27 +6,17 @@ import shutil
 import uuid
 from pathlib import Path
 
-import soundfile
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from avatar_site.lib.media import MediaError, to_wav
 from avatar_site.lib.storage import remove_tree
-from monitoring.errors import JobFailed
 from voices.engines import get_voice_engine
+from voices.engines.base import VoiceError, wav_seconds
 from voices.models import Speaker
 
 REFERENCE_RATE = 16000
 MIN_REFERENCE_SECONDS = 3.0
-
-
-class VoiceError(JobFailed):
-    """Bad reference or text: the message is for the user."""
-
-
-def wav_seconds(path: Path) -> float:
-    info = soundfile.info(str(path))
-    return info.frames / float(info.samplerate)
 
 
 def clone_speaker(speaker: Speaker, source: Path, progress) -> Speaker:

@@ -7,7 +7,8 @@ from pathlib import Path
 from django.utils.translation import gettext as _
 
 from avatar_site.lib.paths import media_url
-from voices.cloning import VoiceError, clone_speaker, generated_audio_path, speak, wav_seconds
+from voices.cloning import clone_speaker, generated_audio_path, speak
+from voices.engines.base import VoiceError, wav_seconds
 from voices.models import Speaker
 
 

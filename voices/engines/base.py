@@ -5,13 +5,26 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from pathlib import Path
 
+import soundfile
+
+from monitoring.errors import JobFailed
+
+
+class VoiceError(JobFailed):
+    """Bad reference or text: the message is for the user."""
+
+
+def wav_seconds(path: Path) -> float:
+    info = soundfile.info(str(path))
+    return info.frames / float(info.samplerate)
+
 
 class VoiceEngine(ABC):
     """Clones a voice from a reference recording and speaks text in it.
 
     ``extract`` receives the reference already normalised to 16 kHz mono WAV (plus the
     original-rate copy) and returns the profile to store with the Speaker. ``synthesize`` writes
-    a WAV file. Both raise ``voices.cloning.VoiceError`` with a user-facing message on bad input.
+    a WAV file. Both raise ``VoiceError`` with a user-facing message on bad input.
     """
 
     name = ""

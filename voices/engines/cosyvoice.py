@@ -24,8 +24,8 @@ import numpy as np
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from voices.cloning import wav_seconds
 from voices.engines import remote
+from voices.engines.base import wav_seconds
 from voices.engines.text_frontend import language_runs
 
 MAX_PROMPT_SECONDS = 30.0

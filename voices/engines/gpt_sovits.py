@@ -14,8 +14,8 @@ import soundfile
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from voices.cloning import wav_seconds
 from voices.engines import remote
+from voices.engines.base import VoiceError, wav_seconds
 
 
 class GPTSoVITS(remote.RemoteVoice):
@@ -23,7 +23,6 @@ class GPTSoVITS(remote.RemoteVoice):
     url_setting = "GPT_SOVITS_URL"
 
     def synthesize(self, text: str, speaker_dir: Path, profile: dict, output_wav: Path, progress) -> None:
-        from voices.cloning import VoiceError
 
         segment = speaker_dir / profile["best_segment"]["file"]
         if not 3.0 <= wav_seconds(segment) <= 10.0:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from avatar_site.lib.engines import EngineUnavailable
 from avatar_site.lib.http import AnswerTooLarge, read_within
+from voices.engines.base import VoiceError
 from voices.engines.builtin import BuiltinVoice
 
 CONNECT_TIMEOUT_S = 5
@@ -51,7 +52,6 @@ def check_reachable(url: str, engine: str) -> None:
 def send(url: str, engine: str, timeout_s: float, methods: tuple[str, ...] = ("POST",), **kwargs) -> Answer:
     """Send the request and read the answer; with several ``methods``, the next is tried when the
     server answers 405 (upstream revisions differ in the method they registered)."""
-    from voices.cloning import VoiceError
 
     try:
         for method in methods:
@@ -82,7 +82,6 @@ def send(url: str, engine: str, timeout_s: float, methods: tuple[str, ...] = ("P
 
 def bad_answer(engine: str, what: str, answer: Answer | None = None):
     """The server said 200 but sent no usable speech: its fault, not the request's (502)."""
-    from voices.cloning import VoiceError
 
     if answer is not None and answer.content_type.startswith(("text/", "application/json")):
         what += f": {answer.content[:200].decode(errors='replace')}"

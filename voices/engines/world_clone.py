@@ -12,6 +12,7 @@ import numpy as np
 from django.utils.translation import gettext as _
 
 from voices.engines import espeak
+from voices.engines.base import VoiceError
 from voices.engines.text_frontend import chunks, language_runs, to_pinyin
 from voices.engines.world_voice import (
     FRAME_PERIOD_MS,
@@ -55,7 +56,6 @@ class WorldClone:
         self.blend, self.neighbours = blend, neighbours
 
     def extract(self, reference_wav: Path, original_wav: Path, speaker_dir: Path, progress) -> dict:
-        from voices.cloning import VoiceError
 
         samples = load_mono(reference_wav)
         if _clipped_fraction(original_wav) > CLIPPED_FRACTION:
@@ -156,7 +156,6 @@ class WorldClone:
         return chosen
 
     def synthesize(self, text: str, speaker_dir: Path, profile: dict, output_wav: Path, progress) -> None:
-        from voices.cloning import VoiceError
 
         envelope = profile["envelope"]
         target = SpeakerStats.from_dict(
