@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
-import shutil
 import zipfile
 import zlib
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
@@ -18,6 +17,7 @@ from avatar_site.lib.errors import ApiError, Unprocessable, UnsupportedMedia
 from avatar_site.lib.media import MediaError, probe
 from avatar_site.lib.parsers import unstorable_text
 from training.engines import get_talking_head_engine
+from training.engines.base import TalkingHeadEngine
 from training.models import Avatar
 
 MAX_MEMBERS = 20000
@@ -161,6 +161,10 @@ def _unpack(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], prefix: st
             raise Unprocessable(_("model_param: the archive is damaged (%(error)s).") % {"error": exc}) from None
 
 
-def pack_avatar(avatar: Avatar, target) -> None:
-    """The other direction, for moving an avatar to another site: its folder as a zip."""
-    shutil.make_archive(str(target).removesuffix(".zip"), "zip", root_dir=avatar.folder)
+def pack_avatar(avatar: Avatar, target: Path, engine: TalkingHeadEngine) -> None:
+    """The other direction, for moving an avatar to another site (``manage.py export_avatar``):
+    its manifest and the engine's ``archive_files`` as a zip, what ``import_avatar`` unpacks."""
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in ("manifest.json", *engine.archive_files):
+            if (avatar.folder / name).is_file():
+                archive.write(avatar.folder / name, name)

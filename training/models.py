@@ -8,14 +8,16 @@ from pathlib import Path, PurePosixPath
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
+from avatar_site.lib.errors import NotFound
 from avatar_site.lib.ids import create_with_free_id
 from avatar_site.lib.ownership import OwnedQuerySet
+from avatar_site.lib.paths import confine
 from avatar_site.lib.storage import remove_tree
 from avatar_site.lib.uploads import delete_upload
+from training.engines import talking_head_engine_as_configured
 
 logger = logging.getLogger(__name__)
 
@@ -25,9 +27,6 @@ class AvatarQuerySet(OwnedQuerySet):
 
     def get_by_model_param(self, model_param: str) -> Avatar:
         """The avatar a client's ``model_param`` names: its id, or its folder inside the input roots."""
-        from avatar_site.lib.errors import NotFound
-        from avatar_site.lib.paths import confine
-
         avatar = self.filter(pk=model_param).first()
         if avatar is None:
             folder = confine(model_param, field="model_param")
@@ -99,10 +98,9 @@ class Avatar(models.Model):
 
     def delete_files(self) -> None:
         remove_tree(self.folder)
-        engine_class = settings.TALKING_HEAD_ENGINES.get(self.engine)
+        engine = talking_head_engine_as_configured(self.engine)
         # A registered workspace's data/<id> is the operator's (training/registration.py), not ours.
-        if engine_class and not self.metrics.get("registered_from"):  # the class only: it need not run here
-            engine = import_string(engine_class)()
+        if engine and not self.metrics.get("registered_from"):
             outside = engine.training_data(self.id)
             if outside is not None:
                 remove_tree(outside)

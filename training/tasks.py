@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.db.models import Q
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from avatar_site.lib.storage import remove_tree
+from training.engines import talking_head_engine_as_configured
 from training.engines.base import EngineError
 from training.models import Avatar
 from training.trainer import train_avatar
@@ -56,6 +55,7 @@ def remove_training_data(engine: str, avatar_id: str) -> None:
     avatar again by now (ids freed by a deletion are given to new rows)."""
     if Avatar.objects.filter(pk=avatar_id).exclude(status__in=Avatar.UNTRAINED).exists():
         return
-    folder = import_string(settings.TALKING_HEAD_ENGINES[engine])().training_data(avatar_id)
+    talking_head = talking_head_engine_as_configured(engine)
+    folder = talking_head and talking_head.training_data(avatar_id)
     if folder is not None:
         remove_tree(folder)

@@ -4,11 +4,11 @@ import struct
 import zipfile
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils.module_loading import import_string
 
 from tests.flows import clone_voice, train_avatar
 from tests.media import silent_wav, test_video
-from training.archive import pack_avatar
 from training.models import Avatar
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("double_engines")]
@@ -25,9 +25,27 @@ def archive(api, media_root, tmp_path):
     """A trained avatar packed as a zip, and the original deleted: the upload is all there is."""
     avatar = Avatar.objects.get(pk=train_avatar(api, media_root).json()["avatar_id"])
     target = tmp_path / "avatar.zip"
-    pack_avatar(avatar, target)
+    call_command("export_avatar", avatar.pk, target)
     avatar.delete()
     return target
+
+
+def test_it_exports_only_the_manifest_and_the_engines_files(archive):
+    with zipfile.ZipFile(archive) as packed:
+        names = set(packed.namelist())
+
+    assert "manifest.json" in names and "still.png" in names
+    assert not any(name.endswith(".part") or name.startswith("..") for name in names)
+
+
+def test_it_exports_only_ready_avatars(media_root, tmp_path, user):
+    training = Avatar.objects.create(id="user_20260101", owner=user, engine="builtin", epochs=3,
+                                       status=Avatar.Status.TRAINING)
+
+    with pytest.raises(CommandError, match="No ready avatar"):
+        call_command("export_avatar", training.pk, tmp_path / "avatar.zip")
+
+    assert not (tmp_path / "avatar.zip").exists()
 
 
 def generate(api, model_param, **fields):
