@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from avatar_site.lib.ownership import OwnedQuerySet
+from avatar_site.lib.paths import stored_path
 from monitoring.models import Task
 
 
@@ -18,8 +19,9 @@ class Conversation(models.Model):
     task_parameters = ("conversation_id",)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(default=timezone.now)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              verbose_name=gettext_lazy("owner"))
+    created_at = models.DateTimeField(gettext_lazy("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = gettext_lazy("conversation")
@@ -48,9 +50,9 @@ class Turn(models.Model):
     # writing it) is removed, so that running the job again does not leave the question twice.
     task = models.OneToOneField("monitoring.Task", null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="chat_turn")
-    question = models.TextField()
-    answer = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
+    question = models.TextField(gettext_lazy("question"))
+    answer = models.TextField(gettext_lazy("answer"))
+    created_at = models.DateTimeField(gettext_lazy("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = gettext_lazy("turn")
@@ -65,11 +67,12 @@ class Recording(models.Model):
     task_path_parameters = ("source_path",)  # a voice cloned from it (/save_audio's audio_path)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    file = models.CharField(max_length=500, help_text="Relative to MEDIA_ROOT")
-    original_name = models.CharField(max_length=255, blank=True)
-    duration = models.FloatField()
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(default=timezone.now)
+    file = models.CharField(gettext_lazy("file"), max_length=500, help_text=gettext_lazy("Relative to MEDIA_ROOT"))
+    original_name = models.CharField(gettext_lazy("original name"), max_length=255, blank=True)
+    duration = models.FloatField(gettext_lazy("duration"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              verbose_name=gettext_lazy("owner"))
+    created_at = models.DateTimeField(gettext_lazy("created at"), default=timezone.now)
 
     objects = OwnedQuerySet.as_manager()
 
@@ -78,9 +81,12 @@ class Recording(models.Model):
         verbose_name_plural = gettext_lazy("recordings")
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return self.original_name or str(self.id)
+
     @property
     def path(self):
-        return settings.MEDIA_ROOT / self.file
+        return stored_path(settings.MEDIA_ROOT, self.file)
 
     def delete(self, *args, **kwargs):
         self.path.unlink(missing_ok=True)

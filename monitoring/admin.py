@@ -12,16 +12,35 @@ from monitoring.models import EngineReport, HistoryRecord, Task
 from monitoring.recovery import fail_lost_task
 
 
-class ReadOnlyJobRecords(admin.ModelAdmin):
-    """Tasks and history rows are written by the jobs only: a change page saved after its job had
-    moved on would put back the state it showed (a cancelled task "running" again, with no worker),
-    and an added row would never run. Staff view, cancel, retry and delete them."""
+class ViewAndDeleteOnly(admin.ModelAdmin):
+    """Rows the platform writes (tasks, history, avatars, voices, recordings, conversations) are
+    viewed and deleted here, never added or edited: a change page saved after its job had moved on
+    would put back the state it showed (a cancelled task or training "running" again, with no
+    worker), a changed id or file path would point the row's deletion at another row's files, and
+    an added row would have no files or job behind it."""
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class TranslatedChoices(admin.ChoicesFieldListFilter):
+    """A status filter whose labels are the spec's Chinese ones, kept untranslated in the model for
+    the API (``gettext_noop``): shown in the admin's language."""
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            yield {**choice, "display": _(str(choice["display"]))}
+
+
+class TranslatedStatus(admin.ModelAdmin):
+    """The same for the status column (``status_label`` in list_display) and filter."""
+
+    @admin.display(description=gettext_lazy("status"), ordering="status")
+    def status_label(self, obj):
+        return _(obj.get_status_display())
 
 
 class RefusesDeletingInUse(admin.ModelAdmin):
@@ -47,7 +66,7 @@ class RefusesDeletingInUse(admin.ModelAdmin):
 
 
 @admin.register(Task)
-class TaskAdmin(ReadOnlyJobRecords, RefusesDeletingInUse):
+class TaskAdmin(ViewAndDeleteOnly, RefusesDeletingInUse):
     list_display = ["id", "kind", "status", "progress", "queue", "owner", "created_at", "finished_at", "message"]
     list_filter = ["kind", "status", "queue", "created_at"]
     search_fields = ["id", "message", "owner__username"]
@@ -56,12 +75,23 @@ class TaskAdmin(ReadOnlyJobRecords, RefusesDeletingInUse):
     # Django's "Delete selected" (with its confirmation page) goes through delete_queryset below.
     actions = ["cancel_tasks", "retry_tasks", "fail_lost_tasks"]
 
-    @admin.action(description=gettext_lazy("Cancel selected tasks"))
-    def cancel_tasks(self, request, queryset):
-        cancelled = sum(task.request_cancel() for task in queryset)
-        self.message_user(request, _("Asked %(cancelled)s task(s) to stop.") % {"cancelled": cancelled})
+    def has_manage_permission(self, request):
+        """Cancel, retry, mark failed: the admin edits no task, so these ask for Django's change permission."""
+        return request.user.has_perm(f"{Task._meta.app_label}.change_task")
 
-    @admin.action(description=gettext_lazy("Mark selected running tasks failed: their worker's host is gone"))
+    @admin.action(description=gettext_lazy("Cancel selected tasks"), permissions=["manage"])
+    def cancel_tasks(self, request, queryset):
+        asked, ended = [], []
+        for task in queryset:
+            (asked if task.request_cancel() else ended).append(task.pk)
+        if asked:
+            self.message_user(request, _("Asked to stop: %(tasks)s.") % {"tasks": ", ".join(asked)})
+        if ended:
+            self.message_user(request, _("Not cancelled (they had ended already): %(tasks)s.")
+                              % {"tasks": ", ".join(ended)}, messages.WARNING)
+
+    @admin.action(description=gettext_lazy("Mark selected running tasks failed: their worker's host is gone"),
+                  permissions=["manage"])
     def fail_lost_tasks(self, request, queryset):
         failed, kept = [], []
         for task in queryset:
@@ -72,7 +102,7 @@ class TaskAdmin(ReadOnlyJobRecords, RefusesDeletingInUse):
             self.message_user(request, _("Not marked (not running, or its worker still runs on this host): "
                                          "%(tasks)s.") % {"tasks": ", ".join(kept)}, messages.WARNING)
 
-    @admin.action(description=gettext_lazy("Retry selected failed or cancelled tasks"))
+    @admin.action(description=gettext_lazy("Retry selected failed or cancelled tasks"), permissions=["manage"])
     def retry_tasks(self, request, queryset):
         retried, refused = [], []
         ended = [Task.Status.FAILED, Task.Status.CANCELLED]
@@ -122,7 +152,7 @@ class EngineReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(HistoryRecord)
-class HistoryRecordAdmin(ReadOnlyJobRecords, RefusesDeletingInUse):
+class HistoryRecordAdmin(ViewAndDeleteOnly, RefusesDeletingInUse):
     list_display = ["id", "type", "status", "created_at", "seconds", "task", "owner"]
     list_filter = ["type", "status", "created_at"]
     search_fields = ["task__id", "owner__username"]
@@ -163,7 +193,7 @@ class HistoryRecordAdmin(ReadOnlyJobRecords, RefusesDeletingInUse):
                                        % {"kept": kept}, messages.ERROR)
 
 
-class KeptWhileJobsUseIt(RefusesDeletingInUse):
+class KeptWhileJobsUseIt(ViewAndDeleteOnly, RefusesDeletingInUse):
     """Admin of rows that queued or running jobs read (avatars, speakers, conversations,
     recordings; their models list the task parameters naming them, ``task_parameters``): those
     are not deleted, since the job would fail half-way."""

@@ -345,7 +345,8 @@ class HistoryRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.type} {self.created_at:%Y-%m-%d %H:%M:%S} {self.status}"
+        when = timezone.localtime(self.created_at)
+        return f"{self.get_type_display()} {when:%Y-%m-%d %H:%M:%S} {self.get_status_display()}"
 
 
 

@@ -1,12 +1,13 @@
 from django.contrib import admin
 
-from monitoring.admin import KeptWhileJobsUseIt
+from monitoring.admin import KeptWhileJobsUseIt, TranslatedChoices, TranslatedStatus
 from training.models import Avatar
 
 
 @admin.register(Avatar)
-class AvatarAdmin(KeptWhileJobsUseIt):
-    list_display = ["id", "engine", "status", "epochs", "gpu", "owner", "created_at"]
-    list_filter = ["engine", "status", "created_at"]
+class AvatarAdmin(KeptWhileJobsUseIt, TranslatedStatus):
+    list_display = ["id", "engine", "status_label", "epochs", "gpu", "owner", "created_at"]
+    list_filter = ["engine", ("status", TranslatedChoices), "created_at"]
+    list_select_related = ["owner"]
     search_fields = ["id", "owner__username"]
     date_hierarchy = "created_at"

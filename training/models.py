@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from avatar_site.lib.errors import NotFound
 from avatar_site.lib.ids import create_with_free_id
 from avatar_site.lib.ownership import OwnedQuerySet
-from avatar_site.lib.paths import confine
+from avatar_site.lib.paths import confine, stored_path
 from avatar_site.lib.storage import remove_tree
 from avatar_site.lib.uploads import delete_upload
 from training.engines import talking_head_engine_as_configured
@@ -55,23 +55,25 @@ class Avatar(models.Model):
     UNTRAINED = (Status.FAILED, Status.CANCELLED)
 
     id = models.CharField(primary_key=True, max_length=64)
-    engine = models.CharField(max_length=32, db_index=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.TRAINING, db_index=True)
-    source_video = models.CharField(max_length=500)
+    engine = models.CharField(gettext_lazy("engine"), max_length=32, db_index=True)
+    status = models.CharField(gettext_lazy("status"), max_length=16, choices=Status.choices, default=Status.TRAINING,
+                              db_index=True)
+    source_video = models.CharField(gettext_lazy("source video"), max_length=500)
     source_uploaded = models.BooleanField(
-        default=False,
+        gettext_lazy("source uploaded"), default=False,
         help_text=gettext_lazy("The source video was uploaded for it (deleted with it), not a path the client named"),
     )
-    epochs = models.PositiveIntegerField()
-    params = models.JSONField(default=dict, blank=True)
-    metrics = models.JSONField(default=dict, blank=True, help_text=gettext_lazy("Losses, scores and timings from training"))
-    gpu = models.CharField(max_length=32, blank=True)
+    epochs = models.PositiveIntegerField(gettext_lazy("epochs"))
+    params = models.JSONField(gettext_lazy("parameters"), default=dict, blank=True)
+    metrics = models.JSONField(gettext_lazy("metrics"), default=dict, blank=True, help_text=gettext_lazy("Losses, scores and timings from training"))
+    gpu = models.CharField("GPU", max_length=32, blank=True)
     trained_by = models.CharField(
-        max_length=64, blank=True,
+        gettext_lazy("trained by"), max_length=64, blank=True,
         help_text=gettext_lazy("The task whose job trains (or trained) it; empty until its first training starts"),
     )
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(default=timezone.now)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              verbose_name=gettext_lazy("owner"))
+    created_at = models.DateTimeField(gettext_lazy("created at"), default=timezone.now)
 
     objects = AvatarQuerySet.as_manager()
 
@@ -90,7 +92,7 @@ class Avatar(models.Model):
 
     @property
     def folder(self) -> Path:
-        return settings.MEDIA_ROOT / "avatars" / self.id
+        return stored_path(settings.MEDIA_ROOT / "avatars", self.id)
 
     @property
     def manifest_path(self) -> Path:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from avatar_site.lib.ownership import OwnedQuerySet
+from avatar_site.lib.paths import stored_path
 from avatar_site.lib.storage import remove_tree
 from monitoring.models import Task
 
@@ -78,13 +79,16 @@ class Speaker(models.Model):
         FAILED = "failed", gettext_noop("提取失败")
 
     id = models.CharField(primary_key=True, max_length=64, validators=[speaker_id_validator])
-    name = models.CharField(max_length=100)
-    engine = models.CharField(max_length=32)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.EXTRACTING)
-    reference_audio = models.CharField(max_length=500, blank=True, help_text="Relative to MEDIA_ROOT")
-    profile = models.JSONField(default=dict, blank=True, help_text="Features and transcript the engine extracted")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(default=timezone.now)
+    name = models.CharField(gettext_lazy("name"), max_length=100)
+    engine = models.CharField(gettext_lazy("engine"), max_length=32)
+    status = models.CharField(gettext_lazy("status"), max_length=16, choices=Status.choices, default=Status.EXTRACTING)
+    reference_audio = models.CharField(gettext_lazy("reference audio"), max_length=500, blank=True,
+                                       help_text=gettext_lazy("Relative to MEDIA_ROOT"))
+    profile = models.JSONField(gettext_lazy("profile"), default=dict, blank=True,
+                               help_text=gettext_lazy("Features and transcript the engine extracted"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              verbose_name=gettext_lazy("owner"))
+    created_at = models.DateTimeField(gettext_lazy("created at"), default=timezone.now)
 
     objects = SpeakerQuerySet.as_manager()
 
@@ -98,7 +102,7 @@ class Speaker(models.Model):
 
     @property
     def folder(self) -> Path:
-        return settings.MEDIA_ROOT / "voices" / "speakers" / self.id
+        return stored_path(settings.MEDIA_ROOT / "voices" / "speakers", self.id)
 
     @property
     def reference_path(self) -> Path | None:

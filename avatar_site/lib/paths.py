@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -67,6 +67,16 @@ def existing_dir(raw: str, field: str, roots: list[Path] | None = None) -> Path:
     if not path.is_dir():
         raise NotFound(_("%(field)s: no such folder.") % {"field": field})
     return path
+
+
+def stored_path(root: Path, relative: str) -> Path:
+    """A file or folder a row names (its id, its stored path) under ``root``: ValueError if the
+    name would leave ``root`` (absolute, ``..``, NUL, empty), so deleting such a row never removes
+    anything outside it. Lexical: a symlink inside is the row's own (unlink and rmtree do not follow it)."""
+    parts = PurePosixPath(relative).parts
+    if not parts or "\x00" in relative or relative.startswith("/") or any(part in ("..", ".") for part in parts):
+        raise ValueError(f"{relative!r} is not a name inside {root}")
+    return root / relative
 
 
 def media_url(path: Path) -> str:

@@ -434,3 +434,69 @@ def test_staff_view_job_records_but_neither_add_nor_edit_them(staff_client, fini
     assert staff_client.get(reverse(f"admin:monitoring_{model}_add")).status_code == 403
     task.refresh_from_db()
     assert (task.status, task.handler) == (Task.Status.FAILED, "tests.jobs.count_job")
+
+
+@pytest.mark.parametrize("url", ["training/avatar", "voices/speaker", "chat/recording", "chat/conversation"])
+def test_staff_neither_add_nor_edit_avatars_voices_or_chat_rows(staff_client, url):
+    response = staff_client.get(f"/admin/{url}/add/")
+
+    assert response.status_code == 403
+
+
+def test_a_rows_id_never_points_its_deletion_outside_its_folder(media_root, user):
+    from chat.models import Recording
+    from training.models import Avatar
+
+    videos = media_root / "videos"
+    videos.mkdir()
+    (videos / "out.mp4").write_bytes(b"video")
+    (media_root.parent / "canary.txt").write_text("keep")
+    avatar = Avatar.objects.create(id="../videos", owner=user, engine="builtin", epochs=1)
+    recording = Recording.objects.create(file="../canary.txt", duration=1, owner=user)
+
+    for row in (avatar, recording):
+        with pytest.raises(ValueError):
+            row.delete()
+
+    assert (videos / "out.mp4").is_file() and (media_root.parent / "canary.txt").is_file()
+
+
+def test_staff_who_may_only_view_tasks_cannot_cancel_or_retry_them(client, django_user_model, finished_task,
+                                                                   monkeypatch):
+    from django.contrib.auth.models import Permission
+
+    monkeypatch.setattr(jobs, "enqueue", lambda task: None)
+    viewer = django_user_model.objects.create_user("viewer", password="pw-viewer-123", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_task", content_type__app_label="monitoring"))
+    client.force_login(viewer)
+    task, _ = finished_task
+
+    page = client.get("/admin/monitoring/task/").content.decode()
+    client.post("/admin/monitoring/task/", {"action": "retry_tasks", "_selected_action": [task.pk]})
+
+    assert "retry_tasks" not in page and "cancel_tasks" not in page
+    assert Task.objects.count() == 1
+
+
+def test_cancel_names_the_tasks_it_asked_and_those_that_had_ended(staff_client, finished_task, monkeypatch):
+    monkeypatch.setattr(jobs, "enqueue", lambda task: None)
+    queued = Task.create_with_unique_id(HistoryType.VIDEO_GENERATION, handler="tests.jobs.count_job", queue="GPU0")
+    ended, _ = finished_task
+
+    response = staff_client.post("/admin/monitoring/task/", {"action": "cancel_tasks",
+                                                             "_selected_action": [queued.pk, ended.pk]}, follow=True)
+
+    text = response.content.decode()
+    assert f"Asked to stop: {queued.pk}." in text
+    assert f"Not cancelled (they had ended already): {ended.pk}." in text
+
+
+def test_avatar_and_voice_statuses_show_in_the_readers_language(staff_client, user):
+    from training.models import Avatar
+
+    Avatar.objects.create(id="user_20260101", owner=user, engine="builtin", epochs=1, status=Avatar.Status.READY)
+
+    english = staff_client.get("/admin/training/avatar/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    chinese = staff_client.get("/admin/training/avatar/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    assert "可用" not in english and "可用" in chinese
