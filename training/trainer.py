@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import time
 from pathlib import Path
@@ -33,14 +34,14 @@ def train_avatar(avatar: Avatar, progress) -> dict:
     except BaseException as exc:
         avatar.mark_untrained(Avatar.Status.CANCELLED if isinstance(exc, JobCancelled) else Avatar.Status.FAILED)
         raise
-    manifest = {
+    manifest = _finite({
         "engine": avatar.engine,
         "avatar_id": avatar.id,
         "epochs": avatar.epochs,
         "params": avatar.params,
         **manifest,
         "training_seconds": round(time.monotonic() - started, 1),
-    }
+    })
     _write_json(avatar.manifest_path, manifest)
     avatar.metrics = {key: manifest[key] for key in ("losses", "scores", "training_seconds") if key in manifest}
     avatar.status = Avatar.Status.READY
@@ -53,6 +54,19 @@ def read_manifest(avatar: Avatar) -> dict:
         return json.loads(avatar.manifest_path.read_text())
     except (OSError, ValueError):
         return {}
+
+
+def _finite(value):
+    """``value`` with NaN and infinities as None: an engine's score of a degenerate case (no
+    variation to correlate) must not fail the training at the very end (JSON has no NaN, and
+    SQLite and PostgreSQL refuse the row)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _write_json(path: Path, data: dict) -> None:

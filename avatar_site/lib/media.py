@@ -35,6 +35,36 @@ class MediaInfo:
     audio_rate: int = 0
     audio_channels: int = 0
     format_name: str = ""
+    #: Width of a stored pixel over its height (anamorphic video: not 1); width above is as shown.
+    pixel_aspect: float = 1.0
+    #: The video's transfer function as ffprobe names it (arib-std-b67: HLG, smpte2084: PQ).
+    color_transfer: str = ""
+
+    @property
+    def is_hdr(self) -> bool:
+        return self.color_transfer in HDR_TRANSFERS
+
+
+HDR_TRANSFERS = ("arib-std-b67", "smpte2084")
+
+# What a player does before showing an HDR frame on an ordinary screen: linear light, BT.709
+# primaries, a tone curve, then BT.709 video levels (ffmpeg's documented zscale + tonemap chain).
+# Mobius keeps colours up to SDR white as they are and rolls off only the highlights above (hable
+# darkened a whole HLG frame by a third: faces came out dim).
+TONE_MAP_TO_SDR = ("zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=mobius:desat=0,"
+                   "zscale=t=bt709:m=bt709:r=tv,format=yuv420p")
+
+
+def display_filters(info: MediaInfo) -> list[str]:
+    """ffmpeg filters that turn a video's stored frames into what a player shows: square pixels
+    (anamorphic video) and SDR colours (an iPhone's HLG or a PQ video would otherwise come out
+    grey and washed out). Rotation needs none: ffmpeg turns frames upright by itself."""
+    filters = []
+    if abs(info.pixel_aspect - 1) > 0.01:
+        filters.append("scale=trunc(iw*sar/2)*2:ih,setsar=1")
+    if info.is_hdr:
+        filters.append(TONE_MAP_TO_SDR)
+    return filters
 
 
 @cache
@@ -116,6 +146,9 @@ def probe(path: Path) -> MediaInfo:
     if duration <= 0:  # written as a stream (e.g. webm piped out of a recorder): the header has no length
         duration = _packet_duration(path, "a:0" if audio else "v:0")
     width, height = (int(video.get("width", 0)), int(video.get("height", 0))) if video else (0, 0)
+    pixel_aspect = _fraction(video.get("sample_aspect_ratio", "1:1").replace(":", "/")) if video else 1.0
+    pixel_aspect = pixel_aspect if 0.1 < pixel_aspect < 10 else 1.0  # 0:1 means unknown
+    width = int(width * pixel_aspect) // 2 * 2 if pixel_aspect != 1.0 else width
     if video and _rotation(video) % 180 == 90:  # a phone's portrait video: ffmpeg decodes it upright
         width, height = height, width
     return MediaInfo(
@@ -128,6 +161,8 @@ def probe(path: Path) -> MediaInfo:
         audio_rate=int(audio.get("sample_rate", 0)) if audio else 0,
         audio_channels=int(audio.get("channels", 0)) if audio else 0,
         format_name=format_name,
+        pixel_aspect=pixel_aspect,
+        color_transfer=video.get("color_transfer", "") if video else "",
     )
 
 

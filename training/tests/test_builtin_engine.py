@@ -174,6 +174,14 @@ def little_audio_video(folder):
     return target
 
 
+def muted_microphone_video(folder):
+    """Face and speech as recorded with the microphone muted: an audio track of digital silence."""
+    target = folder / "muted.mp4"
+    ffmpeg("-i", str(shared_media(REAL_VIDEO)), "-f", "lavfi", "-i", "anullsrc=r=48000:cl=mono", "-t", "4",
+           "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", str(target))
+    return target
+
+
 def two_faces_video(folder):
     half = clip(shared_media(REAL_VIDEO), folder / "one.mp4", 4)
     target = folder / "two.mp4"
@@ -195,6 +203,7 @@ def text_file(folder):
     (silent_real_video, "no audio track"),
     (short_real_video, "at least 3 s"),
     (little_audio_video, "audio lasts 0.6 s"),
+    (muted_microphone_video, "audio is silent"),
     (text_file, "not a readable video"),
 ])
 def test_it_refuses_unusable_references_and_leaves_nothing(tmp_path, make, expected):
@@ -415,3 +424,64 @@ def test_a_video_writer_whose_ffmpeg_quits_says_why_not_broken_pipe(tmp_path):
 
     assert str(refused.value).startswith("ffmpeg failed: ")
     assert "No such file or directory" in str(refused.value)
+
+
+@pytest.mark.slow
+def test_a_reference_ending_in_silence_trains_with_scores_json_can_store(tmp_path):
+    """Its held-out tail is all pause: the predicted mouth holds still and has no correlation to report."""
+    video = tmp_path / "quiet_end.mp4"
+    ffmpeg("-i", str(shared_media(REAL_VIDEO)), "-t", "5", "-af", "volume=enable='gt(t,3.5)':volume=0",
+           "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", str(video))
+
+    manifest = BuiltinTalkingHead().train(
+        TrainingJob(avatar_id="quiet", source_video=video, avatar_dir=tmp_path / "avatar", epochs=2), Recorder())
+
+    json.dumps(manifest, allow_nan=False)
+    assert manifest["scores"]["opening_r"] is None and manifest["scores"]["held_out_lmd"] > 0
+
+
+def eye_distance_over_face_height(avatar_dir):
+    tracks = np.load(avatar_dir / "tracks.npz")
+    points = tracks["landmarks"][tracks["valid"]]
+    eyes = np.linalg.norm(points[:, 33] - points[:, 263], axis=-1)  # outer eye corners
+    height = np.linalg.norm(points[:, 10] - points[:, 152], axis=-1)  # forehead to chin
+    return float(np.median(eyes / height))
+
+
+@pytest.mark.slow
+def test_it_trains_anamorphic_video_with_the_face_in_its_shown_proportions(tmp_path):
+    """Stored squeezed to 384 wide with 4:3 pixels: a player shows it 512 wide, and so must the avatar."""
+    square, squeezed = tmp_path / "square.mp4", tmp_path / "squeezed.mp4"
+    clip(shared_media(REAL_VIDEO), square, 4)
+    ffmpeg("-i", str(square), "-vf", "scale=384:512,setsar=4/3", "-c:v", "libx264", "-preset", "ultrafast",
+           "-c:a", "copy", str(squeezed))
+
+    for video in (square, squeezed):
+        BuiltinTalkingHead().train(TrainingJob(avatar_id=video.stem, source_video=video,
+                                               avatar_dir=tmp_path / video.stem, epochs=1), Recorder())
+
+    shown, trained = (eye_distance_over_face_height(tmp_path / name) for name in ("square", "squeezed"))
+    assert trained == pytest.approx(shown, rel=0.05)  # squeezed as stored, it would be 25 % narrower
+
+
+def test_an_hdr_video_is_decoded_in_the_colours_a_player_shows(tmp_path):
+    """An iPhone's HLG video (10-bit HEVC, BT.2020): decoded without tone mapping it comes out grey."""
+    from avatar_site.lib.media import display_filters, probe
+    from training.engines.builtin.faces import read_frames
+
+    sdr, hlg = tmp_path / "sdr.mp4", tmp_path / "hlg.mov"
+    clip(shared_media(REAL_VIDEO), sdr, 1)
+    ffmpeg("-i", str(sdr), "-vf", "zscale=tin=bt709:min=bt709:pin=bt709:rin=tv:t=arib-std-b67:m=bt2020nc:p=bt2020:"
+           "r=tv,format=yuv420p10le", "-c:v", "libx265", "-x265-params",
+           "colorprim=bt2020:transfer=arib-std-b67:colormatrix=bt2020nc:log-level=error", "-tag:v", "hvc1",
+           "-an", str(hlg))
+    info = probe(hlg)
+
+    original = next(read_frames(sdr, 256, 256)).astype(float)
+    as_stored = next(read_frames(hlg, 256, 256)).astype(float)
+    as_shown = next(read_frames(hlg, 256, 256, ",".join(display_filters(info)))).astype(float)
+
+    assert info.is_hdr
+    saturation = lambda frame: float((frame.max(-1) - frame.min(-1)).mean())  # noqa: E731
+    assert saturation(as_stored) < 0.7 * saturation(original)  # the washed-out picture the filters avoid
+    assert saturation(as_shown) > 0.8 * saturation(original)

@@ -181,6 +181,24 @@ def test_a_failed_training_leaves_no_half_written_avatar(api, input_root, monkey
     assert history.result["message"] == "The engine ran out of memory."
 
 
+def test_a_score_an_engine_could_not_compute_is_stored_as_null(api, input_root, monkeypatch):
+    from tests.doubles import StillTalkingHead
+
+    trained = StillTalkingHead.train
+    monkeypatch.setattr(StillTalkingHead, "train", lambda self, job, progress: {
+        **trained(self, job, progress), "scores": {"opening_r": float("nan"), "lmd": float("inf"), "ok": 0.5}})
+    video = test_video(input_root / "reference.mp4", seconds=2)
+
+    response = api.post(
+        "/model_training",
+        {"model_choice": "builtin", "ref_video": str(video), "gpu_choice": "GPU0", "epoch": "1"},
+    )
+
+    avatar = Avatar.objects.get(pk=response.json()["avatar_id"])
+    assert avatar.status == Avatar.Status.READY
+    assert avatar.metrics["scores"] == {"opening_r": None, "lmd": None, "ok": 0.5}
+
+
 def test_a_video_without_audio_is_refused_before_anything_is_queued(api, media_root):
     silent_video = test_video(media_root / "mute.mp4", seconds=2, audio=False)
 

@@ -18,7 +18,7 @@ import torch
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from avatar_site.lib.media import MediaError, probe, run_ffmpeg, to_wav
+from avatar_site.lib.media import MediaError, display_filters, probe, run_ffmpeg, to_wav
 from training.engines.base import EngineError, RenderJob, TrainingJob
 from training.engines.builtin import AVATAR_FILES, DEFAULTS, BuiltinTalkingHead, faces, features
 from training.engines.builtin.compositor import (
@@ -45,6 +45,9 @@ DETECT_SIDE = 640  # frames are scaled to at most this for the first, face-findi
 HELD_OUT = 0.2  # the tail of the video kept out of training to measure generalisation
 CODES = 8
 MIN_SIZE = 64
+#: Below this the loudest tenth of a second of the reference is no speech (a muted microphone,
+#: a track of digital silence): there is nothing to learn the mouth from.
+SILENT_DBFS = -55.0
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +155,8 @@ class MouthTransplant:
         x, y, side = crop
         try:
             run_ffmpeg(["-i", str(job.source_video), "-an", "-vf",
-                        f"fps={FPS},crop={side}:{side}:{x}:{y},scale={size}:{size}:flags=lanczos",
+                        ",".join([f"fps={FPS}", *display_filters(info), f"crop={side}:{side}:{x}:{y}",
+                                  f"scale={size}:{size}:flags=lanczos"]),
                         "-c:v", "libx264", "-preset", "veryfast", "-crf", "14", "-pix_fmt", "yuv420p",
                         str(frames_mp4)])
             to_wav(job.source_video, out / "audio.wav", in_sync=True)
@@ -164,6 +168,10 @@ class MouthTransplant:
             raise EngineError(_("The reference video's audio lasts %(seconds).1f s; "
                                 "at least %(minimum)g s of it are needed.") % {
                 "seconds": audio_seconds, "minimum": settings.BUILTIN_TH_MIN_SECONDS})
+        if (loudest := features.loudest_dbfs(samples)) < SILENT_DBFS:
+            raise EngineError(_("The reference video's audio is silent (its loudest moment is %(dbfs).0f dBFS): "
+                                "the avatar learns its mouth from the person's speech, so send a video with "
+                                "their voice.") % {"dbfs": max(loudest, -120)})
 
         progress(20, _("Tracking the face"))
         landmarks, valid = self._track(frames_mp4, size, progress)
@@ -252,7 +260,7 @@ class MouthTransplant:
         width, height = max(2, int(info.width * scale) // 2 * 2), max(2, int(info.height * scale) // 2 * 2)
         counts, boxes = [], []
         with faces.FaceTracker(max_faces=2) as tracker:
-            for index, frame in enumerate(faces.read_frames(path, width, height)):
+            for index, frame in enumerate(faces.read_frames(path, width, height, ",".join(display_filters(info)))):
                 found = tracker.faces(frame)
                 counts.append(len(found))
                 if len(found) == 1:
@@ -362,9 +370,12 @@ class MouthTransplant:
         closed = lip_shapes(mouth_points[train_index[np.argmin(faces.mouth_opening(mouth_points[train_index]))]])
         still = float(np.linalg.norm(closed[None] - truth, axis=-1).mean())
         opening_true, opening_pred = lip_opening(truth), lip_opening(predicted)
-        r = float(np.corrcoef(opening_true, opening_pred)[0, 1]) if opening_true.std() > 0 else 0.0
+        # No correlation to speak of when either side holds still (a tail of silence: the mouth
+        # predicted closed throughout); corrcoef would answer NaN, which JSON cannot store.
+        varies = opening_true.std() > 1e-9 and opening_pred.std() > 1e-9
+        r = round(float(np.corrcoef(opening_true, opening_pred)[0, 1]), 3) if varies else None
         return {"held_out_lmd": round(lmd, 3), "still_lmd": round(still, 3),
-                "lmd_ratio": round(lmd / still, 3) if still else None, "opening_r": round(r, 3)}
+                "lmd_ratio": round(lmd / still, 3) if still else None, "opening_r": r}
 
     @staticmethod
     def _base_range(valid: np.ndarray) -> tuple[int, int]:
