@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import uuid
 
-import numpy as np
 import soundfile
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from avatar_site.lib.audio import loudest_dbfs
 from avatar_site.lib.errors import Unprocessable
 from avatar_site.lib.media import MediaError, to_wav
 from avatar_site.lib.uploads import media_input
 from chat.models import Recording
 
-SILENCE_DBFS = -50.0
+#: The loudest tenth of a second of speech lies far above this even from a quiet microphone; a
+#: muted one or an empty room does not reach it.
+SILENCE_DBFS = -55.0
 
 
 def save_recording(uploaded, owner) -> Recording:
@@ -33,9 +35,8 @@ def save_recording(uploaded, owner) -> Recording:
         samples, rate = soundfile.read(str(target), dtype="float32")
         if samples.size == 0:
             raise Unprocessable(_("audio: the recording is empty."))
-        rms = float(np.sqrt(np.mean(np.square(samples))))
-        if 20 * np.log10(max(rms, 1e-10)) < SILENCE_DBFS:
-            raise Unprocessable(_("audio: the recording is silent."))
+        if loudest_dbfs(samples, rate) < SILENCE_DBFS:
+            raise Unprocessable(_("audio: the recording is silent or too quiet to hear (check the microphone)."))
     except Exception:
         target.unlink(missing_ok=True)
         raise

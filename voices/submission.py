@@ -10,12 +10,13 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from avatar_site.lib.engines import load_engine
-from avatar_site.lib.errors import Conflict
+from avatar_site.lib.errors import Conflict, Unprocessable
 from avatar_site.lib.media_access import may_use_input
 from avatar_site.lib.uploads import as_given, discard_upload, is_upload, media_input
 from monitoring import jobs
 from monitoring.models import HistoryType, Task
 from voices import tasks
+from voices.cloning import MIN_REFERENCE_SECONDS
 from voices.models import Speaker
 
 
@@ -30,8 +31,11 @@ def submit_clone(data: dict, user) -> tuple[Task, Speaker]:
     load_engine(settings.VOICE_ENGINES, engine, _("voice"))
     if Speaker.objects.filter(pk=data["audio_id"]).exists():
         raise _taken(data["audio_id"])
-    source, _info = media_input(data["original_audio_path"], "original_audio_path", need_audio=True,
-                                may_use=partial(may_use_input, user))
+    source, info = media_input(data["original_audio_path"], "original_audio_path", need_audio=True,
+                               may_use=partial(may_use_input, user))
+    if refusal := _reference_length_refusal(info.duration):  # known from the probe: no job needed to say so
+        discard_upload(source, data["original_audio_path"])
+        raise Unprocessable(f"original_audio_path: {refusal}")
     try:
         with transaction.atomic():  # a savepoint, so that a taken id leaves a usable connection
             speaker = Speaker.objects.create(
@@ -58,6 +62,15 @@ def submit_clone(data: dict, user) -> tuple[Task, Speaker]:
         discard_upload(source, data["original_audio_path"])
         raise
     return task, speaker
+
+
+def _reference_length_refusal(seconds: float) -> str | None:
+    if seconds < MIN_REFERENCE_SECONDS:
+        return _("The reference has less than %(minimum).0f s of audio.") % {"minimum": MIN_REFERENCE_SECONDS}
+    if seconds > settings.MAX_REFERENCE_SECONDS:
+        return _("The reference is longer than the limit of %(limit).0f s; trim it.") % {
+            "limit": settings.MAX_REFERENCE_SECONDS}
+    return None
 
 
 def submit_speech(data: dict, user) -> tuple[Task, Speaker]:

@@ -86,6 +86,25 @@ def test_it_refuses_a_silent_recording(api, avatar_id, tmp_path):
     assert HistoryRecord.objects.get(type="chat_system").status == "failed"
 
 
+def test_quiet_speech_with_pauses_is_a_recording_not_silence(api, tmp_path):
+    """JFK 35 dB down (a far or quiet microphone): over the whole file, pauses included, it averages
+    below the silence level, yet every word is there."""
+    import numpy as np
+    import soundfile
+
+    from tests.media import shared_media
+
+    samples, rate = soundfile.read(str(shared_media("speech_en_jfk_whisper.flac")), dtype="float32")
+    quiet = tmp_path / "quiet.wav"
+    soundfile.write(str(quiet), samples * 10 ** (-35 / 20), rate)
+    assert 20 * np.log10(np.sqrt(np.mean(np.square(samples * 10 ** (-35 / 20))))) < -50
+
+    with open(quiet, "rb") as handle:
+        response = api.post("/save_audio", {"audio": handle}, format="multipart")
+
+    assert response.status_code == 200, response.json()
+
+
 def test_a_turn_that_could_not_be_queued_leaves_no_recording_or_new_conversation(api, avatar_id, tmp_path,
                                                                                   monkeypatch):
     from avatar_site.lib.errors import ServiceUnavailable

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitoring.models import HistoryRecord
+from monitoring.models import HistoryRecord, Task
 from tests.doubles import unremovable_files
 from tests.flows import clone_voice
 from tests.media import silent_wav, tone_wav
@@ -309,11 +309,24 @@ def test_a_new_voice_does_not_inherit_files_left_under_its_id(api, media_root):
 
 def test_a_refused_clone_whose_files_cannot_be_removed_leaves_its_voice_failed_not_extracting(
         api, media_root, monkeypatch):
-    reference = tone_wav(media_root.parent / "inputs" / "short.wav", seconds=1)
+    from voices import cloning
+
+    monkeypatch.setattr(cloning, "MIN_REFERENCE_SECONDS", 5.0)  # the job's check, not the request's (3 s)
+    reference = tone_wav(media_root.parent / "inputs" / "short.wav", seconds=4)
     unremovable_files(monkeypatch)
 
     response = api.post("/audio_clone", {"original_audio_path": str(reference), "audio_id": "short"})
 
     assert response.status_code == 422, response.json()
-    assert response.json()["message"] == "The reference has less than 3 s of audio."
+    assert response.json()["message"] == "The reference has less than 5 s of audio."
     assert Speaker.objects.get(pk="short").status == Speaker.Status.FAILED
+
+
+def test_a_reference_too_short_is_refused_before_a_voice_or_task_exists(api, media_root):
+    reference = tone_wav(media_root.parent / "inputs" / "short.wav", seconds=1)
+
+    response = api.post("/audio_clone", {"original_audio_path": str(reference), "audio_id": "short"})
+
+    assert response.status_code == 422
+    assert response.json()["message"] == "original_audio_path: The reference has less than 3 s of audio."
+    assert not Speaker.objects.exists() and not Task.objects.exists()

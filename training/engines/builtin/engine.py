@@ -18,6 +18,7 @@ import torch
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from avatar_site.lib.audio import loudest_dbfs
 from avatar_site.lib.media import MediaError, display_filters, probe, run_ffmpeg, to_wav
 from training.engines.base import EngineError, RenderJob, TrainingJob
 from training.engines.builtin import AVATAR_FILES, DEFAULTS, BuiltinTalkingHead, faces, features
@@ -168,7 +169,7 @@ class MouthTransplant:
             raise EngineError(_("The reference video's audio lasts %(seconds).1f s; "
                                 "at least %(minimum)g s of it are needed.") % {
                 "seconds": audio_seconds, "minimum": settings.BUILTIN_TH_MIN_SECONDS})
-        if (loudest := features.loudest_dbfs(samples)) < SILENT_DBFS:
+        if (loudest := loudest_dbfs(samples, features.SAMPLE_RATE)) < SILENT_DBFS:
             raise EngineError(_("The reference video's audio is silent (its loudest moment is %(dbfs).0f dBFS): "
                                 "the avatar learns its mouth from the person's speech, so send a video with "
                                 "their voice.") % {"dbfs": max(loudest, -120)})

@@ -44,16 +44,6 @@ def read_wav(path: Path) -> np.ndarray:
     return samples.mean(axis=1)
 
 
-def loudest_dbfs(samples: np.ndarray, window: int = SAMPLE_RATE // 10) -> float:
-    """The RMS level of the loudest tenth of a second, in dB below full scale (-inf for silence)."""
-    frames = len(samples) // window
-    if frames == 0:
-        return float("-inf")
-    rms = np.sqrt(np.mean(np.square(samples[: frames * window].reshape(frames, window), dtype=np.float64), axis=1))
-    peak = float(rms.max())
-    return 20 * np.log10(peak) if peak > 0 else float("-inf")
-
-
 def log_mel(samples: np.ndarray) -> np.ndarray:
     """(frames, n_mels) log-mel energies at 100 frames per second, normalised per recording.
 
