@@ -13,6 +13,7 @@ class TurnInline(admin.TabularInline):
 @admin.register(Conversation)
 class ConversationAdmin(KeptWhileJobsUseIt):
     list_display = ["id", "owner", "created_at"]
+    list_select_related = ["owner"]
     list_filter = ["created_at"]
     search_fields = ["id", "owner__username", "turns__question", "turns__answer"]
     inlines = [TurnInline]
@@ -21,5 +22,6 @@ class ConversationAdmin(KeptWhileJobsUseIt):
 @admin.register(Recording)
 class RecordingAdmin(KeptWhileJobsUseIt):
     list_display = ["id", "original_name", "duration", "owner", "created_at"]
+    list_select_related = ["owner"]
     list_filter = ["created_at"]
     search_fields = ["id", "original_name", "owner__username"]

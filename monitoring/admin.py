@@ -68,8 +68,9 @@ class RefusesDeletingInUse(admin.ModelAdmin):
 @admin.register(Task)
 class TaskAdmin(ViewAndDeleteOnly, RefusesDeletingInUse):
     list_display = ["id", "kind", "status", "progress", "queue", "owner", "created_at", "finished_at", "message"]
+    list_select_related = ["owner"]
     list_filter = ["kind", "status", "queue", "created_at"]
-    search_fields = ["id", "message", "owner__username"]
+    search_fields = ["id", "message", "queue", "owner__username"]
     date_hierarchy = "created_at"
     readonly_fields = ["created_at", "started_at", "finished_at", "q_task_id", "worker_pid"]
     # Django's "Delete selected" (with its confirmation page) goes through delete_queryset below.
@@ -154,6 +155,7 @@ class EngineReportAdmin(admin.ModelAdmin):
 @admin.register(HistoryRecord)
 class HistoryRecordAdmin(ViewAndDeleteOnly, RefusesDeletingInUse):
     list_display = ["id", "type", "status", "created_at", "seconds", "task", "owner"]
+    list_select_related = ["task", "owner"]
     list_filter = ["type", "status", "created_at"]
     search_fields = ["task__id", "owner__username"]
     date_hierarchy = "created_at"

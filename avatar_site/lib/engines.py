@@ -51,7 +51,7 @@ def load_engine(registry: dict[str, str], name: str, kind: str,
 
 def availability(registry: dict[str, str], kind: str,
                  usable_queues: Callable[[str], list[str]] | None = None, *, configured_only: bool = False) -> list[dict]:
-    """[{name, available, message: "available" or what to install, on_this_host, queues}] for each
+    """[{name, available, message: "available" (in the request's language) or what to install, on_this_host, queues}] for each
     engine, for /api/engines and the pages' engine choices. ``usable_queues(class path)``: the GPU
     queues whose workers reported the engine usable; an engine this host cannot run is available
     when some can (then only on those)."""
@@ -61,9 +61,9 @@ def availability(registry: dict[str, str], kind: str,
         try:
             load_engine(registry, name, kind, configured_only=configured_only)
         except ServiceUnavailable as exc:
-            here, message = False, "available" if queues else str(exc.detail)
+            here, message = False, _("available") if queues else str(exc.detail)
         else:
-            here, message = True, "available"
+            here, message = True, _("available")
         report.append({"name": name, "available": here or bool(queues), "message": message,
                        "on_this_host": here, "queues": queues})
     return report

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import (
     PermissionDenied,
     RequestDataTooBig,
@@ -15,6 +16,7 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.http import Http404
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from rest_framework import exceptions, status
@@ -84,8 +86,10 @@ def flatten_detail(detail) -> str:
 
 
 def api_exception_handler(exc, context):
-    if isinstance(exc, RequestDataTooBig):
-        exc = PayloadTooLarge(str(exc))
+    if isinstance(exc, RequestDataTooBig):  # Django's own message names a setting, in English
+        exc = PayloadTooLarge(_("The request's form fields or JSON body are larger than %(limit)s; send long "
+                                "content as a file upload.") % {
+            "limit": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)})
     elif isinstance(exc, Http404):
         exc = NotFound(str(exc) or None)
     elif isinstance(exc, PermissionDenied):

@@ -60,8 +60,19 @@ def test_a_json_body_over_the_memory_limit_is_refused_before_parsing(api, settin
     small = post_json(api, "/video_generation", body.replace("a" * 20_000, "a"))
 
     assert response.status_code == 413
-    assert "DATA_UPLOAD_MAX_MEMORY_SIZE" in response.json()["message"]
+    assert "larger than 9.8\xa0KB" in response.json()["message"]
     assert small.status_code != 413
+
+
+def test_a_body_over_the_memory_limit_is_refused_in_the_clients_language(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+
+    response = api.post("/video_generation", {"model_name": "builtin", "target_text": "a" * 20_000},
+                        HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert response.status_code == 413
+    assert "DATA_UPLOAD_MAX_MEMORY_SIZE" not in response.json()["message"]
+    assert "文件" in response.json()["message"]
 
 
 def test_too_many_form_fields_is_a_bad_request(api, settings):

@@ -500,3 +500,17 @@ def test_avatar_and_voice_statuses_show_in_the_readers_language(staff_client, us
     chinese = staff_client.get("/admin/training/avatar/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
 
     assert "可用" not in english and "可用" in chinese
+
+
+@pytest.mark.parametrize("model", ["task", "historyrecord"])
+def test_a_page_of_job_records_takes_the_same_queries_for_many_rows(staff_client, user, model,
+                                                                    django_assert_max_num_queries):
+    for _ in range(30):
+        task = Task.create_with_unique_id(HistoryType.VIDEO_GENERATION, handler="tests.jobs.count_job", queue="GPU0",
+                                          owner=user)
+        HistoryRecord.objects.create(type=task.kind, status="queued", task=task, owner=user)
+
+    with django_assert_max_num_queries(15):
+        response = staff_client.get(f"/admin/monitoring/{model}/")
+
+    assert response.status_code == 200

@@ -143,7 +143,7 @@ def test_a_json_body_refused_as_too_large_keeps_a_history_row(api, settings):
 
     assert response.status_code == 413
     row = HistoryRecord.objects.get(type="audio_clone")
-    assert row.status == "failed" and "DATA_UPLOAD_MAX_MEMORY_SIZE" in str(row.result)
+    assert row.status == "failed" and "larger than 1000" in str(row.result)
 
 
 @pytest.mark.django_db(transaction=True)
