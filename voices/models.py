@@ -17,9 +17,11 @@ from monitoring.models import Task
 
 logger = logging.getLogger(__name__)
 
+# Letters and digits of any script (the spec's clients name voices 说话人一), '_' and '-': one plain
+# file name (the voice's folder, generated clips' names), never a separator, dot or space.
 speaker_id_validator = RegexValidator(
-    r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",
-    gettext_lazy("Use 1–64 letters, digits, '_' or '-', starting with a letter or digit."),
+    r"^[^\W_][\w-]{0,63}$",
+    gettext_lazy("Use 1–64 letters (of any language), digits, '_' or '-', starting with a letter or digit."),
 )
 
 

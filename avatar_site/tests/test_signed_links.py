@@ -107,3 +107,16 @@ def test_session_clients_get_the_plain_links_of_the_spec(api, media_root, user):
     answer = api.get(f"/api/tasks/{task.pk}").json()
 
     assert answer["result"]["video_path"] == "/video/mine.mp4"
+
+
+def test_a_link_to_a_file_named_in_chinese_plays_as_browsers_send_it(token_api, anonymous_api, media_root, user):
+    from urllib.parse import quote
+
+    task = finished_video(media_root, user, "问候.mp4")
+    link = token_api.get(f"/api/tasks/{task.pk}").json()["result"]["video_path"]
+    path, _, query = link.partition("?")
+
+    response = anonymous_api.get(f"{quote(path)}?{query}")  # a browser percent-encodes the path
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith("问候".encode())

@@ -124,7 +124,7 @@ def test_it_refuses_an_unknown_speaker_in_generate_mode(api):
     assert "nobody" in response.json()["message"]
 
 
-@pytest.mark.parametrize("audio_id", ["../evil", "a/b", "a b", ""])
+@pytest.mark.parametrize("audio_id", ["../evil", "a/b", "a b", "", ".hidden", "a.b", "a\\b", "_x", "说话人 一"])
 def test_it_refuses_ids_with_path_characters(api, media_root, audio_id):
     reference = tone_wav(media_root.parent / "inputs" / "ref.wav")
 
@@ -330,3 +330,17 @@ def test_a_reference_too_short_is_refused_before_a_voice_or_task_exists(api, med
     assert response.status_code == 422
     assert response.json()["message"] == "original_audio_path: The reference has less than 3 s of audio."
     assert not Speaker.objects.exists() and not Task.objects.exists()
+
+
+def test_voices_are_named_in_any_script_and_speak_and_list_under_that_name(api, media_root):
+    response = clone_voice(api, media_root, "说话人一")
+    assert response.status_code == 200, response.json()
+
+    spoken = api.post("/audio_clone", {"audio_id": "说话人一", "gen_audio_id": "问候", "generate_text": "hello"})
+
+    assert spoken.status_code == 200, spoken.json()
+    listed = api.get("/api/cloned-audios").json()["audios"]
+    assert [voice["id"] for voice in listed] == ["说话人一"]
+    clip = api.get(spoken.json()["cloned_audio_path"])
+    assert clip.status_code == 200 and spoken.json()["cloned_audio_path"].endswith("_问候.wav")
+    assert api.delete("/api/cloned-audios/%E8%AF%B4%E8%AF%9D%E4%BA%BA%E4%B8%80").status_code == 200
