@@ -3,11 +3,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from avatar_site.lib.errors import Conflict, ServiceUnavailable
-from monitoring import jobs
+from monitoring import accounts, jobs
 from monitoring.models import EngineReport, HistoryRecord, Task
 from monitoring.recovery import fail_lost_task
 
@@ -44,25 +46,25 @@ class TranslatedStatus(admin.ModelAdmin):
 
 
 class RefusesDeletingInUse(admin.ModelAdmin):
-    """Rows a queued or running job still uses (``in_use``) are not deleted. Their own page offers
-    no delete; "Delete selected" names them instead of Django's "your account doesn't have
-    permission", which the per-row refusal would otherwise bring (delete_queryset skips them)."""
+    """Rows a queued or running job still uses (``in_use``) are not deleted. Both confirmation
+    pages (a row's own and "Delete selected") name them and what uses them (``in_use_label``)
+    instead of offering the deletion; delete_queryset skips them too (they may have become busy
+    since the page was shown)."""
 
+    delete_confirmation_template = "admin/delete_in_use.html"
     delete_selected_confirmation_template = "admin/delete_selected_in_use.html"
 
     def in_use(self, obj) -> bool:
         raise NotImplementedError
 
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and not (obj and self.in_use(obj))
+    def in_use_label(self, obj) -> str:
+        """How the confirmation page names a row in use: what uses it, so staff know what to cancel."""
+        return str(obj)
 
     def get_deleted_objects(self, objs, request):
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        busy = [obj for obj in objs if self.in_use(obj)]
-        if busy and super().has_delete_permission(request):
-            perms_needed.discard(self.model._meta.verbose_name)
-            protected = [*protected, *(str(obj) for obj in busy)]
-        return deleted, counts, perms_needed, protected
+        busy = [self.in_use_label(obj) for obj in objs if self.in_use(obj)]
+        return deleted, counts, perms_needed, [*protected, *busy]
 
 
 @admin.register(Task)
@@ -206,6 +208,10 @@ class KeptWhileJobsUseIt(ViewAndDeleteOnly, RefusesDeletingInUse):
     def in_use(self, obj):
         return self.jobs_using(obj).exists()
 
+    def in_use_label(self, obj):
+        tasks = ", ".join(self.jobs_using(obj).values_list("pk", flat=True)[:10])
+        return _("%(row)s (used by %(tasks)s)") % {"row": obj, "tasks": tasks}
+
     def delete_model(self, request, obj):
         self.delete_queryset(request, type(obj).objects.filter(pk=obj.pk))
 
@@ -222,3 +228,35 @@ class KeptWhileJobsUseIt(ViewAndDeleteOnly, RefusesDeletingInUse):
         if kept:
             self.message_user(request, _("Used by queued or running tasks, not deleted: %(rows)s. "
                                          "Cancel those tasks first.") % {"rows": ", ".join(kept)}, messages.ERROR)
+
+
+class AccountAdmin(RefusesDeletingInUse, UserAdmin):
+    """Deleting a user deletes what they own, files included (monitoring/accounts.py), and the
+    confirmation page counts it; not while any of it is in use."""
+
+    def in_use(self, user):
+        return bool(accounts.blockers(user))
+
+    def in_use_label(self, user):
+        return _("%(user)s (in use: %(busy)s)") % {"user": user, "busy": ", ".join(accounts.blockers(user)[:10])}
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for user in objs:
+            for name, count in accounts.contents(user).items():
+                counts[name] = counts.get(name, 0) + count
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, type(obj).objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            try:
+                accounts.delete_account(user)
+            except (Conflict, ServiceUnavailable) as exc:
+                self.message_user(request, str(exc.detail), messages.ERROR)
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), AccountAdmin)

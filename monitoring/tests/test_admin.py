@@ -96,7 +96,7 @@ def test_a_running_task_and_its_history_row_are_not_deleted(staff_client, finish
         assert page.status_code == 200
         assert "are in use" in page.content.decode() and "permission" not in page.content.decode()
     assert task.pk in pages[0].content.decode()
-    assert one_by_one.status_code == 403
+    assert one_by_one.status_code == 200 and "is in use" in one_by_one.content.decode()
     assert Task.objects.filter(pk=task.pk).exists()
     assert HistoryRecord.objects.filter(pk=record.pk).exists()
     assert output.exists()
@@ -277,7 +277,8 @@ def test_avatars_and_voices_that_queued_jobs_use_are_not_deleted(staff_client, u
                                                  "_selected_action": ["speaker_1", "idle_voice"], "post": "yes"})
     one_by_one = staff_client.post(reverse("admin:training_avatar_delete", args=[quote(avatar_id)]), {"post": "yes"})
 
-    assert one_by_one.status_code == 403
+    assert one_by_one.status_code == 200
+    assert f"{avatar_id} (builtin) (used by {queued.json()['task_id']})" in one_by_one.content.decode()
     assert Avatar.objects.filter(pk=avatar_id).exists()
     assert Speaker.objects.filter(pk="speaker_1").exists()
     assert Speaker.objects.filter(pk="idle_voice").exists()  # Django refuses the whole selection
@@ -311,7 +312,7 @@ def test_a_conversation_and_recording_that_a_queued_chat_job_uses_are_not_delete
                                                     "post": "yes"})
         one_by_one = staff_client.post(reverse(f"admin:chat_{model}_delete", args=[quote(str(row.pk))]),
                                        {"post": "yes"})
-        assert one_by_one.status_code == 403
+        assert one_by_one.status_code == 200 and "is in use" in one_by_one.content.decode()
 
     assert Conversation.objects.filter(pk=conversation.pk).exists()
     assert Recording.objects.filter(pk=recording.pk).exists()
@@ -514,3 +515,51 @@ def test_a_page_of_job_records_takes_the_same_queries_for_many_rows(staff_client
         response = staff_client.get(f"/admin/monitoring/{model}/")
 
     assert response.status_code == 200
+
+
+@pytest.mark.usefixtures("double_engines")
+def test_deleting_a_user_deletes_what_they_own_with_its_files(staff_client, user, media_root):
+    from django.contrib.auth import get_user_model
+
+    from tests.flows import clone_voice, train_avatar
+    from training.models import Avatar
+    from voices.models import Speaker
+
+    api = APIClient()
+    api.force_authenticate(user)
+    clone_voice(api, media_root, "speaker_1")
+    avatar = Avatar.objects.get(pk=train_avatar(api, media_root).json()["avatar_id"])
+    video = api.post("/video_generation", {"model_name": "builtin", "model_param": avatar.pk,
+                                           "ref_audio_id": "speaker_1", "gpu_choice": "GPU0", "target_text": "hi"})
+    output = media_root / "videos" / video.json()["video_path"].removeprefix("/video/").split("?")[0]
+    folders = [avatar.folder, Speaker.objects.get().folder]
+    assert output.is_file() and all(folder.is_dir() for folder in folders)
+    delete_url = reverse("admin:auth_user_delete", args=[user.pk])
+
+    confirmation = staff_client.get(delete_url).content.decode()
+    staff_client.post(delete_url, {"post": "yes"})
+
+    for summary in ("Avatars: 1", "Voices: 1", "Tasks: 3", "History records: 3"):
+        assert summary in confirmation
+    assert not get_user_model().objects.filter(pk=user.pk).exists()
+    assert not Avatar.objects.exists() and not Speaker.objects.exists()
+    assert not Task.objects.exists() and not HistoryRecord.objects.exists()
+    assert not output.exists() and not any(folder.exists() for folder in folders)
+
+
+def test_a_user_with_work_under_way_is_not_deleted_and_the_page_says_what_to_cancel(staff_client, user,
+                                                                                    monkeypatch):
+    from django.contrib.auth import get_user_model
+
+    monkeypatch.setattr(jobs, "enqueue", lambda task: None)
+    queued = Task.create_with_unique_id(HistoryType.VIDEO_GENERATION, handler="tests.jobs.count_job", queue="GPU0",
+                                        owner=user)
+    delete_url = reverse("admin:auth_user_delete", args=[user.pk])
+
+    page = staff_client.post(delete_url, {"post": "yes"})
+    bulk = staff_client.post("/admin/auth/user/", {"action": "delete_selected", "_selected_action": [user.pk],
+                                                   "post": "yes"})
+
+    assert f"task {queued.pk}" in page.content.decode() and f"task {queued.pk}" in bulk.content.decode()
+    assert get_user_model().objects.filter(pk=user.pk).exists()
+    assert Task.objects.filter(pk=queued.pk, status=Task.Status.QUEUED).exists()
