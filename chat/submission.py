@@ -11,7 +11,7 @@ from chat import tasks
 from chat.engines import get_language_model, get_recognizer
 from chat.models import Conversation
 from chat.recordings import save_recording
-from generation.renderer import check_render_inputs, discard_if_imported
+from generation.renderer import discard_if_imported, resolve_render_inputs
 from monitoring import jobs
 from monitoring.models import HistoryType, Task
 
@@ -36,8 +36,8 @@ def submit_turn(data: dict, user) -> Task:
     get_recognizer(queue=queue)
     get_language_model(data["api_choice"])
     conversation = existing_conversation(user, data.get("conversation_id"))
-    avatar, speaker = check_render_inputs(user, data["model_name"], data["model_param"], data["ref_audio_id"],
-                                          "reply", queue)
+    avatar, speaker = resolve_render_inputs(user, data["model_name"], data["model_param"], data["ref_audio_id"],
+                                            queue, text_given=True)  # the language model's reply
     with discard_if_imported(avatar):
         recording = save_recording(data["audio"], user)
         started = conversation is None

@@ -37,9 +37,10 @@ def video_url(path: Path) -> str:
     return "/video/" + path.relative_to(settings.MEDIA_ROOT / "videos").as_posix()
 
 
-def check_render_inputs(user, model_name: str, model_param: str, ref_audio_id: str, text: str, queue: str):
+def resolve_render_inputs(user, model_name: str, model_param: str, ref_audio_id: str, queue: str, *,
+                          text_given: bool):
     """The avatar and speaker a render request names, checked against its engine (run on ``queue``);
-    4xx/503 otherwise.
+    4xx/503 otherwise. ``text_given``: whether there is text to speak (a chat turn's reply always is).
 
     An uploaded avatar archive is imported last, once nothing else can refuse the request here
     (the caller discards it with ``discard_if_imported`` when a later check does).
@@ -57,7 +58,7 @@ def check_render_inputs(user, model_name: str, model_param: str, ref_audio_id: s
             raise ApiError(_("model_param: avatar %(id)s was trained with %(engine)s, not %(model_name)s.")
                            % {"id": avatar.id, "engine": avatar.engine, "model_name": model_name})
     engine = get_talking_head_engine(model_name, queue)
-    if not text and not engine.text_optional:
+    if not text_given and not engine.text_optional:
         raise ApiError(_("target_text: required for %(model_name)s.") % {"model_name": model_name})
     if avatar is None:
         return import_avatar(model_param, model_name, user, queue), speaker

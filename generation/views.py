@@ -6,10 +6,8 @@ from rest_framework.views import APIView
 
 from avatar_site.lib.fields import response_serializer
 from avatar_site.views import MediaFileView
-from generation import tasks
-from generation.renderer import check_render_inputs, discard_if_imported
 from generation.serializers import VideoGenerationSerializer
-from monitoring import jobs
+from generation.submission import submit_render
 from monitoring.history import RecordsHistoryOnError
 from monitoring.models import HistoryType
 from monitoring.responses import wait_and_answer
@@ -26,18 +24,7 @@ class VideoGenerationView(RecordsHistoryOnError, APIView):
         form = VideoGenerationSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        queue = jobs.queue_for(data["gpu_choice"])
-        avatar, speaker = check_render_inputs(
-            request.user, data["model_name"], data["model_param"], data["ref_audio_id"], data["target_text"], queue
-        )
-        with discard_if_imported(avatar):
-            task = jobs.submit(
-                HistoryType.VIDEO_GENERATION,
-                tasks.generate_video,
-                {"model_name": data["model_name"], "model_param": avatar.id, "avatar_id": avatar.id,
-                 "ref_audio_id": speaker.id, "gpu_choice": data["gpu_choice"], "target_text": data["target_text"]},
-                owner=request.user, queue=queue, gpu=data["gpu_choice"],
-            )
+        task = submit_render(data, request.user)
         return wait_and_answer(
             task, data["is_async"], "视频生成成功", lambda result: {"video_path": result["video_path"]}
         )
