@@ -96,6 +96,18 @@ def send(task: Task) -> None:
         logger.exception("Could not record django-q's id of task %s", task.pk)
 
 
+def send_housekeeping(handler: str, *args, queue: str, name: str) -> None:
+    """Put work that is no user's task (a queue's sweep, a deleted avatar's training data) on
+    ``queue``: no Task row, no django-q Success row. A broker that refuses it is logged, not
+    raised: the caller's own work is done."""
+    from django_q.tasks import async_task
+
+    try:
+        async_task(handler, *args, cluster=queue, task_name=name, save=False)
+    except Exception:
+        logger.exception("Could not send %s to %s", name, queue)
+
+
 def delete_unless_used(row, name: str) -> None:
     """Delete a user's row (its delete() removes its files); 409 while queued or running tasks
     name it, as the admin keeps it then."""

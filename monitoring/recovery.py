@@ -15,6 +15,7 @@ from django.db import InterfaceError, OperationalError, connections
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from monitoring import jobs
 from monitoring.models import Task
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,6 @@ def resend_queued_tasks(queue: str, created_before: datetime | None = None) -> l
     Task table cannot. Sending a task twice is harmless: only one worker can claim it. A broker
     that refuses now leaves the tasks queued (the next worker start or sweep sends them again).
     """
-    from monitoring.jobs import send
 
     queued = Task.objects.filter(status=Task.Status.QUEUED, queue=queue).order_by("created_at")
     if created_before is not None:
@@ -104,7 +104,7 @@ def resend_queued_tasks(queue: str, created_before: datetime | None = None) -> l
     resent = []
     for task in queued:
         try:
-            send(task)
+            jobs.send(task)
         except Exception:
             logger.exception("Could not send queued task %s to %s again; it stays queued", task.pk, queue)
             break
@@ -121,15 +121,11 @@ def send_sweep(queue: str) -> None:
     would otherwise leave their tasks queued until a worker starts again.
     """
     from django_q.conf import Conf
-    from django_q.tasks import async_task
 
     if Conf.SYNC:  # the inline queue of the tests: every job has run already, nothing can be lost
         return
-    try:
-        async_task("monitoring.recovery.resend_lost_tasks", queue, timezone.now().isoformat(),
-                   cluster=queue, task_name=f"sweep-{queue}", save=False)  # no django-q Success row per job
-    except Exception:
-        logger.exception("Could not send a sweep to %s", queue)
+    jobs.send_housekeeping("monitoring.recovery.resend_lost_tasks", queue, timezone.now().isoformat(),
+                           queue=queue, name=f"sweep-{queue}")
 
 
 def resend_lost_tasks(queue: str, swept_at: str) -> list[str]:

@@ -17,6 +17,7 @@ from avatar_site.lib.ownership import OwnedQuerySet
 from avatar_site.lib.paths import confine, stored_path
 from avatar_site.lib.storage import remove_tree
 from avatar_site.lib.uploads import delete_upload
+from monitoring import jobs
 from training.engines import talking_head_engine_as_configured
 
 logger = logging.getLogger(__name__)
@@ -134,13 +135,9 @@ class Avatar(models.Model):
 
 
 def _remove_training_data_on(queue: str, engine: str, avatar_id: str) -> None:
-    from django_q.tasks import async_task
-
-    try:
-        async_task("training.tasks.remove_training_data", engine, avatar_id, cluster=queue,
-                   task_name=f"remove-data-{avatar_id}", save=False)
-    except Exception:  # the avatar still goes; README says where its data stays then
-        logger.exception("Could not ask %s to delete the training data of avatar %s", queue, avatar_id)
+    # If it cannot be sent the avatar still goes; README says where its data stays then.
+    jobs.send_housekeeping("training.tasks.remove_training_data", engine, avatar_id, queue=queue,
+                           name=f"remove-data-{avatar_id}")
 
 
 def may_read_avatar_file(user, relative: PurePosixPath) -> bool:
