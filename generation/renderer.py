@@ -19,7 +19,6 @@ from training.archive import import_avatar
 from training.engines import get_talking_head_engine
 from training.engines.base import EngineError, RenderJob
 from training.models import Avatar
-from training.trainer import read_manifest
 from voices.cloning import speak
 from voices.models import Speaker
 
@@ -86,7 +85,7 @@ def render_speech(
     """
     timings = {} if timings is None else timings
     engine = get_talking_head_engine(avatar.engine)
-    manifest = read_manifest(avatar)
+    manifest = avatar.read_manifest()
     if not manifest:
         raise EngineError(_("Avatar %(id)s has no readable manifest; train it again.") % {"id": avatar.id})
     # Named after the output (which starts with the task id): Task.remove_scratch finds it.

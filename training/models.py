@@ -26,6 +26,18 @@ class AvatarQuerySet(OwnedQuerySet):
     def ready(self) -> AvatarQuerySet:
         return self.filter(status=Avatar.Status.READY)
 
+    def claim_for_training(self, task, avatar_id: str) -> Avatar | None:
+        """Mark the avatar as trained by ``task`` and return it; None when it is not the job's to train.
+
+        The first training takes the avatar its request made; a retry takes back a failed one
+        (never one a newer request made under the freed id: for_job). One that is ready (an
+        earlier retry succeeded), being trained by another task or gone is refused: training in
+        place would wipe files that renders or the other job use.
+        """
+        claimable = models.Q(status__in=Avatar.UNTRAINED) | models.Q(status=Avatar.Status.TRAINING, trained_by="")
+        self.for_job(task).filter(claimable, pk=avatar_id).update(status=Avatar.Status.TRAINING, trained_by=task.pk)
+        return self.filter(pk=avatar_id, status=Avatar.Status.TRAINING, trained_by=task.pk).first()
+
     def get_by_model_param(self, model_param: str) -> Avatar:
         """The avatar a client's ``model_param`` names: its id, or its folder inside the input roots."""
         avatar = self.filter(pk=model_param).first()
@@ -111,9 +123,22 @@ class Avatar(models.Model):
                 # Once the deletion is committed: the worker keeps the folder of an avatar it still finds.
                 transaction.on_commit(partial(_remove_training_data_on, self.gpu, self.engine, self.id))
 
+    def read_manifest(self) -> dict:
+        """What its training (or import) recorded; {} when the file is missing or unreadable."""
+        try:
+            return json.loads(self.manifest_path.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def write_manifest(self, manifest: dict) -> None:
+        """Written whole or not at all (a render reading it meanwhile sees the old one or the new)."""
+        partial = self.manifest_path.with_suffix(".json.partial")
+        partial.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str))
+        partial.replace(self.manifest_path)
+
     def make_ready(self, manifest: dict) -> None:
         """An avatar whose files were put in place rather than trained (imported, registered)."""
-        self.manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+        self.write_manifest(manifest)
         self.status = Avatar.Status.READY
         self.save(update_fields=["status"])
 

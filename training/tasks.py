@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from avatar_site.lib.storage import remove_tree
@@ -12,14 +11,7 @@ from training.trainer import train_avatar
 
 def train(task, progress) -> dict:
     avatar_id = task.parameters["avatar_id"]
-    # The first training takes the avatar its request made; a retry takes back a failed one (never
-    # one a newer request made under the freed id: for_job). One that is ready (an earlier retry
-    # succeeded), being trained by another task or gone is refused: training in place would wipe
-    # files that renders or the other job use.
-    claimable = Q(status__in=Avatar.UNTRAINED) | Q(status=Avatar.Status.TRAINING, trained_by="")
-    Avatar.objects.for_job(task).filter(claimable, pk=avatar_id).update(
-        status=Avatar.Status.TRAINING, trained_by=task.pk)
-    avatar = Avatar.objects.filter(pk=avatar_id, status=Avatar.Status.TRAINING, trained_by=task.pk).first()
+    avatar = Avatar.objects.claim_for_training(task, avatar_id)
     if avatar is None:
         raise EngineError(_("Avatar %(avatar)s is already trained, being trained by another task, or was deleted: "
                             "train a new one with /model_training.") % {"avatar": avatar_id})

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import math
-import shutil
 import time
 from pathlib import Path
 
@@ -42,18 +40,11 @@ def train_avatar(avatar: Avatar, progress) -> dict:
         **manifest,
         "training_seconds": round(time.monotonic() - started, 1),
     })
-    _write_json(avatar.manifest_path, manifest)
+    avatar.write_manifest(manifest)
     avatar.metrics = {key: manifest[key] for key in ("losses", "scores", "training_seconds") if key in manifest}
     avatar.status = Avatar.Status.READY
     avatar.save(update_fields=["metrics", "status"])
     return manifest
-
-
-def read_manifest(avatar: Avatar) -> dict:
-    try:
-        return json.loads(avatar.manifest_path.read_text())
-    except (OSError, ValueError):
-        return {}
 
 
 def _finite(value):
@@ -67,9 +58,3 @@ def _finite(value):
     if isinstance(value, list | tuple):
         return [_finite(item) for item in value]
     return value
-
-
-def _write_json(path: Path, data: dict) -> None:
-    partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-    shutil.move(partial, path)

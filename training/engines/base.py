@@ -112,7 +112,8 @@ class TalkingHeadEngine(ABC):
 
     @abstractmethod
     def train(self, job: TrainingJob, progress) -> dict:
-        """Train into ``job.avatar_dir`` and return the manifest (also written as manifest.json)."""
+        """Train into ``job.avatar_dir`` and return the manifest; the trainer writes it, with what it
+        adds, as the avatar's manifest.json (Avatar.write_manifest)."""
 
     @abstractmethod
     def render(self, job: RenderJob, progress) -> None:
