@@ -218,6 +218,10 @@ JOB_TIMEOUT = env_int("JOB_TIMEOUT", 6 * 3600, minimum=10)
 # this long for their job; after that they answer 202 with the task id.
 SYNC_WAIT_SECONDS = env_float("SYNC_WAIT_SECONDS", 600.0)
 
+# runplatform's web server: where gunicorn listens and how many worker processes it starts.
+BIND = env_str("BIND", "127.0.0.1:8000")
+WEB_WORKERS = env_int("WEB_WORKERS", 3, minimum=1)
+
 REDIS_URL = env_str("REDIS_URL", "")
 Q_CLUSTER = {
     # One name for every queue: it signs the payloads. Queues are django-q "clusters".

@@ -12,8 +12,6 @@ import psutil
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from avatar_site.lib.env import env_int
-
 GRACE_SECONDS = 30  # for running jobs to end their tasks (failed, "worker was shut down") and their engines
 
 
@@ -21,15 +19,14 @@ class Command(BaseCommand):
     help = "Run the web server and a queue worker for every GPU queue and the CPU queue; Ctrl-C stops all."
 
     def add_arguments(self, parser):
-        parser.add_argument("--bind", default=os.environ.get("BIND") or "127.0.0.1:8000")
-        parser.add_argument("--web-workers", type=int, default=None,
-                            help="gunicorn worker processes (default: WEB_WORKERS, else 3)")
+        parser.add_argument("--bind", default=settings.BIND)
+        parser.add_argument("--web-workers", type=int, default=settings.WEB_WORKERS,
+                            help="gunicorn worker processes (default: WEB_WORKERS)")
         parser.add_argument("--queues", default=",".join([*settings.GPU_QUEUES, settings.CPU_QUEUE]),
                             help="Comma-separated queues to run workers for")
         parser.add_argument("--no-web", action="store_true", help="Only the queue workers (worker hosts)")
 
-    def handle(self, *args, bind: str, web_workers: int | None, queues: str, no_web: bool, **options):
-        web_workers = web_workers or env_int("WEB_WORKERS", 3, minimum=1)
+    def handle(self, *args, bind: str, web_workers: int, queues: str, no_web: bool, **options):
         names = list(dict.fromkeys(q.strip() for q in queues.split(",") if q.strip()))
         if not names and no_web:
             raise CommandError("No queues to run workers for.")
