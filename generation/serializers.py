@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from avatar_site.lib.fields import JobRequestSerializer, PathOrFileField
+from avatar_site.lib.fields import JobRequestSerializer, PathOrFileField, SpokenTextField
 
 
 class RenderRequestSerializer(JobRequestSerializer):
@@ -21,10 +20,4 @@ class RenderRequestSerializer(JobRequestSerializer):
 
 class VideoGenerationSerializer(RenderRequestSerializer):
     gpu_choice = serializers.CharField(max_length=32)
-    target_text = serializers.CharField(required=False, allow_blank=True, default="")
-
-    def validate_target_text(self, value: str) -> str:
-        if len(value) > settings.MAX_TEXT_CHARS:
-            raise serializers.ValidationError(_("Longer than the limit of %(limit)s characters.")
-                                              % {"limit": settings.MAX_TEXT_CHARS})
-        return value
+    target_text = SpokenTextField(required=False, allow_blank=True, default="")

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from avatar_site.lib.fields import JobRequestSerializer, PathOrFileField
+from avatar_site.lib.fields import JobRequestSerializer, PathOrFileField, SpokenTextField
 from voices.models import speaker_id_validator
 
 
@@ -18,7 +17,7 @@ class AudioCloneSerializer(JobRequestSerializer):
     gen_audio_id = serializers.CharField(
         required=False, allow_blank=True, max_length=64, validators=[speaker_id_validator]
     )
-    generate_text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=True)
+    generate_text = SpokenTextField(required=False, allow_blank=True, trim_whitespace=True)
     prompt_text = serializers.CharField(
         required=False, allow_blank=True, max_length=500, help_text="Transcript of the reference (clone mode)"
     )
@@ -40,10 +39,6 @@ class AudioCloneSerializer(JobRequestSerializer):
                 raise serializers.ValidationError({"gen_audio_id": _("Required in generate mode.")})
             if not attrs.get("generate_text"):
                 raise serializers.ValidationError({"generate_text": _("Required in generate mode.")})
-            if len(attrs["generate_text"]) > settings.MAX_TEXT_CHARS:
-                raise serializers.ValidationError(
-                    {"generate_text": _("Longer than the limit of %(limit)s characters.") % {"limit": settings.MAX_TEXT_CHARS}}
-                )
         attrs["mode"] = "clone" if cloning else "generate"
         return attrs
 

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from avatar_site.lib.engines import load_engine
 from avatar_site.lib.errors import Conflict, Unprocessable
 from avatar_site.lib.media_access import may_use_input
 from avatar_site.lib.uploads import as_given, discard_upload, is_upload, media_input
@@ -17,6 +16,7 @@ from monitoring import jobs
 from monitoring.models import HistoryType, Task
 from voices import tasks
 from voices.cloning import MIN_REFERENCE_SECONDS
+from voices.engines import get_voice_engine
 from voices.models import Speaker
 
 
@@ -28,7 +28,7 @@ def submit_clone(data: dict, user) -> tuple[Task, Speaker]:
     """Check the engine and the reference, reserve the audio_id as a new speaker and queue the
     extraction; a refusal on the way leaves neither the speaker nor an uploaded reference."""
     engine = data.get("engine") or settings.VOICE_ENGINE
-    load_engine(settings.VOICE_ENGINES, engine, _("voice"))
+    get_voice_engine(engine)  # 400 for an unknown one, 503 for one this site cannot run
     if Speaker.objects.filter(pk=data["audio_id"]).exists():
         raise _taken(data["audio_id"])
     source, info = media_input(data["original_audio_path"], "original_audio_path", need_audio=True,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -30,6 +32,18 @@ class PathOrFileField(serializers.Field):
 
     def to_representation(self, value):
         return str(value)
+
+
+class SpokenTextField(serializers.CharField):
+    """Text a voice will speak: at most MAX_TEXT_CHARS characters (read when validating, so the
+    setting can change without a restart of this module's users)."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if len(value) > settings.MAX_TEXT_CHARS:
+            raise serializers.ValidationError(_("Longer than the limit of %(limit)s characters.")
+                                              % {"limit": settings.MAX_TEXT_CHARS})
+        return value
 
 
 class JobRequestSerializer(serializers.Serializer):
