@@ -37,8 +37,12 @@ class MediaInfo:
     format_name: str = ""
     #: Width of a stored pixel over its height (anamorphic video: not 1); width above is as shown.
     pixel_aspect: float = 1.0
-    #: The video's transfer function as ffprobe names it (arib-std-b67: HLG, smpte2084: PQ).
+    #: The video's transfer function as ffprobe names it (arib-std-b67: HLG, smpte2084: PQ), and
+    #: whether its primaries and matrix are tagged (a tone map needs them; HDR means BT.2020 otherwise).
     color_transfer: str = ""
+    color_tagged: bool = True
+    #: Pixels of a stored frame (before square-pixel scaling): what decoding one costs.
+    stored_pixels: int = 0
 
     @property
     def is_hdr(self) -> bool:
@@ -58,11 +62,16 @@ TONE_MAP_TO_SDR = ("zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tone
 def display_filters(info: MediaInfo) -> list[str]:
     """ffmpeg filters that turn a video's stored frames into what a player shows: square pixels
     (anamorphic video) and SDR colours (an iPhone's HLG or a PQ video would otherwise come out
-    grey and washed out). Rotation needs none: ffmpeg turns frames upright by itself."""
+    grey and washed out). Rotation needs none: ffmpeg turns frames upright by itself (its
+    transpose also turns the pixel aspect, so the size is given as probe reports it, not as
+    iw*sar, which would then widen the wrong side)."""
     filters = []
     if abs(info.pixel_aspect - 1) > 0.01:
-        filters.append("scale=trunc(iw*sar/2)*2:ih,setsar=1")
+        filters.append(f"scale={info.width}:{info.height},setsar=1")
     if info.is_hdr:
+        # Untagged primaries and matrix of an HDR video are BT.2020's (zscale finds no path otherwise).
+        if not info.color_tagged:
+            filters.append("setparams=color_primaries=bt2020:colorspace=bt2020nc")
         filters.append(TONE_MAP_TO_SDR)
     return filters
 
@@ -163,6 +172,9 @@ def probe(path: Path) -> MediaInfo:
         format_name=format_name,
         pixel_aspect=pixel_aspect,
         color_transfer=video.get("color_transfer", "") if video else "",
+        color_tagged=bool(video) and all(video.get(key, "unknown") != "unknown"
+                                         for key in ("color_primaries", "color_space")),
+        stored_pixels=int(video.get("width", 0)) * int(video.get("height", 0)) if video else 0,
     )
 
 
@@ -203,7 +215,7 @@ def check_limits(info: MediaInfo) -> None:
     if info.duration > settings.MAX_MEDIA_SECONDS:
         raise MediaError(_("The media lasts %(seconds).0f s, longer than the limit of %(limit).0f s.")
                          % {"seconds": info.duration, "limit": settings.MAX_MEDIA_SECONDS})
-    if info.width * info.height > settings.MAX_MEDIA_PIXELS:
+    if max(info.width * info.height, info.stored_pixels) > settings.MAX_MEDIA_PIXELS:
         raise MediaError(_("The video frame %(width)s×%(height)s is larger than allowed.")
                          % {"width": info.width, "height": info.height})
 

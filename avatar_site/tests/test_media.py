@@ -59,3 +59,55 @@ def test_audio_written_as_a_stream_has_its_length_measured(tmp_path):
     info = probe(stream)
 
     assert 2.9 < info.duration < 3.1
+
+
+def decoded_size(path, info) -> tuple[int, int]:
+    """The size of the first frame as the engines decode it: through display_filters."""
+    from avatar_site.lib.media import display_filters, ffmpeg_binary
+
+    out = subprocess.run([ffmpeg_binary(), "-v", "error", "-i", str(path), "-vf", ",".join(display_filters(info)) or "null",
+                          "-frames:v", "1", "-f", "image2pipe", "-c:v", "ppm", "-"], capture_output=True, check=True)
+    width, height = out.stdout.split(b"\n")[1].split()
+    return int(width), int(height)
+
+
+@pytest.mark.parametrize("rotation", [None, "90"])
+def test_an_anamorphic_video_decodes_at_the_size_probe_reports(tmp_path, rotation):
+    """320×240 stored with 4:3 pixels is shown 426×240 (240×426 on a phone held upright): ffmpeg's
+    autorotation also turns the pixel aspect, so scaling by iw*sar would widen the wrong side."""
+    stored = tmp_path / "stored.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=1", "-vf", "setsar=4/3", "-c:v", "libx264",
+           str(stored))
+    video = stored
+    if rotation:
+        video = tmp_path / "rotated.mp4"
+        ffmpeg("-i", str(stored), "-c", "copy", "-metadata:s:v:0", f"rotate={rotation}", str(video))
+
+    info = probe(video)
+
+    assert (info.width, info.height) == ((426, 240) if rotation is None else (240, 426))
+    assert decoded_size(video, info) == (info.width, info.height)
+
+
+def test_an_hdr_video_whose_primaries_are_untagged_still_decodes(tmp_path):
+    """Tagged HLG but not BT.2020 (some encoders write only the transfer): zscale needs the rest."""
+    video = tmp_path / "hlg.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=1", "-vf", "format=yuv420p10le",
+           "-c:v", "libx264", "-color_trc", "arib-std-b67", str(video))
+
+    info = probe(video)
+
+    assert info.is_hdr and not info.color_tagged
+    assert decoded_size(video, info) == (320, 240)
+
+
+def test_the_pixel_limit_counts_the_stored_frame_not_only_the_shown_one(tmp_path, settings):
+    from avatar_site.lib.media import check_limits
+
+    settings.MAX_MEDIA_PIXELS = 400_000
+    video = tmp_path / "tall.mp4"  # 900×900 stored (810 000 pixels), shown 100×900 (90 000)
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=900x900:rate=25:duration=1", "-vf", "setsar=1/9", "-c:v", "libx264",
+           "-preset", "ultrafast", str(video))
+
+    with pytest.raises(MediaError, match="larger than allowed"):
+        check_limits(probe(video))
