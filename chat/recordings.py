@@ -8,14 +8,14 @@ import soundfile
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from avatar_site.lib.audio import loudest_dbfs
+from avatar_site.lib.audio import speech_level_dbfs
 from avatar_site.lib.errors import Unprocessable
 from avatar_site.lib.media import MediaError, to_wav
 from avatar_site.lib.uploads import media_input
 from chat.models import Recording
 
-#: The loudest tenth of a second of speech lies far above this even from a quiet microphone; a
-#: muted one or an empty room does not reach it.
+#: The loudest 0.3 s of speech lie far above this even from a quiet microphone; a muted one, an
+#: empty room or a click does not reach it.
 SILENCE_DBFS = -55.0
 
 
@@ -35,7 +35,7 @@ def save_recording(uploaded, owner) -> Recording:
         samples, rate = soundfile.read(str(target), dtype="float32")
         if samples.size == 0:
             raise Unprocessable(_("audio: the recording is empty."))
-        if loudest_dbfs(samples, rate) < SILENCE_DBFS:
+        if speech_level_dbfs(samples, rate) < SILENCE_DBFS:
             raise Unprocessable(_("audio: the recording is silent or too quiet to hear (check the microphone)."))
     except Exception:
         target.unlink(missing_ok=True)

@@ -105,6 +105,22 @@ def test_quiet_speech_with_pauses_is_a_recording_not_silence(api, tmp_path):
     assert response.status_code == 200, response.json()
 
 
+def test_a_click_in_silence_is_no_recording(api, tmp_path):
+    import numpy as np
+    import soundfile
+
+    samples = np.zeros(16000 * 10, np.float32)
+    samples[80000] = 0.99  # one pop of the microphone
+    click = tmp_path / "click.wav"
+    soundfile.write(str(click), samples, 16000)
+
+    with open(click, "rb") as handle:
+        response = api.post("/save_audio", {"audio": handle}, format="multipart")
+
+    assert response.status_code == 422
+    assert "silent" in response.json()["message"]
+
+
 def test_a_turn_that_could_not_be_queued_leaves_no_recording_or_new_conversation(api, avatar_id, tmp_path,
                                                                                   monkeypatch):
     from avatar_site.lib.errors import ServiceUnavailable

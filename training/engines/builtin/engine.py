@@ -18,7 +18,7 @@ import torch
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from avatar_site.lib.audio import loudest_dbfs
+from avatar_site.lib.audio import speech_level_dbfs
 from avatar_site.lib.media import MediaError, display_filters, probe, run_ffmpeg, to_wav
 from training.engines.base import EngineError, RenderJob, TrainingJob
 from training.engines.builtin import AVATAR_FILES, DEFAULTS, BuiltinTalkingHead, faces, features
@@ -46,8 +46,8 @@ DETECT_SIDE = 640  # frames are scaled to at most this for the first, face-findi
 HELD_OUT = 0.2  # the tail of the video kept out of training to measure generalisation
 CODES = 8
 MIN_SIZE = 64
-#: Below this the loudest tenth of a second of the reference is no speech (a muted microphone,
-#: a track of digital silence): there is nothing to learn the mouth from.
+#: Below this the loudest 0.3 s of the reference are no speech (a muted microphone, a track of
+#: digital silence): there is nothing to learn the mouth from.
 SILENT_DBFS = -55.0
 
 logger = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ class MouthTransplant:
             raise EngineError(_("The reference video's audio lasts %(seconds).1f s; "
                                 "at least %(minimum)g s of it are needed.") % {
                 "seconds": audio_seconds, "minimum": settings.BUILTIN_TH_MIN_SECONDS})
-        if (loudest := loudest_dbfs(samples, features.SAMPLE_RATE)) < SILENT_DBFS:
+        if (loudest := speech_level_dbfs(samples, features.SAMPLE_RATE)) < SILENT_DBFS:
             raise EngineError(_("The reference video's audio is silent (its loudest moment is %(dbfs).0f dBFS): "
                                 "the avatar learns its mouth from the person's speech, so send a video with "
                                 "their voice.") % {"dbfs": max(loudest, -120)})
