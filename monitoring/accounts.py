@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from avatar_site.lib.errors import Conflict
@@ -49,26 +49,31 @@ def blockers(user) -> list[str]:
     return found
 
 
-def contents(user) -> dict[str, int]:
+def contents(user) -> dict[type[models.Model], int]:
     """How many rows of each kind go with the account (for the confirmation page)."""
     counts = {}
     for model in owned_models():
         if count := model.objects.filter(owner=user).count():
-            counts[str(model._meta.verbose_name_plural)] = count
+            counts[model] = count
     return counts
 
 
 def delete_account(user) -> None:
-    """Delete ``user`` with their tasks (and outputs), history and rows (and files); Conflict,
-    with nothing of theirs deleted, while any of it is in use (``blockers``)."""
+    """Delete ``user`` with their rows (and files), tasks (and outputs) and history; Conflict, with
+    nothing of theirs deleted, while any of it is in use (``blockers``). Files that cannot be
+    removed stop it with ServiceUnavailable: the rows deleted before stay deleted, the account
+    and its tasks and history stay."""
     if busy := blockers(user):
         raise Conflict(_("%(user)s still has work under way: %(busy)s. Cancel it first.")
                        % {"user": user, "busy": ", ".join(busy)})
-    for task in Task.objects.filter(owner=user):
-        if not task.discard():  # it started since: the check above is not a lock
-            raise Conflict(_("%(user)s's task %(pk)s started meanwhile: cancel it first.")
-                           % {"user": user, "pk": task.pk})
-    HistoryRecord.objects.filter(owner=user).delete()
+    # The rows first: their files are what can refuse to go (ServiceUnavailable), and then the
+    # account keeps its tasks and history, not only the rows that stayed.
     for row in _rows(user):
         jobs.delete_unless_used(row, str(row.pk))
-    user.delete()
+    with transaction.atomic():
+        for task in Task.objects.filter(owner=user):
+            if not task.discard():  # it started since: the check above is not a lock
+                raise Conflict(_("%(user)s's task %(pk)s started meanwhile: cancel it first.")
+                               % {"user": user, "pk": task.pk})
+        HistoryRecord.objects.filter(owner=user).delete()
+        user.delete()

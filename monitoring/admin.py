@@ -5,6 +5,8 @@ from pathlib import Path
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -232,7 +234,8 @@ class KeptWhileJobsUseIt(ViewAndDeleteOnly, RefusesDeletingInUse):
 
 class AccountAdmin(RefusesDeletingInUse, UserAdmin):
     """Deleting a user deletes what they own, files included (monitoring/accounts.py), and the
-    confirmation page counts it; not while any of it is in use."""
+    confirmation page counts it; not while any of it is in use, nor by staff who may not delete
+    those kinds of rows themselves."""
 
     def in_use(self, user):
         return bool(accounts.blockers(user))
@@ -243,19 +246,35 @@ class AccountAdmin(RefusesDeletingInUse, UserAdmin):
     def get_deleted_objects(self, objs, request):
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         for user in objs:
-            for name, count in accounts.contents(user).items():
+            for model, count in accounts.contents(user).items():
+                name = str(model._meta.verbose_name_plural)
                 counts[name] = counts.get(name, 0) + count
+                if not request.user.has_perm(f"{model._meta.app_label}.delete_{model._meta.model_name}"):
+                    perms_needed.add(model._meta.verbose_name)  # as Django does for what a deletion cascades to
         return deleted, counts, perms_needed, protected
+
+    def log_deletions(self, request, queryset):
+        """Logged by delete_queryset, for the accounts that really went."""
 
     def delete_model(self, request, obj):
         self.delete_queryset(request, type(obj).objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
         for user in queryset:
+            pk = user.pk
             try:
                 accounts.delete_account(user)
             except (Conflict, ServiceUnavailable) as exc:
+                request.accounts_kept = True
                 self.message_user(request, str(exc.detail), messages.ERROR)
+                continue
+            user.pk = pk  # cleared by the deletion; the log entry names the account that went
+            super().log_deletions(request, [user])
+
+    def response_delete(self, request, obj_display, obj_id):
+        if getattr(request, "accounts_kept", False):  # not "deleted successfully": back to the account
+            return HttpResponseRedirect(reverse("admin:auth_user_change", args=[obj_id]))
+        return super().response_delete(request, obj_display, obj_id)
 
 
 admin.site.unregister(get_user_model())

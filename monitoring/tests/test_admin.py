@@ -545,6 +545,8 @@ def test_deleting_a_user_deletes_what_they_own_with_its_files(staff_client, user
     assert not Avatar.objects.exists() and not Speaker.objects.exists()
     assert not Task.objects.exists() and not HistoryRecord.objects.exists()
     assert not output.exists() and not any(folder.exists() for folder in folders)
+    from django.contrib.admin.models import DELETION, LogEntry
+    assert LogEntry.objects.get(action_flag=DELETION).object_repr == user.username
 
 
 def test_a_user_with_work_under_way_is_not_deleted_and_the_page_says_what_to_cancel(staff_client, user,
@@ -563,3 +565,52 @@ def test_a_user_with_work_under_way_is_not_deleted_and_the_page_says_what_to_can
     assert f"task {queued.pk}" in page.content.decode() and f"task {queued.pk}" in bulk.content.decode()
     assert get_user_model().objects.filter(pk=user.pk).exists()
     assert Task.objects.filter(pk=queued.pk, status=Task.Status.QUEUED).exists()
+
+
+
+def owner_of_a_voice(user, media_root):
+    from tests.flows import clone_voice
+
+    api = APIClient()
+    api.force_authenticate(user)
+    clone_voice(api, media_root, "speaker_1")
+
+
+@pytest.mark.usefixtures("double_engines")
+def test_staff_who_may_not_delete_voices_cannot_delete_a_user_who_owns_one(client, django_user_model, user,
+                                                                           media_root):
+    from django.contrib.auth.models import Permission
+
+    from voices.models import Speaker
+
+    owner_of_a_voice(user, media_root)
+    clerk = django_user_model.objects.create_user("clerk", password="pw-clerk-123", is_staff=True)
+    clerk.user_permissions.add(*Permission.objects.filter(codename__in=["view_user", "delete_user"]))
+    client.force_login(clerk)
+    delete_url = reverse("admin:auth_user_delete", args=[user.pk])
+
+    page = client.get(delete_url)
+    posted = client.post(delete_url, {"post": "yes"})
+
+    assert "voice" in page.content.decode() and posted.status_code == 403
+    assert django_user_model.objects.filter(pk=user.pk).exists() and Speaker.objects.exists()
+
+
+@pytest.mark.usefixtures("double_engines")
+def test_a_user_whose_files_cannot_be_removed_keeps_the_account_tasks_and_history(staff_client, user, media_root,
+                                                                                  monkeypatch):
+    from django.contrib.admin.models import LogEntry
+
+    from tests.doubles import unremovable_files
+    from voices.models import Speaker
+
+    owner_of_a_voice(user, media_root)
+    unremovable_files(monkeypatch)
+
+    response = staff_client.post(reverse("admin:auth_user_delete", args=[user.pk]), {"post": "yes"}, follow=True)
+
+    text = response.content.decode()
+    assert "cannot be removed" in text and "successfully" not in text
+    assert type(user).objects.filter(pk=user.pk).exists() and Speaker.objects.exists()
+    assert Task.objects.filter(owner=user).exists() and HistoryRecord.objects.filter(owner=user).exists()
+    assert not LogEntry.objects.exists()
