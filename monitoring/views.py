@@ -135,13 +135,18 @@ class OwnRowDeleteView(APIView):
     lookup_kwarg = ""  # the URL's name for the id, as the API documents it
     deleted_message = ""
 
+    @staticmethod
+    def row_id(text: str) -> str:
+        """The row's id as the URL gives it (a model may normalise ids it stores)."""
+        return text
+
     @extend_schema(
         description="Delete one of your own (staff: anyone's) with its files. 404 for one you may not see, "
                     "409 while a queued or running task uses it.",
         responses={200: response_serializer("Deleted")},
     )
     def delete(self, request, **kwargs):
-        pk = kwargs[self.lookup_kwarg]
+        pk = self.row_id(kwargs[self.lookup_kwarg])
         row = self.model.objects.visible_to(request.user).filter(pk=pk).first()
         if row is None:
             raise NotFound(_("No %(noun)s %(pk)r.") % {"noun": self.noun, "pk": pk})

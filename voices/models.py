@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,12 +18,33 @@ from monitoring.models import Task
 
 logger = logging.getLogger(__name__)
 
-# Letters and digits of any script (the spec's clients name voices 说话人一), '_' and '-': one plain
-# file name (the voice's folder, generated clips' names), never a separator, dot or space.
-speaker_id_validator = RegexValidator(
-    r"^[^\W_][\w-]{0,63}$",
-    gettext_lazy("Use 1–64 letters (of any language), digits, '_' or '-', starting with a letter or digit."),
-)
+#: A generated clip is named ``<task id>_<12 hex>_<gen_audio_id>.wav`` (``.….<32 hex>.partial.wav``
+#: while written): with this the name stays within the file system's 255 bytes.
+VOICE_ID_MAX_BYTES = 150
+# Characters of no width that \w still counts as letters (Hangul fillers) or marks (variation
+# selectors, the combining grapheme joiner): an id made of them looks like another or like none.
+_INVISIBLE = {0x115F, 0x1160, 0x3164, 0xFFA0, 0x034F, *range(0x180B, 0x1810), *range(0xFE00, 0xFE10),
+              *range(0xE0100, 0xE01F0)}
+
+
+def normalise_voice_id(value: str) -> str:
+    """NFKC, so that what looks alike is one id: fullwidth ＡＢＣ and ABC, a Hangul word composed or
+    spelled in jamo, é as one character or e and an accent."""
+    return unicodedata.normalize("NFKC", value)
+
+
+def speaker_id_validator(value: str) -> None:
+    """Letters and digits of any script (the spec's clients name voices 说话人一; marks such as
+    accents and vowel signs after the first), '_' and '-': one plain file name (the voice's
+    folder, generated clips' names), never a separator, dot or space. Ids arrive NFKC-normalised."""
+    fits = 0 < len(value) <= 64 and len(value.encode()) <= VOICE_ID_MAX_BYTES
+    if not (fits and value == normalise_voice_id(value) and value[0].isalnum()
+            and all((char.isalnum() or char in "_-" or unicodedata.category(char).startswith("M"))
+                    and ord(char) not in _INVISIBLE for char in value)):
+        raise ValidationError(
+            _("Use 1–64 letters (of any language), digits, '_' or '-', starting with a letter or digit, "
+              "at most %(bytes)s bytes in UTF-8 (50 Chinese characters).") % {"bytes": VOICE_ID_MAX_BYTES},
+            code="invalid")
 
 
 class SpeakerQuerySet(OwnedQuerySet):
@@ -34,7 +56,7 @@ class SpeakerQuerySet(OwnedQuerySet):
         it is still being cloned (or failed)."""
         from avatar_site.lib.errors import Conflict, NotFound
 
-        speaker = self.filter(pk=speaker_id).first()
+        speaker = self.filter(pk=normalise_voice_id(speaker_id)).first()
         if speaker is None:
             raise NotFound(_("%(field)s: no cloned voice %(speaker_id)r; see /api/cloned-audios.")
                            % {"field": field, "speaker_id": speaker_id})

@@ -4,7 +4,17 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from avatar_site.lib.fields import JobRequestSerializer, PathOrFileField, SpokenTextField
-from voices.models import speaker_id_validator
+from voices.models import normalise_voice_id, speaker_id_validator
+
+
+class VoiceIdField(serializers.CharField):
+    """An audio_id or gen_audio_id: NFKC-normalised (what looks alike is one id), then checked."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=64, validators=[speaker_id_validator], **kwargs)
+
+    def to_internal_value(self, data):
+        return normalise_voice_id(super().to_internal_value(data))
 
 
 class AudioCloneSerializer(JobRequestSerializer):
@@ -12,11 +22,9 @@ class AudioCloneSerializer(JobRequestSerializer):
     generate mode (existing audio_id + gen_audio_id + generate_text)."""
 
     original_audio_path = PathOrFileField(required=False, allow_null=True, help_text="Path or upload (clone mode)")
-    audio_id = serializers.CharField(max_length=64, validators=[speaker_id_validator])
+    audio_id = VoiceIdField()
     target_audio_id = serializers.CharField(required=False, allow_blank=True, help_text="Reserved; leave empty")
-    gen_audio_id = serializers.CharField(
-        required=False, allow_blank=True, max_length=64, validators=[speaker_id_validator]
-    )
+    gen_audio_id = VoiceIdField(required=False, allow_blank=True)
     generate_text = SpokenTextField(required=False, allow_blank=True, trim_whitespace=True)
     prompt_text = serializers.CharField(
         required=False, allow_blank=True, max_length=500, help_text="Transcript of the reference (clone mode)"

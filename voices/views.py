@@ -11,7 +11,7 @@ from monitoring.history import RecordsHistoryOnError
 from monitoring.models import HistoryType
 from monitoring.responses import wait_and_answer
 from monitoring.views import OwnRowDeleteView
-from voices.models import Speaker
+from voices.models import Speaker, normalise_voice_id
 from voices.serializers import AudioCloneSerializer, ClonedAudioSerializer
 from voices.submission import submit_clone, submit_speech
 
@@ -43,6 +43,7 @@ class AudioCloneView(RecordsHistoryOnError, APIView):
 
 class ClonedAudioView(OwnRowDeleteView):
     model, noun, lookup_kwarg, deleted_message = Speaker, gettext_lazy("voice"), "audio_id", "声音已删除"
+    row_id = staticmethod(normalise_voice_id)
 
 
 class ClonedAudioListView(APIView):

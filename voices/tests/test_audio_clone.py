@@ -124,7 +124,8 @@ def test_it_refuses_an_unknown_speaker_in_generate_mode(api):
     assert "nobody" in response.json()["message"]
 
 
-@pytest.mark.parametrize("audio_id", ["../evil", "a/b", "a b", "", ".hidden", "a.b", "a\\b", "_x", "说话人 一"])
+@pytest.mark.parametrize("audio_id", ["../evil", "a/b", "a b", "", ".hidden", "a.b", "a\\b", "_x", "说话人 一",
+                                      "\u3164", "a\u3164", "问" * 51, "\U00020000" * 38])
 def test_it_refuses_ids_with_path_characters(api, media_root, audio_id):
     reference = tone_wav(media_root.parent / "inputs" / "ref.wav")
 
@@ -344,3 +345,26 @@ def test_voices_are_named_in_any_script_and_speak_and_list_under_that_name(api, 
     clip = api.get(spoken.json()["cloned_audio_path"])
     assert clip.status_code == 200 and spoken.json()["cloned_audio_path"].endswith("_问候.wav")
     assert api.delete("/api/cloned-audios/%E8%AF%B4%E8%AF%9D%E4%BA%BA%E4%B8%80").status_code == 200
+
+
+@pytest.mark.parametrize("given, stored", [
+    ("ＡＢＣ", "ABC"),  # fullwidth
+    ("\u1112\u1161\u11ab\u1100\u116e\u11a8", "한국"),  # Hangul spelled in jamo
+    ("cafe\u0301", "café"),  # e and a combining accent
+    ("आवाज़", "आवाज़"),  # vowel signs and a nukta: marks after the first letter
+])
+def test_what_looks_alike_is_one_voice_id(api, media_root, given, stored):
+    response = clone_voice(api, media_root, given)
+
+    assert response.status_code == 200, response.json()
+    assert Speaker.objects.get().pk == stored
+    again = clone_voice(api, media_root, stored)
+    assert again.status_code == 409
+
+
+def test_a_generated_clip_named_with_fifty_chinese_characters_is_written(api, media_root):
+    clone_voice(api, media_root, "说话人一")
+
+    spoken = api.post("/audio_clone", {"audio_id": "说话人一", "gen_audio_id": "问" * 50, "generate_text": "hello"})
+
+    assert spoken.status_code == 200, spoken.json()
