@@ -9,5 +9,7 @@ class GenerationConfig(AppConfig):
     def ready(self):
         from avatar_site.lib import media_access
         from generation.renderer import may_read_video
+        from monitoring import pruning
 
         media_access.register("videos", may_read_video)
+        pruning.register_output_folder("videos")
