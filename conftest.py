@@ -6,6 +6,9 @@ from django.test import override_settings
 from django_q.conf import Conf
 from rest_framework.test import APIClient
 
+# The page tests' browser, signed-in page and helpers (<app>/tests/test_pages.py).
+pytest_plugins = ["tests.browser"]
+
 DOUBLE_ENGINES = {
     "TALKING_HEAD_ENGINES": {
         "builtin": "tests.doubles.StillTalkingHead",
