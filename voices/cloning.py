@@ -9,7 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from avatar_site.lib.media import MediaError, to_wav
+from avatar_site.lib.media import MediaError, probe, to_wav
 from avatar_site.lib.storage import remove_tree
 from voices.engines import get_voice_engine
 from voices.engines.base import VoiceError, wav_seconds
@@ -57,8 +57,6 @@ def clone_speaker(speaker: Speaker, source: Path, progress) -> Speaker:
 
 
 def _original_rate(source: Path) -> int:
-    from avatar_site.lib.media import probe
-
     try:
         rate = probe(source).audio_rate
     except MediaError:

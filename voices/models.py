@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
+from avatar_site.lib.errors import Conflict, NotFound
 from avatar_site.lib.ownership import OwnedQuerySet
 from avatar_site.lib.paths import stored_path
 from avatar_site.lib.storage import remove_tree
@@ -54,8 +55,6 @@ class SpeakerQuerySet(OwnedQuerySet):
     def get_ready(self, speaker_id: str, field: str) -> Speaker:
         """The voice a request's ``field`` names, ready to speak: 404 if there is none, 409 while
         it is still being cloned (or failed)."""
-        from avatar_site.lib.errors import Conflict, NotFound
-
         speaker = self.filter(pk=normalise_voice_id(speaker_id)).first()
         if speaker is None:
             raise NotFound(_("%(field)s: no cloned voice %(speaker_id)r; see /api/cloned-audios.")

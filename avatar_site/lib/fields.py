@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 
@@ -60,8 +60,6 @@ class JobRequestSerializer(serializers.Serializer):
 
 def response_serializer(name: str, **fields) -> serializers.Serializer:
     """An OpenAPI description of a spec response: ``status``, ``message``, ``task_id`` and ``fields``."""
-    from drf_spectacular.utils import inline_serializer
-
     return inline_serializer(
         name,
         {
@@ -75,8 +73,6 @@ def response_serializer(name: str, **fields) -> serializers.Serializer:
 
 def list_response_serializer(name: str, key: str, item_serializer) -> serializers.Serializer:
     """An OpenAPI description of the spec's list answers: ``status``, ``<key>`` and ``total_count``."""
-    from drf_spectacular.utils import inline_serializer
-
     return inline_serializer(
         name,
         {"status": serializers.CharField(), key: item_serializer(many=True), "total_count": serializers.IntegerField()},

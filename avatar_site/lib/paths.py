@@ -62,13 +62,6 @@ def existing_file(raw: str, field: str, roots: list[Path] | None = None) -> Path
     return path
 
 
-def existing_dir(raw: str, field: str, roots: list[Path] | None = None) -> Path:
-    path = confine(raw, roots, field)
-    if not path.is_dir():
-        raise NotFound(_("%(field)s: no such folder.") % {"field": field})
-    return path
-
-
 def stored_path(root: Path, relative: str) -> Path:
     """A file or folder a row names (its id, its stored path) under ``root``: ValueError if the
     name would leave ``root`` (absolute, ``..``, NUL, empty), so deleting such a row never removes

@@ -22,7 +22,6 @@ MOUTH = LIPS + JAW
 FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152,
              148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109]
 UPPER_INNER, LOWER_INNER = 13, 14
-EYES = [(159, 145), (386, 374)]
 
 
 def read_frames(path: Path, width: int, height: int, video_filter: str | None = None) -> Iterator[np.ndarray]:
