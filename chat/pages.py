@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from avatar_site.lib.pages import PageView
-from chat.engines import language_model_choices
+from chat.engines import language_model_choices, spoken_language
 from training.pages import TalkingHeadChoices
 
 
@@ -13,4 +13,4 @@ class ChatPage(TalkingHeadChoices, PageView):
 
     def page_context(self) -> dict:
         return {**super().page_context(), "max_recording_seconds": settings.MAX_RECORDING_SECONDS,
-                "llm_engines": language_model_choices()}
+                "llm_engines": language_model_choices(), "spoken_language": spoken_language()}

@@ -67,6 +67,9 @@ class TextFileRecognizer(SpeechRecognizer):
 
     name = "text"
 
+    def spoken_language(self) -> str:
+        return "en"
+
     def transcribe(self, wav_16k_mono: Path) -> str:
         return "hello there"
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.module_loading import import_string
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
 from avatar_site.lib.engines import availability, load_engine
@@ -21,3 +23,17 @@ def get_language_model(name: str) -> LanguageModel:
 def language_model_choices() -> list[dict]:
     """The chat page's language models; one without its key or server URL is listed disabled."""
     return availability(settings.LLM_ENGINES, _("language model"), configured_only=True)
+
+
+def spoken_language() -> tuple[str, str] | None:
+    """The language the configured recogniser hears: its code and its name in the reader's
+    language (None: it detects any language)."""
+    code = import_string(settings.ASR_ENGINES[settings.ASR_ENGINE])().spoken_language()
+    if code is None:
+        return None
+    if code == "zh":  # Django knows Chinese only as its two written forms
+        return code, _("Chinese")
+    try:
+        return code, get_language_info(code)["name_translated"]
+    except KeyError:
+        return code, code

@@ -16,6 +16,11 @@ class SpeechRecognizer(ABC):
     def transcribe(self, wav_16k_mono: Path) -> str:
         """The words spoken in the recording."""
 
+    @abstractmethod
+    def spoken_language(self) -> str | None:
+        """The language (a code: "en", "zh") it hears speech in; None when it detects any language.
+        The chat page tells users, who would otherwise speak Mandarin to an English recogniser."""
+
 
 class LanguageModel(ABC):
     name = ""

@@ -34,6 +34,9 @@ def _shared_decoder():
 class PocketSphinx(SpeechRecognizer):
     name = "pocketsphinx"
 
+    def spoken_language(self) -> str:
+        return "en"  # the only acoustic model its wheel ships
+
     def check_available(self) -> None:
         language = settings.ASR_LANGUAGE.strip().lower()
         if language not in ENGLISH:

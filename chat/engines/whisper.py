@@ -65,6 +65,9 @@ class Whisper(SpeechRecognizer):
                 "give a code such as en or zh, or leave it empty to detect the language."
             ) % {"language": settings.WHISPER_LANGUAGE})
 
+    def spoken_language(self) -> str | None:
+        return whisper_language(settings.WHISPER_LANGUAGE)
+
     def model_folder(self) -> Path | None:
         raw = settings.WHISPER_MODEL_PATH.strip()
         return Path(raw).expanduser() if raw else None

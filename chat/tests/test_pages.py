@@ -22,6 +22,26 @@ def test_the_chat_page_says_what_to_configure_when_no_language_model_is_usable(p
     page.wait_for_selector("#chat-message:has-text('ZHIPUAI_API_KEY')")
 
 
+def test_the_chat_page_says_which_language_to_speak(page, settings):
+    settings.ASR_ENGINES = {"pocketsphinx": "chat.engines.pocketsphinx.PocketSphinx",
+                            "whisper": "chat.engines.whisper.Whisper"}
+    settings.ASR_ENGINE = "pocketsphinx"
+    page.goto("/pages/chat")
+    english_only = page.inner_text("#spoken-language")
+
+    settings.ASR_ENGINE, settings.WHISPER_LANGUAGE = "whisper", "zh"
+    page.goto("/pages/chat")
+    mandarin = page.inner_text("#spoken-language")
+
+    settings.WHISPER_LANGUAGE = ""
+    page.goto("/pages/chat")
+    any_language = page.inner_text("#spoken-language")
+
+    assert english_only.startswith("语音识别只听得懂英语。") and "Whisper" in english_only
+    assert mandarin == "语音识别只听得懂中文。"
+    assert any_language == "语音识别会自动判断您说的语言。"
+
+
 def test_it_holds_a_voice_conversation_turn_after_turn(page, api, media_root):
     clone_voice(api, media_root, "speaker_1")
     train_avatar(api, media_root)
