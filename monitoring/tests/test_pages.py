@@ -148,3 +148,19 @@ def test_it_pages_history_by_type_and_shows_failures(page, user):
     assert page.locator("#history tbody tr").count() == 1
     filter_names = page.locator("#status-filter option").all_inner_texts()
     assert filter_names == ["全部", "排队中", "运行中", "已完成", "失败", "已取消"]  # as the table names them
+
+
+def test_a_failed_voice_clone_offers_no_retry_but_a_failed_speech_does(page, user, no_worker):
+    from monitoring import jobs
+
+    for mode in ("clone", "generate"):
+        task = jobs.submit(HistoryType.AUDIO_CLONE, "tests.jobs.count_job", {"steps": 1, "mode": mode}, owner=user,
+                           queue="CPU")
+        task.finish(Task.Status.FAILED, f"{mode} failed")
+    page.goto("/pages/history")
+
+    page.click("#tabs [data-type=audio_clone]")
+    page.wait_for_selector("#history tbody tr:nth-child(2)")
+
+    rows = page.locator("#history tbody tr")
+    assert [rows.nth(n).locator("button.retry").count() for n in range(2)] == [1, 0]  # newest first: speech

@@ -61,11 +61,14 @@ def test_it_clones_a_recorded_voice_and_speaks_with_it(page):
     page.wait_for_selector("#voices td:text-is('my_voice')")
 
     page.fill("#speak-text", "今天天气很好")
+    page.fill("#gen-audio-id", "问候")
     page.click("#speak")
     duration = wait_playable(page, "#speech")
 
     assert duration == pytest.approx(0.08 * len("今天天气很好"), abs=0.1)  # ToneVoice's length per character
     assert "音频生成成功" in page.inner_text("#speak-message")
+    assert page.get_attribute("#speech", "src").split("?")[0].endswith("_%E9%97%AE%E5%80%99.wav") or \
+        page.get_attribute("#speech", "src").split("?")[0].endswith("_问候.wav")
     screenshot(page, "voices")
 
 

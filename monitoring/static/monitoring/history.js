@@ -41,8 +41,13 @@ function resultCell(cell, record) {
   // http_status repeats what the message says, for clients that waited on the request.
   for (const key of ["message", "files", "http_status", ...Object.keys(MEDIA)]) delete extra[key];
   if (Object.keys(extra).length) cell.append(details(_("详情"), extra));
-  if (record.task_id && ["failed", "cancelled"].includes(record.status)) cell.append(retryButton(record.task_id));
+  if (record.task_id && ["failed", "cancelled"].includes(record.status) && !isClone(record)) {
+    cell.append(retryButton(record.task_id));
+  }
 }
+
+// A voice clone never runs again (its uploaded reference is gone): the server refuses, so no button.
+const isClone = (record) => state.type === "audio_clone" && (record.parameters || {}).mode === "clone";
 
 // Runs the row's task again as a new task (the server refuses what cannot run again, e.g. a
 // voice clone, whose reference must be sent anew); the new task's row appears on the first page.
@@ -91,10 +96,17 @@ function fieldList(value) {
 
 const shown = (item) => (item !== null && typeof item === "object" ? JSON.stringify(item) : String(item));
 
+// The parameters that tell rows apart, each kept whole on its line (the cell wraps between them).
 function summarise(parameters) {
   const shown = ["model_name", "model_choice", "model_param", "audio_id", "ref_audio_id", "gpu_choice", "epoch"];
-  return shown.filter((key) => parameters[key] !== undefined && parameters[key] !== "")
-    .map((key) => `${key}=${parameters[key]}`).join(" · ");
+  const summary = document.createElement("div");
+  summary.className = "summary";
+  for (const key of shown.filter((name) => parameters[name] !== undefined && parameters[name] !== "")) {
+    const item = document.createElement("span");
+    item.textContent = `${key}=${parameters[key]}`;
+    summary.append(item);
+  }
+  return summary;
 }
 
 // Load one page of one type; `state` follows only a successful answer, so after a failure the

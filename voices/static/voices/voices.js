@@ -152,7 +152,7 @@ speakForm.addEventListener("submit", (event) => {
     showMessage(speakMessage, _("请先克隆一个声音"), "error");
     return;
   }
-  data.set("gen_audio_id", `gen_${Date.now()}`);
+  if (!String(data.get("gen_audio_id") || "").trim()) data.set("gen_audio_id", `gen_${Date.now()}`);
   whileBusy(speakButton, speakMessage, async () => {
     showMessage(speakMessage, "");
     speech.hidden = true;
