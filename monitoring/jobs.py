@@ -112,8 +112,9 @@ def delete_unless_used(row, name: str) -> None:
     """Delete a user's row (its delete() removes its files); 409 while queued or running tasks
     name it, as the admin keeps it then."""
     with transaction.atomic():  # a submit naming it waits (SQLite: IMMEDIATE) or comes after
-        if Task.objects.unfinished_naming(row).exists():
-            raise Conflict(_("%(name)s is used by queued or running tasks: cancel them first.") % {"name": name})
+        if using := list(Task.objects.unfinished_naming(row).values_list("pk", flat=True)[:5]):
+            raise Conflict(_("%(name)s is used by queued or running tasks (%(tasks)s): cancel them first.")
+                           % {"name": name, "tasks": ", ".join(using)})
         try:
             row.delete()
         except OSError as exc:  # its files stay: so does the row (the transaction is undone)

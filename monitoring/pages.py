@@ -25,5 +25,4 @@ class HistoryPage(PageView):
         return {
             "history_types": HistoryType.values,
             "history_statuses": HistoryRecord.Status.values,
-            "time_zone": settings.TIME_ZONE,  # the timestamps' (TIME_ZONE), named in the table's header
         }

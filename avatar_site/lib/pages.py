@@ -29,6 +29,7 @@ class PageView(LoginRequiredMixin, TemplateView):
             # The forms check files and texts before sending them, against the server's own limits.
             max_upload_bytes=settings.MAX_UPLOAD_BYTES,
             max_text_chars=settings.MAX_TEXT_CHARS,
+            time_zone=settings.TIME_ZONE,  # the API's timestamps' (TIME_ZONE), named in the tables' headers
         )
         context.update(self.page_context())
         return context

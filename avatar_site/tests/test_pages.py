@@ -128,6 +128,8 @@ def test_it_asks_to_sign_in_again_once_the_session_has_ended(page, live_server):
 
 def test_it_switches_to_english(page):
     page.goto("/pages/status")
+    # Each language is named in itself, so a reader who does not know the page's finds their own.
+    assert page.locator("select[name=language] option").all_inner_texts() == ["简体中文", "English"]
 
     page.select_option("select[name=language]", "en")
     page.wait_for_load_state()
@@ -135,3 +137,4 @@ def test_it_switches_to_english(page):
 
     assert "Video generation" in page.inner_text(".mainnav")
     assert page.url.endswith("/pages/status")
+    assert page.locator("select[name=language] option").all_inner_texts() == ["简体中文", "English"]

@@ -248,7 +248,7 @@ def test_a_user_deletes_their_own_voice_with_its_files_but_not_one_in_use_or_ano
     deleted = api.delete("/api/cloned-audios/mine")
 
     assert in_use.status_code == 409
-    assert in_use.json()["message"] == "Voice busy is used by queued or running tasks: cancel them first."
+    assert in_use.json()["message"].startswith("Voice busy is used by queued or running tasks (clone_")
     assert deleted.json() == {"status": "success", "message": "声音已删除"}
     assert not Speaker.objects.filter(pk="mine").exists() and not folder.exists()
     assert api.delete("/api/cloned-audios/mine").status_code == 404

@@ -96,18 +96,20 @@ def test_it_follows_an_unfinished_clone_and_then_speech_again_after_a_reload(pag
 def test_a_user_deletes_a_voice_and_an_avatar_of_their_own_from_the_pages(page, api, media_root):
     clone_voice(api, media_root, "old_voice")
     avatar_id = train_avatar(api, media_root).json()["avatar_id"]
-    page.on("dialog", lambda dialog: dialog.accept())
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
 
     page.goto("/pages/voices")
     page.click("#voices tr:has(td:text-is('old_voice')) button")
-    page.wait_for_selector("#speak-message:text('声音已删除')")
+    page.wait_for_selector("#voices-message:text('声音已删除')")
     page.wait_for_selector("#voices td:text-is('old_voice')", state="detached")
     page.goto("/pages/training")
     page.click(f"#avatars tr:has(td:text-is('{avatar_id}')) button")
-    page.wait_for_selector("#upload-message:text('模型已删除')")
+    page.wait_for_selector("#avatars-message:text('模型已删除')")
     page.wait_for_selector(f"#avatars td:text-is('{avatar_id}')", state="detached")
 
     assert not Speaker.objects.exists() and not Avatar.objects.exists()
+    assert asked == ["删除 “old_voice”？删除后无法恢复。", f"删除 “{avatar_id}”？删除后无法恢复。"]
 
 
 def test_the_english_pages_show_the_servers_chinese_answers_in_english(page, api, media_root):
@@ -119,7 +121,7 @@ def test_the_english_pages_show_the_servers_chinese_answers_in_english(page, api
 
     page.click("#voices tr:has(td:text-is('old_voice')) button")
 
-    page.wait_for_selector("#speak-message:text-is('Voice deleted')")  # the API's own answer is "声音已删除"
+    page.wait_for_selector("#voices-message:text-is('Voice deleted')")  # the API's own answer is "声音已删除"
 
 
 def test_it_shows_the_log_of_a_failed_synthesis(page, api, media_root, monkeypatch):

@@ -249,13 +249,15 @@ export async function latestUnfinished(type) {
 // A row's delete button for a user's own voice or avatar at `url`: asks first, then shows the
 // server's answer in `messageElement` (409 while a queued or running task uses it) and calls
 // `onDeleted` when it is gone.
-export function deleteButton(url, messageElement, onDeleted) {
+// A table row's delete button for `name` (the confirmation names it); the answer shows in
+// `messageElement`, beside the table.
+export function deleteButton(url, name, messageElement, onDeleted) {
   const button = document.createElement("button");
   button.type = "button";
   button.className = "danger";
   button.textContent = _("删除");
   button.addEventListener("click", async () => {
-    if (!window.confirm(_("删除后无法恢复，确定删除吗？"))) return;
+    if (!window.confirm(`${_("删除")} “${name}”${_("？")}${_("删除后无法恢复。")}`)) return;
     button.disabled = true;
     try {
       const answer = await api(url, { method: "DELETE" });

@@ -9,6 +9,7 @@ const file = document.getElementById("ref-video");
 const trainButton = document.getElementById("train");
 const cancelUpload = document.getElementById("cancel-upload");
 const uploadMessage = document.getElementById("upload-message");
+const avatarsMessage = document.getElementById("avatars-message");
 const uploadProgress = new ProgressView(document.getElementById("upload-progress"));
 const training = document.getElementById("training");
 const taskLabel = document.getElementById("task-id");
@@ -37,11 +38,12 @@ async function listAvatars() {
           cell.textContent = value;
         }
       }
-      row.insertCell().append(deleteButton(`/api/avatars/${encodeURIComponent(avatar.id)}`, uploadMessage, listAvatars));
+      row.insertCell().append(
+        deleteButton(`/api/avatars/${encodeURIComponent(avatar.id)}`, avatar.id, avatarsMessage, listAvatars));
       return row;
     }));
   } catch (error) {
-    showMessage(uploadMessage, error.message, "error");
+    showMessage(avatarsMessage, error.message, "error");
   }
 }
 

@@ -17,6 +17,7 @@ const speakForm = document.getElementById("speak-form");
 const speakVoice = document.getElementById("speak-voice");
 const speakButton = document.getElementById("speak");
 const speakMessage = document.getElementById("speak-message");
+const voicesMessage = document.getElementById("voices-message");
 const speakProgress = new ProgressView(document.getElementById("speak-progress"));
 const speech = document.getElementById("speech");
 const voiceRows = document.querySelector("#voices tbody");
@@ -55,11 +56,12 @@ async function refreshVoices() {
       }
       row.insertCell().textContent = voice.created_at;
       row.insertCell().append(
-        deleteButton(`/api/cloned-audios/${encodeURIComponent(voice.id)}`, speakMessage, refreshVoices));
+        deleteButton(`/api/cloned-audios/${encodeURIComponent(voice.id)}`, voice.name || voice.id, voicesMessage,
+                     refreshVoices));
       return row;
     }));
   } catch (error) {
-    showMessage(speakMessage, error.message, "error");
+    showMessage(voicesMessage, error.message, "error");
   }
 }
 
