@@ -47,7 +47,7 @@ def test_it_trains_an_avatar_from_an_uploaded_video(page, media_root, tmp_path):
     assert avatar.id in page.inner_text("#train-message")
     assert "已完成" in page.inner_text("#train-progress")
     assert "上传完成" in page.inner_text("#upload-progress") and "检查" not in page.inner_text("#upload-progress")
-    assert page.is_disabled("#cancel-task")
+    assert page.is_hidden("#cancel-task")
     page.wait_for_selector(f"#avatars td:text-is('{avatar.id}')")
     screenshot(page, "training")
 
@@ -152,7 +152,7 @@ def test_it_cancels_a_queued_training_task(page, tmp_path, no_worker):
 
     assert Task.objects.get().status == Task.Status.CANCELLED
     assert page.inner_text("#train-message") == "任务在开始前已取消。"
-    assert page.is_disabled("#cancel-task")
+    assert page.is_hidden("#cancel-task")
 
 
 def test_it_follows_the_latest_training_and_keeps_its_cancel(page, tmp_path, no_worker):
@@ -222,7 +222,7 @@ def test_it_follows_the_newest_unfinished_training_again_after_a_reload(page, ap
 
     assert Task.objects.get(pk=newer).cancel_requested
     assert Task.objects.get(pk=older).status == Task.Status.RUNNING
-    assert page.is_disabled("#cancel-task")
+    assert page.is_hidden("#cancel-task")
 
 
 def test_it_shows_no_training_when_none_is_unfinished(page, api, media_root):

@@ -109,6 +109,7 @@ async function follow(answer) {
   currentTask = answer.task_id;
   taskLabel.textContent = currentTask;
   cancelTask.disabled = false;
+  cancelTask.hidden = false;
   showMessage(trainMessage, "");
   trainProgress.reset(_("排队中"));
   listAvatars(); // the new avatar, as training
@@ -126,8 +127,9 @@ async function follow(answer) {
     showMessage(trainMessage, error.message, error.cancelled ? "info" : "error");
     taskEnded = !error.unfinished;
   }
-  // Lost track of a task that may still run: it can still be cancelled.
-  if (taskEnded) cancelTask.disabled = true;
+  // Lost track of a task that may still run: it can still be cancelled. One that ended has
+  // nothing to cancel: the button goes.
+  if (taskEnded) cancelTask.disabled = cancelTask.hidden = true;
   listAvatars();
 }
 
