@@ -6,8 +6,8 @@ from training.models import Avatar
 
 @admin.register(Avatar)
 class AvatarAdmin(KeptWhileJobsUseIt, TranslatedStatus):
-    list_display = ["id", "engine", "status_label", "epochs", "gpu", "owner", "created_at"]
+    list_display = ["id", "name", "engine", "status_label", "epochs", "gpu", "owner", "created_at"]
     list_filter = ["engine", ("status", TranslatedChoices), "created_at"]
     list_select_related = ["owner"]
-    search_fields = ["id", "owner__username"]
+    search_fields = ["id", "name", "owner__username"]
     date_hierarchy = "created_at"

@@ -68,6 +68,8 @@ class Avatar(models.Model):
     UNTRAINED = (Status.FAILED, Status.CANCELLED)
 
     id = models.CharField(primary_key=True, max_length=64)
+    name = models.CharField(gettext_lazy("name"), max_length=100, blank=True,
+                            help_text=gettext_lazy("What its owner calls it (by default the reference video's file name)"))
     engine = models.CharField(gettext_lazy("engine"), max_length=32, db_index=True)
     status = models.CharField(gettext_lazy("status"), max_length=16, choices=Status.choices, default=Status.TRAINING,
                               db_index=True)
@@ -97,6 +99,12 @@ class Avatar(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} ({self.engine})"
+
+    @staticmethod
+    def default_name(ref_video) -> str:
+        """The reference video's file name without its extension: what a user recognises it by."""
+        given = getattr(ref_video, "name", None) or str(ref_video)
+        return PurePosixPath(given.replace("\\", "/")).stem[:100]
 
     @classmethod
     def create_with_unique_id(cls, **fields) -> Avatar:

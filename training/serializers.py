@@ -41,6 +41,9 @@ class ModelTrainingSerializer(serializers.Serializer):
     gpu_choice = serializers.CharField(max_length=32)
     epoch = serializers.IntegerField(min_value=1, max_value=100000, default=100)
     custom_params = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=100,
+                                 help_text=gettext_lazy("Not in the spec: what to call the avatar "
+                                                        "(default: the reference video's file name)"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,7 +60,8 @@ class AvatarSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Avatar
-        fields = ["id", "model_param", "engine", "status", "epochs", "params", "metrics", "gpu", "created_at", "folder"]
+        fields = ["id", "model_param", "name", "engine", "status", "epochs", "params", "metrics", "gpu", "created_at",
+                  "folder"]
 
     def get_folder(self, avatar: Avatar) -> str:
         return str(avatar.folder)

@@ -34,7 +34,7 @@ def submit_training(data: dict, user) -> tuple[Task, Avatar]:
         except EngineError as exc:
             raise Unprocessable(_("ref_video: %(reason)s") % {"reason": exc}) from None
         avatar = Avatar.create_with_unique_id(
-            engine=data["model_choice"], source_video=str(source), source_uploaded=is_upload(data["ref_video"]),
+            name=data.get("name") or Avatar.default_name(data["ref_video"]), engine=data["model_choice"], source_video=str(source), source_uploaded=is_upload(data["ref_video"]),
             epochs=data["epoch"], params=params, gpu=data["gpu_choice"], owner=user,
         )
     except Exception:

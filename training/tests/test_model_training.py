@@ -27,6 +27,18 @@ def test_it_trains_an_avatar_and_answers_with_the_task_id(api, media_root):
     assert HistoryRecord.objects.get(task=task).status == "completed"
 
 
+def test_an_avatar_is_named_after_its_video_unless_the_request_names_it(api, media_root, tmp_path):
+    video = test_video(tmp_path / "我的视频.mp4", seconds=2)
+    with open(video, "rb") as handle:
+        uploaded = api.post("/model_training", {"model_choice": "builtin", "ref_video": handle, "gpu_choice": "GPU0",
+                                                "epoch": "1"}, format="multipart")
+    named = train_avatar(api, media_root, name="小明")
+
+    listed = {avatar["id"]: avatar["name"] for avatar in api.get("/api/avatars").json()["avatars"]}
+
+    assert listed == {uploaded.json()["avatar_id"]: "我的视频", named.json()["avatar_id"]: "小明"}
+
+
 def test_it_gives_each_avatar_a_unique_id(api, media_root):
     first = train_avatar(api, media_root).json()["avatar_id"]
     second = train_avatar(api, media_root).json()["avatar_id"]

@@ -49,6 +49,7 @@ def test_it_trains_an_avatar_from_an_uploaded_video(page, media_root, tmp_path):
     assert "上传完成" in page.inner_text("#upload-progress") and "检查" not in page.inner_text("#upload-progress")
     assert page.is_hidden("#cancel-task")
     page.wait_for_selector(f"#avatars td:text-is('{avatar.id}')")
+    assert page.inner_text(f"#avatars tr:has(td:text-is('{avatar.id}')) td:nth-child(2)") == "me"  # me.mp4
     screenshot(page, "training")
 
     page.click("#use-avatar")

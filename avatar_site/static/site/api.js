@@ -477,7 +477,11 @@ export async function loadVoices() {
 export function avatarOptions(avatars, engine) {
   return avatars
     .filter((avatar) => !engine || avatar.engine === engine)
-    .map((avatar) => ({ value: avatar.model_param, label: `${avatar.id} · ${avatar.engine} · ${avatar.created_at}` }));
+    .map((avatar) => ({
+      value: avatar.model_param,
+      // Named first: a user tells their avatars apart by what they called them (or the video's name).
+      label: [avatar.name, avatar.id, avatar.engine, avatar.created_at].filter(Boolean).join(" · "),
+    }));
 }
 
 export function voiceOptions(voices) {

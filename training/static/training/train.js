@@ -27,7 +27,7 @@ async function listAvatars() {
     const { avatars } = await api("/api/avatars?all=1");
     avatarRows.replaceChildren(...avatars.map((avatar) => {
       const row = document.createElement("tr");
-      for (const value of [avatar.id, avatar.engine, null, avatar.epochs, avatar.gpu, avatar.created_at]) {
+      for (const value of [avatar.id, avatar.name, avatar.engine, null, avatar.epochs, avatar.gpu, avatar.created_at]) {
         const cell = row.insertCell();
         if (value === null) {
           const badge = document.createElement("span");
