@@ -15,7 +15,7 @@ from avatar_site.lib.errors import Conflict, NotFound
 from avatar_site.lib.ownership import OwnedQuerySet
 from avatar_site.lib.paths import stored_path
 from avatar_site.lib.storage import remove_tree
-from monitoring.models import Task
+from monitoring.models import HistoryRecord, Task
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +136,11 @@ class Speaker(models.Model):
 
     def delete(self, *args, **kwargs):
         self.delete_files()
+        if self.reference_audio:  # its clone's history row would link to a file that is gone
+            link = settings.MEDIA_URL + self.reference_audio
+            for record in HistoryRecord.objects.filter(result__reference_audio=link):
+                record.result = {**record.result, "reference_audio": None, "output_deleted": True}
+                record.save(update_fields=["result"])
         return super().delete(*args, **kwargs)
 
     def release(self) -> None:

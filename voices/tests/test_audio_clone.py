@@ -368,3 +368,15 @@ def test_a_generated_clip_named_with_fifty_chinese_characters_is_written(api, me
     spoken = api.post("/audio_clone", {"audio_id": "说话人一", "gen_audio_id": "问" * 50, "generate_text": "hello"})
 
     assert spoken.status_code == 200, spoken.json()
+
+
+def test_a_deleted_voices_clone_keeps_its_history_without_a_dead_link(api, media_root):
+    clone_voice(api, media_root, "mine")
+    before = api.get("/api/history/audio_clone").json()["history"][0]["result"]
+
+    api.delete("/api/cloned-audios/mine")
+    after = api.get("/api/history/audio_clone").json()["history"][0]["result"]
+
+    assert before["reference_audio"].startswith("/media/voices/speakers/mine/")
+    assert after["reference_audio"] is None and after["output_deleted"] is True
+    assert after["speaker_id"] == "mine"
