@@ -16,12 +16,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
 
 
 def test_it_generates_a_video_and_plays_it(page, api, media_root):
+    page.wait_for_selector("#voice option[disabled]", state="attached")
+    assert page.is_visible("#missing-choices")  # where to make an avatar and a voice
     clone_voice(api, media_root, "speaker_1")
     avatar_id = train_avatar(api, media_root).data["avatar_id"]
     page.reload()
 
     page.wait_for_selector(f"#avatar option[value='{avatar_id}']", state="attached")
     page.wait_for_selector("#voice option[value='speaker_1']", state="attached")
+    assert page.is_hidden("#missing-choices")
     assert page.locator("#gpu option").all_inner_texts() == ["GPU0", "GPU1"]
     page.select_option("#gpu", "GPU1")
     page.fill("#text", "你好，欢迎使用数字人平台")

@@ -34,7 +34,10 @@ async function loadChoices() {
     if (wanted) engine.value = wanted.engine;
     followGpus();
     showAvatars();
-    fillSelect(voice, voiceOptions(await loadVoices()), _("还没有克隆好的声音"));
+    const voices = await loadVoices();
+    fillSelect(voice, voiceOptions(voices), _("还没有克隆好的声音"));
+    // Where to make them, only while one of the two is missing.
+    document.getElementById("missing-choices").hidden = avatars.length > 0 && voices.length > 0;
   } catch (error) {
     showMessage(message, error.message, "error");
   }
