@@ -70,5 +70,7 @@ class SystemStatusSerializer(serializers.Serializer):
     memory_used = serializers.IntegerField()
     memory_total = serializers.IntegerField()
     disk_percent = serializers.FloatField()
+    disk_used = serializers.IntegerField(help_text="bytes used on the media folder's disk")
+    disk_total = serializers.IntegerField()
     gpus = GpuSerializer(many=True)
     timestamp = serializers.CharField()

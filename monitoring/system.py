@@ -53,12 +53,15 @@ cpu_load = CpuLoad()
 
 def system_status() -> dict:
     memory = psutil.virtual_memory()
+    disk = psutil.disk_usage(str(media_folder_or_above()))
     return {
         "cpu_percent": cpu_load.read(),
         "memory_percent": memory.percent,
         "memory_used": memory.total - memory.available,
         "memory_total": memory.total,
-        "disk_percent": psutil.disk_usage(str(media_folder_or_above())).percent,
+        "disk_percent": disk.percent,
+        "disk_used": disk.used,  # not in the spec, as memory_used/total are not: the page shows GiB
+        "disk_total": disk.total,
         "gpus": gpu_stats(),
         "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }

@@ -26,6 +26,7 @@ def test_it_fills_in_the_system_status_and_fits_a_phone(page, settings):
         value = page.inner_text(f"[data-metric={metric}] [data-value]")
         assert 0 <= float(value.rstrip("%")) <= 100
     assert "GiB" in page.inner_text("[data-metric=memory] [data-detail]")
+    assert "GiB" in page.inner_text("[data-metric=disk] [data-detail]")
     # The chart has drawn its line (the memory card's green; the grid and axis labels are grey).
     drawn = page.eval_on_selector("[data-metric=memory] canvas", """c => {
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;

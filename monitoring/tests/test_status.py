@@ -16,6 +16,7 @@ def test_it_reports_cpu_memory_disk_and_gpus(api, db):
     assert 0 < data["memory_percent"] < 100
     assert 0 < data["memory_used"] < data["memory_total"]
     assert 0 < data["disk_percent"] <= 100
+    assert 0 < data["disk_used"] < data["disk_total"]
     assert isinstance(data["gpus"], list)  # empty on machines without NVML
     assert data["timestamp"].endswith("Z")
     datetime.fromisoformat(data["timestamp"].replace("Z", "+00:00"))

@@ -109,7 +109,8 @@ async function refresh() {
     const card = (name) => metrics.querySelector(`[data-metric="${name}"]`);
     update(card("cpu"), status.cpu_percent, "", "#2f6fed");
     update(card("memory"), status.memory_percent, `${gib(status.memory_used)} / ${gib(status.memory_total)}`, "#1c8a4a");
-    update(card("disk"), status.disk_percent, _("媒体目录所在磁盘"), "#b7791f");
+    update(card("disk"), status.disk_percent, `${gib(status.disk_used)} / ${gib(status.disk_total)} · ${_("媒体目录所在磁盘")}`,
+           "#b7791f");
     noGpu.hidden = status.gpus.length > 0;
     status.gpus.forEach((gpu, position) => {
       // A figure the GPU does not report comes as 0 and is named in `unreported` (MIG: load, temperature).
