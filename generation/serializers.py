@@ -4,6 +4,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from avatar_site.lib.fields import JobRequestSerializer, PathOrFileField, SpokenTextField
+from voices.serializers import VoiceIdField
 
 
 class RenderRequestSerializer(JobRequestSerializer):
@@ -11,7 +12,7 @@ class RenderRequestSerializer(JobRequestSerializer):
 
     model_name = serializers.ChoiceField(choices=[])
     model_param = PathOrFileField(help_text="Avatar id (see /api/avatars), its folder, or an uploaded avatar .zip")
-    ref_audio_id = serializers.CharField(max_length=64)
+    ref_audio_id = VoiceIdField(new=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

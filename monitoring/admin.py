@@ -260,6 +260,7 @@ class AccountAdmin(RefusesDeletingInUse, UserAdmin):
         self.delete_queryset(request, type(obj).objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
+        deleted = []
         for user in queryset:
             pk = user.pk
             try:
@@ -270,6 +271,16 @@ class AccountAdmin(RefusesDeletingInUse, UserAdmin):
                 continue
             user.pk = pk  # cleared by the deletion; the log entry names the account that went
             super().log_deletions(request, [user])
+            deleted.append(str(user))
+        if deleted and getattr(request, "accounts_kept", False):
+            self.message_user(request, _("Deleted: %(accounts)s.") % {"accounts": ", ".join(deleted)})
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        # "Delete selected" then says "Successfully deleted N users", N being those selected: when
+        # some were kept, delete_queryset has named those that went instead.
+        if level == messages.SUCCESS and getattr(request, "accounts_kept", False):
+            return
+        super().message_user(request, message, level, *args, **kwargs)
 
     def response_delete(self, request, obj_display, obj_id):
         if getattr(request, "accounts_kept", False):  # not "deleted successfully": back to the account

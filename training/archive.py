@@ -63,7 +63,8 @@ def import_avatar(uploaded, engine: str, owner, queue: str | None = None) -> Ava
         except ValueError as exc:
             raise ApiError(_("model_param: manifest.json: params: %(reason)s") % {"reason": exc}) from None
         avatar = Avatar.create_with_unique_id(
-            engine=engine, source_video="(imported archive)", epochs=manifest.get("epochs") or 1,
+            name=Avatar.default_name(uploaded), engine=engine, source_video="(imported archive)",
+            epochs=manifest.get("epochs") or 1,
             params=params, metrics={"imported": True, "archive_sha256": digest},
             owner=owner,
         )

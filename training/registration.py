@@ -46,7 +46,7 @@ def register_nerf_avatar(engine_name: str, workspace: Path, data_id: str, asr_mo
         raise RegistrationError(_("%(engine)s renders with the audio features %(choices)s, not %(asr)r.") % {
             "engine": engine_name, "choices": ", ".join(engine.asr_models), "asr": asr_model})
     avatar = Avatar.create_with_unique_id(
-        engine=engine_name, source_video=f"(registered workspace {workspace})", epochs=1,
+        name=data_id, engine=engine_name, source_video=f"(registered workspace {workspace})", epochs=1,
         metrics={"registered_from": str(workspace)}, gpu=gpu, owner=owner,
     )
     try:

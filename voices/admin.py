@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from monitoring.admin import KeptWhileJobsUseIt, TranslatedChoices, TranslatedStatus
-from voices.models import Speaker
+from voices.models import Speaker, normalise_voice_id
 
 
 @admin.register(Speaker)
@@ -11,3 +11,7 @@ class SpeakerAdmin(KeptWhileJobsUseIt, TranslatedStatus):
     list_select_related = ["owner"]
     search_fields = ["id", "name", "owner__username"]
     date_hierarchy = "created_at"
+
+    def get_search_results(self, request, queryset, search_term):
+        # Ids are stored NFKC-normalised: ＡＢＣ finds ABC, as the API does.
+        return super().get_search_results(request, queryset, normalise_voice_id(search_term))

@@ -24,8 +24,8 @@ logger = logging.getLogger(__name__)
 VOICE_ID_MAX_BYTES = 150
 # Characters of no width that \w still counts as letters (Hangul fillers) or marks (variation
 # selectors, the combining grapheme joiner): an id made of them looks like another or like none.
-_INVISIBLE = {0x115F, 0x1160, 0x3164, 0xFFA0, 0x034F, *range(0x180B, 0x1810), *range(0xFE00, 0xFE10),
-              *range(0xE0100, 0xE01F0)}
+_INVISIBLE = {0x115F, 0x1160, 0x3164, 0xFFA0, 0x034F, 0x17B4, 0x17B5, *range(0x180B, 0x1810),
+              *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)}
 
 
 def normalise_voice_id(value: str) -> str:

@@ -8,10 +8,11 @@ from voices.models import normalise_voice_id, speaker_id_validator
 
 
 class VoiceIdField(serializers.CharField):
-    """An audio_id or gen_audio_id: NFKC-normalised (what looks alike is one id), then checked."""
+    """An audio_id or gen_audio_id: NFKC-normalised (what looks alike is one id), then checked;
+    ``new=False`` for one that names an existing voice (an unknown one is 404, not a format error)."""
 
-    def __init__(self, **kwargs):
-        super().__init__(max_length=64, validators=[speaker_id_validator], **kwargs)
+    def __init__(self, new: bool = True, **kwargs):
+        super().__init__(max_length=64, validators=[speaker_id_validator] if new else [], **kwargs)
 
     def to_internal_value(self, data):
         return normalise_voice_id(super().to_internal_value(data))

@@ -48,6 +48,16 @@ def test_it_renders_a_playable_video_and_serves_it(api, avatar_id, media_root):
     assert HistoryRecord.objects.get(type="video_generation").status == "completed"
 
 
+def test_the_voice_is_found_however_its_id_is_written(api, avatar_id, media_root):
+    clone_voice(api, media_root, "café")
+
+    decomposed = generate(api, avatar_id, ref_audio_id="cafe\u0301")
+    fullwidth = generate(api, avatar_id, ref_audio_id="ｓｐｅａｋｅｒ＿１")
+
+    assert decomposed.status_code == 200, decomposed.json()
+    assert fullwidth.status_code == 200, fullwidth.json()
+
+
 def test_two_renders_never_share_a_file_name(api, avatar_id):
     first = generate(api, avatar_id).json()["video_path"]
     second = generate(api, avatar_id).json()["video_path"]

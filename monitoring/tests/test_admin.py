@@ -614,3 +614,23 @@ def test_a_user_whose_files_cannot_be_removed_keeps_the_account_tasks_and_histor
     assert type(user).objects.filter(pk=user.pk).exists() and Speaker.objects.exists()
     assert Task.objects.filter(owner=user).exists() and HistoryRecord.objects.filter(owner=user).exists()
     assert not LogEntry.objects.exists()
+
+
+@pytest.mark.usefixtures("double_engines")
+def test_deleting_selected_users_names_those_that_went_not_those_selected(staff_client, user, other_user, media_root,
+                                                                          monkeypatch):
+    from django.contrib.messages import get_messages
+
+    from tests.doubles import unremovable_files
+
+    owner_of_a_voice(user, media_root)
+    unremovable_files(monkeypatch)
+
+    response = staff_client.post("/admin/auth/user/", {"action": "delete_selected", "post": "yes",
+                                                       "_selected_action": [user.pk, other_user.pk]})
+
+    said = [str(message) for message in get_messages(response.wsgi_request)]
+    assert said == ["speaker_1 was not deleted: its files cannot be removed (Permission denied).",
+                    f"Deleted: {other_user.username}."]
+    assert type(user).objects.filter(pk=user.pk).exists()
+    assert not type(user).objects.filter(pk=other_user.pk).exists()

@@ -73,6 +73,7 @@ def test_it_renders_with_an_uploaded_avatar_archive(api, archive):
     assert imported.status == Avatar.Status.READY
     assert (imported.folder / "still.png").is_file()
     assert api.get("/api/avatars").json()["avatars"][0]["id"] == imported.id
+    assert imported.name == "avatar"  # the archive's file name
 
 
 def test_it_refuses_an_archive_of_another_engine(api):

@@ -109,7 +109,7 @@ def test_a_user_deletes_a_voice_and_an_avatar_of_their_own_from_the_pages(page, 
     page.wait_for_selector(f"#avatars td:text-is('{avatar_id}')", state="detached")
 
     assert not Speaker.objects.exists() and not Avatar.objects.exists()
-    assert asked == ["删除 “old_voice”？删除后无法恢复。", f"删除 “{avatar_id}”？删除后无法恢复。"]
+    assert asked == ["删除 “old_voice”？删除后无法恢复。", f"删除 “reference ({avatar_id})”？删除后无法恢复。"]
 
 
 def test_the_english_pages_show_the_servers_chinese_answers_in_english(page, api, media_root):

@@ -39,7 +39,8 @@ async function listAvatars() {
         }
       }
       row.insertCell().append(
-        deleteButton(`/api/avatars/${encodeURIComponent(avatar.id)}`, avatar.id, avatarsMessage, listAvatars));
+        deleteButton(`/api/avatars/${encodeURIComponent(avatar.id)}`, avatar.name ? `${avatar.name} (${avatar.id})` : avatar.id,
+                     avatarsMessage, listAvatars));
       return row;
     }));
   } catch (error) {
