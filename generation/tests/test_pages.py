@@ -96,10 +96,17 @@ def test_it_follows_an_unfinished_render_again_after_a_reload(page, api, media_r
         "model_name": "builtin", "model_param": avatar_id, "ref_audio_id": "speaker_1", "gpu_choice": "GPU0",
         "target_text": "你好", "async": "1",
     }).data["task_id"]
+    from voices.models import Speaker
+    Speaker.objects.create(id="newer_voice", name="newer_voice", engine="builtin", status=Speaker.Status.READY,
+                           owner=Speaker.objects.get(pk="speaker_1").owner)  # listed first
 
     page.reload()
     page.wait_for_selector("#cancel-generate:not([hidden])")
+    page.wait_for_selector("#voice option[value='newer_voice']", state="attached")
 
+    # The form shows what the followed render was asked for.
+    assert page.input_value("#text") == "你好"
+    assert page.input_value("#avatar") == avatar_id and page.input_value("#voice") == "speaker_1"
     assert "排队中" in page.inner_text("#generate-progress")
     assert page.is_disabled("#generate")
     run_task(task_id)  # a worker takes it up

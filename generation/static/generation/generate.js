@@ -14,7 +14,8 @@ const progress = new ProgressView(document.getElementById("generate-progress"));
 const result = document.getElementById("result");
 const video = document.getElementById("video");
 const download = document.getElementById("download");
-const wantedAvatar = new URLSearchParams(location.search).get("avatar");
+let wantedAvatar = new URLSearchParams(location.search).get("avatar");
+let wantedVoice = null;
 let avatars = [];
 let currentTask = null;
 const gpu = document.getElementById("gpu");
@@ -36,6 +37,7 @@ async function loadChoices() {
     showAvatars();
     const voices = await loadVoices();
     fillSelect(voice, voiceOptions(voices), _("还没有克隆好的声音"));
+    if (voices.some((v) => v.id === wantedVoice)) voice.value = wantedVoice;
     // Where to make them, only while one of the two is missing.
     document.getElementById("missing-choices").hidden = avatars.length > 0 && voices.length > 0;
   } catch (error) {
@@ -96,12 +98,23 @@ cancelButton(cancel, () => currentTask, message);
 async function resume() {
   const item = await taskToResume("video_generation", message);
   if (!item || button.disabled) return; // none, or the user has started another meanwhile
+  showRequest(item.parameters || {});
   whileBusy(button, message, async () => {
     result.hidden = true;
     progress.reset(_("排队中"));
     showMessage(message, _("继续跟踪未完成的视频生成"), "info");
     await follow({ task_id: item.task_id });
   });
+}
+
+// The form as the followed render was asked for: its text, engine, avatar and voice.
+function showRequest(parameters) {
+  document.getElementById("text").value = parameters.target_text || "";
+  if (parameters.model_name) engine.value = parameters.model_name;
+  wantedAvatar = parameters.avatar_id || parameters.model_param || wantedAvatar;
+  wantedVoice = parameters.ref_audio_id || null;
+  showAvatars();
+  if ([...voice.options].some((option) => option.value === wantedVoice)) voice.value = wantedVoice;
 }
 
 loadChoices();
