@@ -52,7 +52,7 @@ def test_it_shows_the_servers_message_when_generation_is_refused(page, api, medi
     page.click("#generate")
     page.wait_for_selector("#generate-message.error")
 
-    assert "ref_audio_id：没有克隆声音 'speaker_1'" in page.inner_text("#generate-message")
+    assert "克隆声音：没有克隆声音 'speaker_1'" in page.inner_text("#generate-message")  # the field's label
     assert page.is_enabled("#generate")
     assert page.is_hidden("#generate-progress")  # no bar stuck at "submitting" under the error
     assert not Task.objects.filter(kind=HistoryType.VIDEO_GENERATION).exists()

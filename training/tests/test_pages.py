@@ -26,7 +26,7 @@ def test_a_training_the_server_refuses_leaves_no_upload_bar_behind(page, tmp_pat
     page.click("#train")
     page.wait_for_selector("#upload-message.error")
 
-    assert page.inner_text("#upload-message").startswith("custom_params：")
+    assert page.inner_text("#upload-message").startswith("自定义参数：")  # the field's label, not custom_params
     assert page.is_hidden("#upload-progress")
     assert page.is_enabled("#train")
 

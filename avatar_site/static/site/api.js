@@ -339,9 +339,19 @@ export function serverMessage(text) {
 }
 
 export function showMessage(element, text, kind = "info") {
-  element.textContent = text || "";
+  element.textContent = kind === "error" ? labelled(text || "") : text || "";
   element.className = `message ${kind}`;
   element.setAttribute("role", kind === "error" ? "alert" : "status");
+}
+
+// The server names a refused field by its API name ("ref_audio_id：…"); the page's user knows it
+// by the label of the form field of that name ("克隆声音：…").
+function labelled(text) {
+  const match = /^([a-z_]+)(：|: )/.exec(text);
+  const field = match && document.querySelector(`[name="${match[1]}"]`);
+  const label = field && field.closest("label");
+  const name = label && label.firstChild && label.firstChild.nodeType === Node.TEXT_NODE && label.firstChild.textContent.trim();
+  return name ? `${name}${match[2]}${text.slice(match[0].length)}` : text;
 }
 
 // Run `action` with `button` disabled; errors go to `messageElement` (never an alert()), and a
