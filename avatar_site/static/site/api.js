@@ -490,7 +490,7 @@ export function avatarOptions(avatars, engine) {
     .map((avatar) => ({
       value: avatar.model_param,
       // Named first: a user tells their avatars apart by what they called them (or the video's name).
-      label: [avatar.name, avatar.id, avatar.engine, avatar.created_at].filter(Boolean).join(" · "),
+      label: avatar.name ? `${avatar.name} · ${avatar.id}` : `${avatar.id} · ${avatar.created_at}`,
     }));
 }
 
