@@ -27,6 +27,7 @@ class Recorder:
 
     def __init__(self):
         self.messages = []
+        self.lines = []
 
     def __call__(self, percent, message=None):
         self.messages.append((percent, message))
@@ -35,7 +36,7 @@ class Recorder:
         return False
 
     def log(self, line):
-        pass
+        self.lines.append(line)
 
 
 def ffmpeg(*args):
@@ -485,3 +486,17 @@ def test_an_hdr_video_is_decoded_in_the_colours_a_player_shows(tmp_path):
     saturation = lambda frame: float((frame.max(-1) - frame.min(-1)).mean())  # noqa: E731
     assert saturation(as_stored) < 0.7 * saturation(original)  # the washed-out picture the filters avoid
     assert saturation(as_shown) > 0.8 * saturation(original)
+
+
+@pytest.mark.slow
+def test_a_video_whose_sound_ends_early_trains_on_the_part_with_sound_and_says_so(tmp_path):
+    video = tmp_path / "short_sound.mp4"
+    ffmpeg("-i", str(shared_media(REAL_VIDEO)), "-t", "6", "-af", "atrim=0:4", "-c:v", "libx264",
+           "-preset", "ultrafast", "-c:a", "aac", str(video))
+    progress = Recorder()
+
+    manifest = BuiltinTalkingHead().train(
+        TrainingJob(avatar_id="short_sound", source_video=video, avatar_dir=tmp_path / "avatar", epochs=1), progress)
+
+    assert manifest["frames"] == pytest.approx(100, abs=2)
+    assert any(line.startswith("the audio ends at 4.0 s of 6.0 s of video") for line in progress.lines)

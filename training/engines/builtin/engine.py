@@ -177,6 +177,9 @@ class MouthTransplant:
         progress(20, _("Tracking the face"))
         landmarks, valid = self._track(frames_mp4, size, progress)
         frames = min(len(landmarks), len(samples) // (features.SAMPLE_RATE // FPS))
+        if frames < len(landmarks) - FPS and hasattr(progress, "log"):  # a track cut short: say what is used
+            progress.log(f"the audio ends at {frames / FPS:.1f} s of {len(landmarks) / FPS:.1f} s of video: "
+                         "training on the part with sound")
         landmarks, valid = landmarks[:frames], valid[:frames]
         if valid.sum() < max(FPS, 0.5 * frames):
             raise EngineError(_("The face could not be tracked in most frames of the reference video."))
