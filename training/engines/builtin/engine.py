@@ -153,26 +153,7 @@ class MouthTransplant:
         crop = self._find_face(job.source_video, info, progress)
         progress(15, _("Normalising the video"))
         frames_mp4 = out / "frames.mp4"
-        x, y, side = crop
-        try:
-            run_ffmpeg(["-i", str(job.source_video), "-an", "-vf",
-                        ",".join([f"fps={FPS}", *display_filters(info), f"crop={side}:{side}:{x}:{y}",
-                                  f"scale={size}:{size}:flags=lanczos"]),
-                        "-c:v", "libx264", "-preset", "veryfast", "-crf", "14", "-pix_fmt", "yuv420p",
-                        str(frames_mp4)])
-            to_wav(job.source_video, out / "audio.wav", in_sync=True)
-        except MediaError as error:
-            raise EngineError(_("Could not normalise the reference video: %(error)s") % {"error": error}) from None
-        samples = features.read_wav(out / "audio.wav")
-        audio_seconds = len(samples) / features.SAMPLE_RATE
-        if audio_seconds < settings.BUILTIN_TH_MIN_SECONDS:
-            raise EngineError(_("The reference video's audio lasts %(seconds).1f s; "
-                                "at least %(minimum)g s of it are needed.") % {
-                "seconds": audio_seconds, "minimum": settings.BUILTIN_TH_MIN_SECONDS})
-        if (loudest := speech_level_dbfs(samples, features.SAMPLE_RATE)) < SILENT_DBFS:
-            raise EngineError(_("The reference video's audio is silent (its loudest moment is %(dbfs).0f dBFS): "
-                                "the avatar learns its mouth from the person's speech, so send a video with "
-                                "their voice.") % {"dbfs": max(loudest, -120)})
+        samples = self._normalise(job.source_video, info, crop, size, frames_mp4, out / "audio.wav")
 
         progress(20, _("Tracking the face"))
         landmarks, valid = self._track(frames_mp4, size, progress)
@@ -201,31 +182,7 @@ class MouthTransplant:
         train_index, held_index = usable[:split], usable[split:]
         epochs = max(1, int(job.epochs))
 
-        last_message = [0.0]
-
-        def on_epoch(epoch: int, train_loss: float, held_loss: float) -> None:
-            if hasattr(progress, "log"):
-                progress.log(f"epoch {epoch}: train {train_loss:.5f} held-out {held_loss:.5f}")
-            percent = 40 + 55 * epoch / epochs
-            # A message is written to the task at once; epochs take ~0.03 s, so say it at most
-            # twice a second (and at the last epoch), not one database write per epoch.
-            if epoch < epochs and time.monotonic() - last_message[0] < 0.5:
-                progress(percent)
-                return
-            last_message[0] = time.monotonic()
-            progress(percent,
-                     _("epoch %(epoch)s/%(epochs)s: train loss %(train_loss).4f, held-out loss %(held_loss).4f") % {
-                         "epoch": epoch, "epochs": epochs, "train_loss": train_loss, "held_loss": held_loss})
-
-        # The net is tiny: one thread beats several (measured 0.035 s vs 0.88 s per epoch on 2 busy cores).
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            net, history = train_mouth_net(windows, codes, train_index, held_index, epochs, float(params["lr"]),
-                                           int(params["batch_size"]), int(params["hidden"]), on_epoch,
-                                           kind=str(params["model"]), ridge=float(params["ridge"]))
-        finally:
-            torch.set_num_threads(threads)
+        net, history = self._fit(windows, codes, train_index, held_index, epochs, params, progress)
         save_net(net, out / "mouth_net.pt")
         np.savez(out / "mouth_basis.npz", **basis.to_dict())
         rest = self._rest_code(codes, mouth_points, train_index)
@@ -247,6 +204,61 @@ class MouthTransplant:
             "scores": scores, "base_frames": [int(base_start), int(base_end)], "crop": list(map(int, crop)),
             "files": list(AVATAR_FILES),
         }
+
+    @staticmethod
+    def _normalise(source: Path, info, crop, size: int, frames_mp4: Path, audio_wav: Path):
+        """The face crop at 25 fps and BUILTIN_TH_SIZE², as a player shows the video (rotation,
+        square pixels, SDR colours), and its 16 kHz audio, which must be long enough and not silent."""
+        x, y, side = crop
+        try:
+            run_ffmpeg(["-i", str(source), "-an", "-vf",
+                        ",".join([f"fps={FPS}", *display_filters(info), f"crop={side}:{side}:{x}:{y}",
+                                  f"scale={size}:{size}:flags=lanczos"]),
+                        "-c:v", "libx264", "-preset", "veryfast", "-crf", "14", "-pix_fmt", "yuv420p",
+                        str(frames_mp4)])
+            to_wav(source, audio_wav, in_sync=True)
+        except MediaError as error:
+            raise EngineError(_("Could not normalise the reference video: %(error)s") % {"error": error}) from None
+        samples = features.read_wav(audio_wav)
+        audio_seconds = len(samples) / features.SAMPLE_RATE
+        if audio_seconds < settings.BUILTIN_TH_MIN_SECONDS:
+            raise EngineError(_("The reference video's audio lasts %(seconds).1f s; "
+                                "at least %(minimum)g s of it are needed.") % {
+                "seconds": audio_seconds, "minimum": settings.BUILTIN_TH_MIN_SECONDS})
+        if (loudest := speech_level_dbfs(samples, features.SAMPLE_RATE)) < SILENT_DBFS:
+            raise EngineError(_("The reference video's audio is silent (its loudest moment is %(dbfs).0f dBFS): "
+                                "the avatar learns its mouth from the person's speech, so send a video with "
+                                "their voice.") % {"dbfs": max(loudest, -120)})
+        return samples
+
+    @staticmethod
+    def _fit(windows, codes, train_index, held_index, epochs: int, params: dict, progress):
+        """The audio → mouth-code model, reporting train and held-out loss per epoch."""
+        last_message = [0.0]
+
+        def on_epoch(epoch: int, train_loss: float, held_loss: float) -> None:
+            if hasattr(progress, "log"):
+                progress.log(f"epoch {epoch}: train {train_loss:.5f} held-out {held_loss:.5f}")
+            percent = 40 + 55 * epoch / epochs
+            # A message is written to the task at once; epochs take ~0.03 s, so say it at most
+            # twice a second (and at the last epoch), not one database write per epoch.
+            if epoch < epochs and time.monotonic() - last_message[0] < 0.5:
+                progress(percent)
+                return
+            last_message[0] = time.monotonic()
+            progress(percent,
+                     _("epoch %(epoch)s/%(epochs)s: train loss %(train_loss).4f, held-out loss %(held_loss).4f") % {
+                         "epoch": epoch, "epochs": epochs, "train_loss": train_loss, "held_loss": held_loss})
+
+        # The net is tiny: one thread beats several (measured 0.035 s vs 0.88 s per epoch on 2 busy cores).
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return train_mouth_net(windows, codes, train_index, held_index, epochs, float(params["lr"]),
+                                   int(params["batch_size"]), int(params["hidden"]), on_epoch,
+                                   kind=str(params["model"]), ridge=float(params["ridge"]))
+        finally:
+            torch.set_num_threads(threads)
 
     def _check_source(self, path: Path):
         try:
